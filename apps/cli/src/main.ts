@@ -1,0 +1,36 @@
+/** The `cq` program: subcommands and error reporting. */
+import { createRequire } from 'node:module';
+import { Command, CommanderError } from 'commander';
+import { callCommand } from './commands/call.js';
+import { resultCommand } from './commands/result.js';
+import { workerCommand } from './commands/worker.js';
+import { CliError } from './errors.js';
+
+const version = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+
+export function program(): Command {
+  return new Command('cq')
+    .description('cq: Celery in TypeScript, wire-compatible with Python Celery 5.x')
+    .version(version)
+    .showHelpAfterError()
+    .addCommand(workerCommand(version))
+    .addCommand(callCommand())
+    .addCommand(resultCommand());
+}
+
+/** Runs the CLI; resolves with the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().exitOverride().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof CliError) {
+      process.stderr.write(`cq: ${err.message}\n`);
+      return err.exitCode;
+    }
+    const e = err as Error & { code?: string };
+    process.stderr.write(`cq: ${e.name}${e.code ? ` [${e.code}]` : ''}: ${e.message}\n`);
+    return 1;
+  }
+}

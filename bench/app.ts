@@ -1,0 +1,9 @@
+/** The app the benchmarks run: trivial tasks, so the figures measure cq, not the work. */
+import { Celery } from '@cq/celery';
+
+export const app = new Celery('bench');
+
+/** Returns its argument: the smallest task that still stores a result. */
+export const noop = app.task('bench.noop', (n: number) => n);
+
+export default app;

@@ -1,0 +1,2 @@
+/** What the harness uses from cq, in one place. */
+export { Celery, createBackend, parseIsoDate } from '@cq/celery';

@@ -1,0 +1,106 @@
+/**
+ * Benchmark harness. For each broker given (default: the embedded SQLite broker in a temp dir):
+ *
+ * - **drain**: N `bench.noop` tasks are published first; then one worker process (`cq worker -P async
+ *   -c C`) starts and runs them all. Rate = N / (last `date_done` − first `date_done`), i.e. from the
+ *   first completion to the last, results stored.
+ * - **round trip**: `applyAsync` + `get()` one after another, M times, with the worker idle otherwise;
+ *   prints p50, p99 and max in ms.
+ * - **publish**: tasks/s of `delay()` from one client, awaited in batches of 1,000.
+ *
+ * Usage: `pnpm bench [--n 20000] [--rt 500] [-c 100] [--broker URL --result-backend URL]`.
+ * Figures depend on the machine; the README records them with the machine and method.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Celery, createBackend, parseIsoDate } from './deps.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const { values: opts } = parseArgs({
+  options: {
+    n: { type: 'string', default: '20000' },
+    rt: { type: 'string', default: '500' },
+    c: { type: 'string', default: '100' },
+    broker: { type: 'string' },
+    'result-backend': { type: 'string' },
+  },
+});
+const N = Number(opts.n);
+const RT = Number(opts.rt);
+const C = Number(opts.c);
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'cq-bench-'));
+const broker = opts.broker ?? `sqlite:///${tmp}/broker.db`;
+const resultBackend = opts['result-backend'] ?? `sqlite:///${tmp}/results.db`;
+
+function startWorker(): Promise<ReturnType<typeof spawn>> {
+  const child = spawn(process.execPath, ['--conditions=@cq/source', '--import', 'tsx', path.join(root, 'apps/cli/src/bin.ts'),
+    'worker', '-A', path.join(here, 'app.ts'), '-b', broker, '--result-backend', resultBackend, '-c', String(C), '-l', 'info', '--no-banner'],
+  { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let log = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      log += d.toString();
+      if (log.includes('ready.')) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${log}`)));
+  });
+}
+
+async function stop(child: ReturnType<typeof spawn>): Promise<void> {
+  child.removeAllListeners('exit');
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+}
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+
+const client = new Celery('bench-client').configure({ brokerUrl: broker, resultBackend });
+const noop = client.task('bench.noop', (n: number) => n);
+console.log(`cq bench: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}`);
+console.log(`broker ${broker}, results ${resultBackend}, worker -P async -c ${C}\n`);
+
+// publish
+let t0 = performance.now();
+const ids: string[] = [];
+for (let i = 0; i < N; i += 1000) {
+  const batch = await Promise.all(Array.from({ length: Math.min(1000, N - i) }, (_, j) => noop.delay(i + j)));
+  for (const r of batch) ids.push(r.id);
+}
+const publishS = (performance.now() - t0) / 1000;
+console.log(`publish     ${N} tasks in ${publishS.toFixed(2)} s = ${Math.round(N / publishS)} tasks/s (one client)`);
+
+// drain
+const worker = await startWorker();
+t0 = performance.now();
+await client.asyncResult(ids[ids.length - 1]!).get({ timeout: 600, interval: 0.01 });
+const backend = await createBackend(resultBackend);
+let metas = await backend.getManyTaskMeta(ids);
+while (metas.some((m) => m.status !== 'SUCCESS')) {
+  await new Promise((r) => setTimeout(r, 50));
+  metas = await backend.getManyTaskMeta(ids);
+}
+const done = metas.map((m) => parseIsoDate(m.date_done!).getTime()).sort((a, b) => a - b);
+const drainS = Math.max(0.001, (done[done.length - 1]! - done[0]!) / 1000);
+console.log(`drain       ${N} tasks in ${drainS.toFixed(2)} s = ${Math.round(N / drainS)} tasks/s (first to last completion, results stored)`);
+
+// round trip
+const lat: number[] = [];
+for (let i = 0; i < RT; i++) {
+  const s = performance.now();
+  const r = await noop.applyAsync([i]);
+  await r.get({ timeout: 30, interval: 0.001 });
+  lat.push(performance.now() - s);
+}
+lat.sort((a, b) => a - b);
+console.log(`round trip  n=${RT}: p50 ${pct(lat, 50).toFixed(2)} ms, p99 ${pct(lat, 99).toFixed(2)} ms, max ${lat[lat.length - 1]!.toFixed(2)} ms (applyAsync + get)`);
+
+await stop(worker);
+await backend.close();
+await client.close();
+rmSync(tmp, { recursive: true, force: true });

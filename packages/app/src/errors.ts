@@ -1,0 +1,108 @@
+/**
+ * Errors raised by @cq/app. Each has a stable `code` and keeps `cause`. Control-flow signals a task
+ * throws on purpose (Retry, Ignore, Reject) are kept apart from real failures, as in Celery.
+ *
+ * ```
+ * CeleryError                          CQ_APP
+ * ├── ImproperlyConfigured             CQ_APP_IMPROPERLY_CONFIGURED   bad setting (names the fix)
+ * ├── NotRegistered                    CQ_APP_NOT_REGISTERED          unknown task name
+ * ├── TimeoutError                     CQ_APP_TIMEOUT                 AsyncResult.get() timed out
+ * ├── TaskArgumentError                CQ_APP_TASK_ARGUMENTS          kwargs that do not bind (Python's TypeError)
+ * ├── TaskRevokedError                 CQ_APP_TASK_REVOKED            the task was revoked or expired
+ * ├── SoftTimeLimitExceeded            CQ_APP_SOFT_TIME_LIMIT         raised inside a task at its soft limit
+ * ├── TimeLimitExceeded                CQ_APP_TIME_LIMIT              the task was stopped at its hard limit
+ * └── TaskSignal                       (control flow, not failures)
+ *     ├── Retry                        CQ_APP_RETRY
+ *     ├── Ignore                       CQ_APP_IGNORE
+ *     └── Reject                       CQ_APP_REJECT
+ * ```
+ * The names stored in results (`exc_type`) are Celery's, with `exc_module` `celery.exceptions`, so a
+ * Python client sees the class it knows.
+ */
+
+export class CeleryError extends Error {
+  readonly code: string = 'CQ_APP';
+  /** Python module name used when this error is stored as a result (`exc_module`). */
+  static readonly pythonModule: string | null = 'celery.exceptions';
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+  }
+
+  /** The `exc_module` a result backend stores for this error. */
+  get module(): string | null {
+    return (this.constructor as typeof CeleryError).pythonModule;
+  }
+}
+
+export class ImproperlyConfigured extends CeleryError {
+  override readonly code = 'CQ_APP_IMPROPERLY_CONFIGURED';
+}
+
+/** A message named a task this worker does not know (Celery `NotRegistered`). */
+export class NotRegistered extends CeleryError {
+  override readonly code = 'CQ_APP_NOT_REGISTERED';
+  constructor(readonly taskName: string, options: { cause?: unknown } = {}) {
+    super(taskName, options);
+  }
+}
+
+/** `AsyncResult.get()` gave up waiting (Celery `celery.exceptions.TimeoutError`). */
+export class TimeoutError extends CeleryError {
+  override readonly code = 'CQ_APP_TIMEOUT';
+}
+
+/** Keyword arguments that do not bind to the task's parameters (Python raises `TypeError`). */
+export class TaskArgumentError extends CeleryError {
+  override readonly code = 'CQ_APP_TASK_ARGUMENTS';
+  static override readonly pythonModule = 'builtins';
+  constructor(message: string) {
+    super(message);
+    this.name = 'TypeError';
+  }
+}
+
+export class TaskRevokedError extends CeleryError {
+  override readonly code = 'CQ_APP_TASK_REVOKED';
+}
+
+export class SoftTimeLimitExceeded extends CeleryError {
+  override readonly code = 'CQ_APP_SOFT_TIME_LIMIT';
+}
+
+export class TimeLimitExceeded extends CeleryError {
+  override readonly code = 'CQ_APP_TIME_LIMIT';
+}
+
+/** Base of the control-flow signals; a worker never stores these as FAILURE. */
+export class TaskSignal extends CeleryError {}
+
+export interface RetryOptions {
+  /** Seconds until the retry runs. Default: the task's `defaultRetryDelay` (180 s). */
+  countdown?: number;
+  eta?: Date;
+  /** The error that caused the retry; re-thrown when retries run out. */
+  exc?: unknown;
+  maxRetries?: number | null;
+}
+
+/** Thrown by `task.retry()` (Celery `Retry`). */
+export class Retry extends TaskSignal {
+  override readonly code = 'CQ_APP_RETRY';
+  constructor(message: string, readonly options: RetryOptions = {}) {
+    super(message, { cause: options.exc });
+  }
+}
+
+/** Thrown to end a task with no result stored (Celery `Ignore`). */
+export class Ignore extends TaskSignal {
+  override readonly code = 'CQ_APP_IGNORE';
+}
+
+/** Thrown to reject the message, requeued or not (Celery `Reject`). */
+export class Reject extends TaskSignal {
+  override readonly code = 'CQ_APP_REJECT';
+  constructor(reason = 'rejected', readonly requeue = false) {
+    super(reason);
+  }
+}

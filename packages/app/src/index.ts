@@ -1,0 +1,26 @@
+/**
+ * @cq/app — the Celery app for cq: configuration by Celery's setting names, task registration with
+ * inferred types, protocol v2 encode/decode, routing, and AsyncResult.
+ */
+export { Celery, type AppOverrides } from './app.js';
+export { Task, type TaskOptions, type ApplyOptions, type TaskFunction, type BoundTaskFunction, type TaskApp } from './task.js';
+export { AsyncResult, type GetOptions, type ResultBackend } from './result.js';
+export { currentTask, runWithContext, type TaskContext, type TaskRequest } from './context.js';
+export {
+  DEFAULTS, EMBEDDED_BROKER_URL, EMBEDDED_RESULT_BACKEND, createSettings, resolveBrokerUrl, resolveResultBackend,
+  type CelerySettings, type RouteSpec, type RouteFunction, type TaskRoutes, type QueueSetting,
+} from './config.js';
+export { resolveRoute, lookupRoute, type ResolvedRoute } from './routes.js';
+export { createLogger, levelName, type Logger } from './logging.js';
+export { inferParamNames } from './params.js';
+export {
+  buildTaskMessage, decodeTaskMessage, isTaskMessage, defaultOrigin, pythonRepr, safeRepr, argsRepr, kwargsRepr,
+  ProtocolError, InvalidTaskError, InvalidTaskOptionsError,
+} from './protocol/index.js';
+export type {
+  TaskHeaders, TaskEmbed, SignatureDict, TaskMessageParts, TaskProperties, TaskBody, BuildTaskOptions, TaskRequestFields,
+} from './protocol/types.js';
+export {
+  CeleryError, ImproperlyConfigured, NotRegistered, TimeoutError, TaskArgumentError, TaskRevokedError,
+  SoftTimeLimitExceeded, TimeLimitExceeded, TaskSignal, Retry, Ignore, Reject, type RetryOptions,
+} from './errors.js';

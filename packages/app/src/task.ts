@@ -1,0 +1,177 @@
+/**
+ * Tasks: a named function plus its options (Celery `celery/app/task.py`). `app.task()` creates them;
+ * `Task<Args, Result>` keeps the function's argument and result types for `delay` and `applyAsync`.
+ *
+ * How arguments reach the function:
+ * - positional `args` are passed in order;
+ * - keyword `kwargs` (what Python callers send with `apply_async(kwargs=...)`) bind to parameters by
+ *   name, as Python binds them; names are read from the function's source or given in `params`;
+ * - with `acceptsKwargs: true`, the function's last parameter receives the keyword arguments that
+ *   matched no name (Python's `**kwargs`); otherwise such a keyword fails the task with `TypeError`;
+ * - with `bind: true`, the function receives the {@link TaskContext} first (Celery's `bind=True`), and
+ *   `currentTask()` gives the same context anywhere inside the task.
+ */
+import { TaskArgumentError } from './errors.js';
+import { inferParamNames } from './params.js';
+import type { AsyncResult } from './result.js';
+import type { TaskContext } from './context.js';
+import type { RouteSpec } from './config.js';
+
+/** Per-task options. Each falls back to the app setting named in its doc, as in Celery. */
+export interface TaskOptions {
+  /** Pass the task context as the first argument (Celery `bind`). Default false. */
+  bind?: boolean;
+  /** Parameter names for keyword binding; default: read from the function source. */
+  params?: string[];
+  /** The last parameter receives unmatched keyword arguments (Python `**kwargs`). Default false. */
+  acceptsKwargs?: boolean;
+  /** Ack after the task returns (`task_acks_late`). */
+  acksLate?: boolean;
+  /** With acksLate, requeue when the worker process dies (`task_reject_on_worker_lost`). */
+  rejectOnWorkerLost?: boolean;
+  /** Store no result (`task_ignore_result`). */
+  ignoreResult?: boolean;
+  /** Store failures even when ignoring results (`task_store_errors_even_if_ignored`). */
+  storeErrorsEvenIfIgnored?: boolean;
+  /** Store STARTED when the task begins (`task_track_started`). */
+  trackStarted?: boolean;
+  /** Hard time limit in seconds (`task_time_limit`). */
+  timeLimit?: number;
+  /** Soft time limit in seconds (`task_soft_time_limit`). */
+  softTimeLimit?: number;
+  /** Default 3 (`task_default_max_retries`); null retries forever. */
+  maxRetries?: number | null;
+  /** Seconds; default 180 (`task_default_retry_delay`). */
+  defaultRetryDelay?: number;
+  /** Default queue, exchange and routing key of this task's messages. */
+  queue?: string;
+  exchange?: string;
+  routingKey?: string;
+  priority?: number;
+  /** Serializer name (`task_serializer`). */
+  serializer?: string;
+  /** Compression method (`task_compression`). */
+  compression?: string;
+  /** Seconds from sending after which the task is not run (REVOKED). */
+  expires?: number;
+}
+
+/** Options of one call (Celery `apply_async` keyword arguments). */
+export interface ApplyOptions {
+  /** Keyword arguments, bound by parameter name on the worker. */
+  kwargs?: Record<string, unknown>;
+  /** Run no earlier than this many **seconds** from now. */
+  countdown?: number;
+  /** Run no earlier than this time. */
+  eta?: Date | string;
+  /** Seconds from now, or an absolute time, after which the task is revoked instead of run. */
+  expires?: number | Date | string;
+  queue?: string;
+  exchange?: string;
+  routingKey?: string;
+  /** 0..255 on AMQP, 0..9 on Redis (0 highest there), higher first on SQLite. */
+  priority?: number;
+  /** Extra message headers, sent beside Celery's. */
+  headers?: Record<string, unknown>;
+  /** Use this id instead of a new uuid4. */
+  taskId?: string;
+  ignoreResult?: boolean;
+  serializer?: string;
+  compression?: string | null;
+  /** Hard time limit in seconds for this call. */
+  timeLimit?: number;
+  /** Soft time limit in seconds for this call. */
+  softTimeLimit?: number;
+  /** Display name in logs and events (`shadow`). */
+  shadow?: string;
+  /** Set by the worker when a task sends subtasks; rarely set by hand. */
+  parentId?: string;
+  rootId?: string;
+  retries?: number;
+  replyTo?: string;
+}
+
+/** The function shapes `app.task()` accepts. */
+export type TaskFunction<Args extends unknown[], R> = (...args: Args) => R | PromiseLike<R>;
+export type BoundTaskFunction<Args extends unknown[], R> = (context: TaskContext, ...args: Args) => R | PromiseLike<R>;
+
+/** What a Task needs from its app; keeps task.ts free of the app's module. */
+export interface TaskApp {
+  sendTask<R = unknown>(name: string, args?: unknown[] | null, options?: ApplyOptions, task?: Task): Promise<AsyncResult<R>>;
+  asyncResult<R = unknown>(id: string): AsyncResult<R>;
+}
+
+export class Task<Args extends unknown[] = unknown[], R = unknown> {
+  readonly paramNames: readonly string[];
+
+  constructor(
+    readonly app: TaskApp,
+    readonly name: string,
+    readonly fn: (...args: never[]) => unknown,
+    readonly options: TaskOptions = {},
+  ) {
+    const inferred = options.params ?? inferParamNames(fn);
+    const skipFirst = options.bind && !options.params ? 1 : 0;
+    const names = inferred.slice(skipFirst);
+    this.paramNames = options.acceptsKwargs && !options.params ? names.slice(0, -1) : names;
+  }
+
+  /** Sends the task with positional arguments (Celery `delay`). Resolves once the broker has it. */
+  delay(...args: Args): Promise<AsyncResult<R>> {
+    return this.app.sendTask<R>(this.name, args, {}, this as Task);
+  }
+
+  /** Sends the task with options (Celery `apply_async`). Resolves once the broker has it. */
+  applyAsync(args?: Args | null, options: ApplyOptions = {}): Promise<AsyncResult<R>> {
+    return this.app.sendTask<R>(this.name, args ?? [], options, this as Task);
+  }
+
+  /** A handle on an earlier call's result by id. */
+  asyncResult(id: string): AsyncResult<R> {
+    return this.app.asyncResult<R>(id);
+  }
+
+  /** The route options the task itself carries. */
+  route(): RouteSpec {
+    const r: RouteSpec = {};
+    if (this.options.queue !== undefined) r.queue = this.options.queue;
+    if (this.options.exchange !== undefined) r.exchange = this.options.exchange;
+    if (this.options.routingKey !== undefined) r.routing_key = this.options.routingKey;
+    if (this.options.priority !== undefined) r.priority = this.options.priority;
+    return r;
+  }
+
+  /**
+   * Binds positional and keyword arguments to the function's parameters, as Python does.
+   * Throws {@link TaskArgumentError} (stored as Python `TypeError`) for a keyword given twice or unknown.
+   */
+  bindArguments(args: readonly unknown[], kwargs: Record<string, unknown>): unknown[] {
+    const out = [...args];
+    const rest: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(kwargs)) {
+      const index = this.paramNames.indexOf(key);
+      if (index < 0) {
+        rest[key] = value;
+        continue;
+      }
+      if (index < args.length) throw new TaskArgumentError(`${this.name}() got multiple values for argument '${key}'`);
+      while (out.length < index) out.push(undefined);
+      out[index] = value;
+    }
+    if (this.options.acceptsKwargs) {
+      while (out.length < this.paramNames.length) out.push(undefined);
+      out.push(rest);
+    } else {
+      const unknown = Object.keys(rest);
+      if (unknown.length > 0) throw new TaskArgumentError(`${this.name}() got an unexpected keyword argument '${unknown[0]}'`);
+    }
+    return out;
+  }
+
+  /** Calls the function with bound arguments; the worker's tracer uses it. */
+  invoke(context: TaskContext, args: readonly unknown[], kwargs: Record<string, unknown>): unknown {
+    const bound = this.bindArguments(args, kwargs);
+    const fn = this.fn as (...a: unknown[]) => unknown;
+    return this.options.bind ? fn(context, ...bound) : fn(...bound);
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * @cq/celery — cq, Celery in TypeScript, in one package: the app, the worker, messaging, result
+ * backends, and the embedded SQLite broker and result backend (the defaults when nothing is
+ * configured). Importing it registers the bundled SQLite transport and backend with the registries,
+ * so they resolve whatever the package layout.
+ */
+import { registerTransport } from '@cq/kombu';
+import { registerBackend } from '@cq/backend';
+
+registerTransport('sqlite', async () => (await import('@cq/transport-sqlite')).transport);
+registerTransport('sqla+sqlite', async () => (await import('@cq/transport-sqlite')).transport);
+registerBackend('sqlite', async () => (await import('@cq/backend-sqlite')).default);
+registerBackend('db+sqlite', async () => (await import('@cq/backend-sqlite')).default);
+
+export {
+  Celery, Task, AsyncResult, currentTask, createLogger, pythonRepr, buildTaskMessage, decodeTaskMessage,
+  DEFAULTS, EMBEDDED_BROKER_URL, EMBEDDED_RESULT_BACKEND,
+  CeleryError, ImproperlyConfigured, NotRegistered, TimeoutError, TaskArgumentError, TaskRevokedError,
+  SoftTimeLimitExceeded, TimeLimitExceeded, Retry, Ignore, Reject, InvalidTaskError,
+  type AppOverrides, type TaskOptions, type ApplyOptions, type GetOptions, type TaskContext, type TaskRequest,
+  type CelerySettings, type TaskRoutes, type RouteSpec, type Logger, type RetryOptions,
+} from '@cq/app';
+export { Worker, nodename, createPool, WorkerLostError, type WorkerOptions, type Pool } from '@cq/worker';
+export {
+  Connection, Exchange, Queue, binding, Producer, Consumer, Message, dumps, loads, kombuJson, compress, decompress,
+  registerTransport, registerSerializer, registerCompressor, parseUrl, redact, MemoryTransport, parseIsoDate, formatPythonIsoDate,
+  KombuError, ContentDisallowedError, DecodeError, EncodeError, ConfigurationError, TransportError,
+  type Transport, type Channel, type TransportDefinition, type Serializer,
+} from '@cq/kombu';
+export {
+  Backend, KeyValueStoreBackend, MemoryBackend, createBackend, registerBackend, RemoteTaskError,
+  READY_STATES, PROPAGATE_STATES, type TaskMeta,
+} from '@cq/backend';
+export { transport as sqliteTransport, SqliteTransport } from '@cq/transport-sqlite';
+export { default as SqliteBackend } from '@cq/backend-sqlite';
+export { Thenable, Barrier, deferred, sleep } from '@cq/vine';

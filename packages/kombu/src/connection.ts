@@ -1,0 +1,93 @@
+/**
+ * Connection: a broker URL plus a lazily loaded transport (kombu `kombu/connection.py`).
+ *
+ * ```ts
+ * const conn = await new Connection('sqlite:///.cq/broker.db').connect();
+ * const channel = await conn.channel();
+ * ```
+ */
+import { ConfigurationError } from './errors.js';
+import { resolveTransport } from './transport/registry.js';
+import type { BrokerUrl, Channel, Transport, TransportDefinition } from './transport/types.js';
+import { parseUrl, redact } from './transport/url.js';
+
+export interface ConnectionOptions {
+  /** kombu `transport_options` (Celery `broker_transport_options`), keys as Celery documents them. */
+  transportOptions?: Record<string, unknown>;
+  /** Use this transport definition instead of resolving the URL's scheme. */
+  transport?: TransportDefinition;
+}
+
+export class Connection {
+  readonly url: BrokerUrl;
+  readonly transportOptions: Record<string, unknown>;
+  private transportInstance: Transport | null = null;
+  private connecting: Promise<Transport> | null = null;
+  private defaultChan: Promise<Channel> | null = null;
+
+  /** @param url broker URL, default `memory://`. Throws {@link ConfigurationError} when malformed. */
+  constructor(url = 'memory://', private readonly options: ConnectionOptions = {}) {
+    this.url = parseUrl(url);
+    this.transportOptions = options.transportOptions ?? {};
+  }
+
+  /** The transport alias of the URL (`sqlite`, `amqp`, ...). */
+  get transportName(): string {
+    return this.url.transport;
+  }
+
+  /** The connected transport. Throws when `connect()` has not completed. */
+  get transport(): Transport {
+    if (!this.transportInstance) throw new ConfigurationError('connection is not connected: await connection.connect() first');
+    return this.transportInstance;
+  }
+
+  get isConnected(): boolean {
+    return this.transportInstance?.isConnected ?? false;
+  }
+
+  /** Loads the transport package (first use only) and connects. Idempotent. */
+  async connect(): Promise<this> {
+    if (!this.connecting) {
+      this.connecting = (async () => {
+        const definition = this.options.transport ?? (await resolveTransport(this.url.transport));
+        const transport = definition.create(this.url, this.transportOptions);
+        await transport.connect();
+        this.transportInstance = transport;
+        return transport;
+      })();
+      this.connecting.catch(() => { this.connecting = null; });
+    }
+    await this.connecting;
+    return this;
+  }
+
+  /** Opens a new channel, connecting first when needed. */
+  async channel(): Promise<Channel> {
+    await this.connect();
+    return this.transport.createChannel();
+  }
+
+  /** One shared channel for short operations (kombu `default_channel`). */
+  defaultChannel(): Promise<Channel> {
+    if (!this.defaultChan) {
+      this.defaultChan = this.channel();
+      this.defaultChan.catch(() => { this.defaultChan = null; });
+    }
+    return this.defaultChan;
+  }
+
+  /** Closes every channel (restoring unacked messages) and the transport. */
+  async close(): Promise<void> {
+    const transport = this.transportInstance;
+    this.transportInstance = null;
+    this.connecting = null;
+    this.defaultChan = null;
+    if (transport) await transport.close();
+  }
+
+  /** The URL with the password masked (kombu `as_uri()`). */
+  asUri(): string {
+    return redact(this.url.href);
+  }
+}

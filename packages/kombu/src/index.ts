@@ -1,0 +1,34 @@
+/**
+ * @cq/kombu — messaging for cq: connections, entities, producers, consumers, serializers,
+ * compression, and the transport interface with its virtual base. Mirrors Python's kombu.
+ */
+export { Connection, type ConnectionOptions } from './connection.js';
+export { Exchange, Queue, Binding, binding, type ExchangeOptions, type QueueOptions } from './entity.js';
+export { Producer, maybeDeclare, type ProducerOptions, type PublishOptions } from './producer.js';
+export { Consumer, type ConsumerOptions, type MessageCallback } from './consumer.js';
+export { Message, type MessageState } from './message.js';
+
+export {
+  dumps, loads, registerSerializer, getSerializer, prepareAccept, kombuJson, type Serializer,
+} from './serialization/index.js';
+export { formatPythonIsoDate, parseIsoDate } from './serialization/isodate.js';
+export { compress, decompress, registerCompressor } from './compression.js';
+
+export type {
+  Transport, TransportDefinition, TransportCapabilities, Channel, RawMessage, Delivery, DeliveryInfo,
+  DeliveryCallback, ConsumeOptions, MessageProperties, ExchangeDeclaration, QueueDeclaration,
+  BindingDeclaration, ExchangeType, BrokerUrl,
+} from './transport/types.js';
+export { parseUrl, redact } from './transport/url.js';
+export { importPackage } from './utils/import-package.js';
+export { registerTransport, resolveTransport, transportAliases, type TransportLoader } from './transport/registry.js';
+export { VirtualTransport, VirtualChannel, type TakenMessage, type VirtualTransportOptions } from './transport/virtual/base.js';
+export { toEnvelope, fromEnvelope, markRedelivered, type Envelope } from './transport/virtual/envelope.js';
+export { MemoryExchangeStore, route, topicMatches, type ExchangeStore, type StoredBinding } from './transport/virtual/exchange.js';
+export { MemoryTransport, memoryTransport, type MemoryTransportOptions } from './transport/memory.js';
+
+export {
+  KombuError, SerializationError, ContentDisallowedError, EncodeError, DecodeError, CompressionError,
+  ConfigurationError, TransportNotFoundError, MessageStateError, TransportError, ConnectionError,
+  ChannelError, NotFoundError, OperationalError, type KombuErrorOptions, type TransportErrorOptions,
+} from './errors.js';

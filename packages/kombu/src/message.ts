@@ -1,0 +1,74 @@
+/**
+ * A received message (kombu `kombu/message.py`): the raw delivery, its decoded payload, and the
+ * settle operations. A message is settled once: a second ack/reject throws {@link MessageStateError}.
+ */
+import { decompress } from './compression.js';
+import { MessageStateError } from './errors.js';
+import { loads } from './serialization/index.js';
+import type { Channel, Delivery, DeliveryInfo, MessageProperties } from './transport/types.js';
+
+export type MessageState = 'RECEIVED' | 'ACK' | 'REJECTED' | 'REQUEUED';
+
+export class Message {
+  state: MessageState = 'RECEIVED';
+  private decoded: { value: unknown } | null = null;
+
+  /**
+   * @param accept serializer names or content types allowed for `payload` (Celery `accept_content`);
+   * null accepts everything.
+   */
+  constructor(
+    readonly channel: Channel,
+    readonly delivery: Delivery,
+    private readonly accept: readonly string[] | null = null,
+  ) {}
+
+  get body(): Buffer { return this.delivery.body; }
+  get headers(): Record<string, unknown> { return this.delivery.headers; }
+  get properties(): MessageProperties { return this.delivery.properties; }
+  get deliveryInfo(): DeliveryInfo { return this.delivery.deliveryInfo; }
+  get deliveryTag(): string { return this.delivery.deliveryTag; }
+  get contentType(): string { return this.delivery.contentType; }
+  get contentEncoding(): string { return this.delivery.contentEncoding; }
+  get redelivered(): boolean { return this.delivery.redelivered; }
+  get acknowledged(): boolean { return this.state !== 'RECEIVED'; }
+
+  /**
+   * The body decompressed (header `compression`) and deserialized. Cached.
+   * Throws ContentDisallowedError, DecodeError or CompressionError.
+   */
+  get payload(): unknown {
+    if (!this.decoded) this.decoded = { value: this.decode() };
+    return this.decoded.value;
+  }
+
+  /** Decodes without caching. */
+  decode(): unknown {
+    const compression = this.headers['compression'];
+    const body = typeof compression === 'string' && compression !== '' ? decompress(this.body, compression) : this.body;
+    return loads(body, this.contentType, this.contentEncoding, this.accept);
+  }
+
+  async ack(): Promise<void> {
+    this.settle('ACK');
+    await this.channel.ack(this.deliveryTag);
+  }
+
+  /** Rejects; dropped (or dead-lettered) unless `requeue`. */
+  async reject(requeue = false): Promise<void> {
+    this.settle(requeue ? 'REQUEUED' : 'REJECTED');
+    await this.channel.reject(this.deliveryTag, requeue);
+  }
+
+  /** Puts the message back in its queue. */
+  async requeue(): Promise<void> {
+    await this.reject(true);
+  }
+
+  private settle(next: MessageState): void {
+    if (this.state !== 'RECEIVED') {
+      throw new MessageStateError(`message ${this.deliveryTag} already ${this.state.toLowerCase()}; it cannot be ${next.toLowerCase()}`);
+    }
+    this.state = next;
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The transport interface: what every broker package implements. Shapes follow AMQP 0-9-1 as kombu
+ * models it (`kombu/transport/base.py`), in async TypeScript. Brokers that are not AMQP get it from the
+ * virtual base (`./virtual/base.ts`), which emulates exchanges, bindings, QoS and acks.
+ */
+
+/** Broker-level message properties. Names and units are AMQP's, as kombu writes them. */
+export interface MessageProperties {
+  /** The task id for task messages; rpc replies carry the request's. */
+  correlation_id?: string;
+  /** Reply queue name (rpc result backend); Python clients always set it. */
+  reply_to?: string;
+  /** 1 = transient, 2 = persistent. */
+  delivery_mode?: number;
+  /** 0..255 on AMQP; the virtual base maps it per transport. Default 0. */
+  priority?: number;
+  /** Per-message TTL as a string of integer milliseconds (AMQP `expiration`). */
+  expiration?: string;
+  [extra: string]: unknown;
+}
+
+/** A message as a transport carries it: serialized (and maybe compressed) body plus metadata. */
+export interface RawMessage {
+  body: Buffer;
+  /** MIME type of the serializer, e.g. `application/json`. */
+  contentType: string;
+  /** `utf-8` or `binary`. */
+  contentEncoding: string;
+  /** AMQP application headers (task protocol v2 headers live here). */
+  headers: Record<string, unknown>;
+  properties: MessageProperties;
+}
+
+/** Where a message came from. Mirrors kombu's `delivery_info`. */
+export interface DeliveryInfo {
+  exchange: string;
+  routing_key: string;
+  /** Set by the transport when the message is being delivered again. */
+  redelivered?: boolean;
+  /** The queue the message was taken from (not part of AMQP's info, but every transport knows it). */
+  queue?: string;
+  consumer_tag?: string;
+  priority?: number;
+}
+
+/** A received message, not yet acknowledged. */
+export interface Delivery extends RawMessage {
+  /** Opaque tag for ack/reject on the channel that delivered it. */
+  deliveryTag: string;
+  deliveryInfo: DeliveryInfo;
+  redelivered: boolean;
+}
+
+export type ExchangeType = 'direct' | 'topic' | 'fanout' | 'headers';
+
+export interface ExchangeDeclaration {
+  name: string;
+  type: ExchangeType;
+  durable: boolean;
+  autoDelete: boolean;
+  arguments: Record<string, unknown>;
+}
+
+export interface QueueDeclaration {
+  name: string;
+  durable: boolean;
+  exclusive: boolean;
+  autoDelete: boolean;
+  /** Broker arguments as sent on the wire (`x-expires`, `x-message-ttl`, `x-max-priority`, ...). */
+  arguments: Record<string, unknown>;
+}
+
+export interface BindingDeclaration {
+  queue: string;
+  exchange: string;
+  routingKey: string;
+  arguments: Record<string, unknown>;
+}
+
+export interface ConsumeOptions {
+  /** Chosen by the channel when omitted. */
+  consumerTag?: string;
+  /** Deliveries are settled by the broker on send; `ack` is not called. Default false. */
+  noAck?: boolean;
+}
+
+/** Called for each delivery. Exceptions thrown here are the consumer's, not the transport's. */
+export type DeliveryCallback = (delivery: Delivery) => void;
+
+/**
+ * A channel: the unit of declaring, publishing and consuming. Mirrors an AMQP channel / kombu
+ * `Channel`. Methods reject with a {@link TransportError} subclass when the broker fails.
+ */
+export interface Channel {
+  declareExchange(exchange: ExchangeDeclaration): Promise<void>;
+  /** Declares a queue; resolves with the number of messages ready in it. */
+  declareQueue(queue: QueueDeclaration): Promise<{ messageCount: number }>;
+  bindQueue(binding: BindingDeclaration): Promise<void>;
+  /** Deletes a queue; resolves with the number of messages it held. */
+  deleteQueue(queue: string): Promise<number>;
+  /** Removes every ready message of a queue; resolves with how many. */
+  purge(queue: string): Promise<number>;
+  /** Routes a message through `exchange` (`''` is the default exchange: routing key = queue name). */
+  publish(message: RawMessage, exchange: string, routingKey: string): Promise<void>;
+  /** Takes one message, or null when the queue is empty (AMQP basic.get). */
+  get(queue: string, options?: { noAck?: boolean }): Promise<Delivery | null>;
+  /** Starts delivering from `queue`; resolves with the consumer tag. */
+  consume(queue: string, callback: DeliveryCallback, options?: ConsumeOptions): Promise<string>;
+  cancel(consumerTag: string): Promise<void>;
+  /** Caps unacknowledged deliveries on this channel (0 = unlimited). AMQP basic.qos. */
+  qos(prefetchCount: number): Promise<void>;
+  ack(deliveryTag: string): Promise<void>;
+  /** Rejects a delivery: requeued when `requeue`, otherwise dropped (or dead-lettered by the broker). */
+  reject(deliveryTag: string, requeue: boolean): Promise<void>;
+  close(): Promise<void>;
+  readonly isOpen: boolean;
+}
+
+/** A connection to one broker. */
+export interface Transport {
+  /** Short name, e.g. `sqlite`, `memory`, `amqp` (kombu `driver_type`). */
+  readonly driverType: string;
+  connect(): Promise<void>;
+  createChannel(): Promise<Channel>;
+  close(): Promise<void>;
+  readonly isConnected: boolean;
+  /**
+   * What this transport can do, so callers and the conformance suite can adapt.
+   * `priorityOrder`: `'higher-first'` (AMQP) or `'lower-first'` (kombu Redis) or `'none'`.
+   */
+  readonly capabilities: TransportCapabilities;
+}
+
+export interface TransportCapabilities {
+  priorityOrder: 'higher-first' | 'lower-first' | 'none';
+  /** Messages survive a restart of the process that published them. */
+  persistent: boolean;
+  /** Unacked messages of a consumer that vanished are redelivered. */
+  redeliversUnacked: boolean;
+  /** Exchanges of type `topic` and `fanout` route across processes. */
+  fanout: boolean;
+}
+
+/** A parsed broker URL. `transport` is the scheme as written (e.g. `sqlite`, `amqp`, `redis`). */
+export interface BrokerUrl {
+  transport: string;
+  hostname: string | null;
+  port: number | null;
+  userid: string | null;
+  password: string | null;
+  /** For SQLite/file transports the file path; for AMQP the vhost; for Redis the db number text. */
+  virtualHost: string | null;
+  /** Query parameters, decoded. */
+  query: Record<string, string>;
+  /** The URL as given. */
+  href: string;
+}
+
+/** What a transport package exports as `transport`, for the registry to create instances. */
+export interface TransportDefinition {
+  name: string;
+  /**
+   * Creates an unconnected transport. `options` are kombu's `transport_options`
+   * (Celery `broker_transport_options`), with keys as written there.
+   */
+  create(url: BrokerUrl, options: Record<string, unknown>): Transport;
+}

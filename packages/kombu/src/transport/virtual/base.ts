@@ -1,0 +1,378 @@
+/**
+ * The virtual transport base (kombu `kombu/transport/virtual/base.py`). It emulates AMQP over any store
+ * that can put and take messages: exchanges and bindings (`exchange.ts`), routing, QoS/prefetch,
+ * delivery tags, ack/reject/requeue, and restoring unacked messages when a channel closes. A transport
+ * fills in the `_put`/`_get`/`_purge`/`_size` hooks and, when its store can hold a message "in flight"
+ * (a lease), `_ack` and `_restore`.
+ *
+ * Consuming polls `_get` for every consumed queue, taking as many messages as the prefetch window
+ * allows. After an empty round it sleeps, doubling from 1 ms up to `polling_interval` (transport
+ * option, **seconds**, default 1 s as kombu); a `_put` in this process wakes pollers at once.
+ */
+import { OperationalError } from '../../errors.js';
+import type {
+  BindingDeclaration, Channel, ConsumeOptions, Delivery, DeliveryCallback, ExchangeDeclaration,
+  QueueDeclaration, RawMessage, Transport, TransportCapabilities,
+} from '../types.js';
+import { fromEnvelope, markRedelivered, toEnvelope, type Envelope } from './envelope.js';
+import { MemoryExchangeStore, route, type ExchangeStore } from './exchange.js';
+
+/** A message taken from the store, with whatever the store needs to ack or restore it later. */
+export interface TakenMessage {
+  envelope: Envelope;
+  /** Transport-specific handle (row id, lease token, ...); passed back to `_ack`/`_restore`. */
+  receipt?: unknown;
+}
+
+interface Consumer {
+  tag: string;
+  queue: string;
+  callback: DeliveryCallback;
+  noAck: boolean;
+}
+
+interface Unacked {
+  queue: string;
+  taken: TakenMessage;
+}
+
+export interface VirtualTransportOptions {
+  /** Longest sleep between polls of an idle queue, in **seconds** (kombu `polling_interval`). */
+  polling_interval?: number;
+  /** Most messages taken by one `_get` call. Default 100. */
+  fetch_batch_size?: number;
+  [option: string]: unknown;
+}
+
+/** Connected transports by store key, so a publish wakes pollers of every connection in this process. */
+const siblings = new Map<string, Set<VirtualTransport>>();
+
+/** Base class of a transport built on the virtual channel. */
+export abstract class VirtualTransport<C extends VirtualChannel = VirtualChannel> implements Transport {
+  abstract readonly driverType: string;
+  abstract readonly capabilities: TransportCapabilities;
+  readonly exchangeStore: ExchangeStore;
+  /** Seconds; see {@link VirtualTransportOptions.polling_interval}. */
+  readonly pollingInterval: number;
+  readonly fetchBatchSize: number;
+  protected readonly channels = new Set<C>();
+  private connected = false;
+  private registeredKey: string | null = null;
+
+  constructor(readonly options: VirtualTransportOptions = {}) {
+    this.pollingInterval = Number(options.polling_interval ?? this.defaultPollingInterval());
+    this.fetchBatchSize = Number(options.fetch_batch_size ?? 100);
+    this.exchangeStore = this.createExchangeStore();
+  }
+
+  /** Seconds. Override for a transport that should poll faster by default. */
+  protected defaultPollingInterval(): number {
+    return 1;
+  }
+
+  /** Override to share declarations across processes (kombu keeps them per process). */
+  protected createExchangeStore(): ExchangeStore {
+    return new MemoryExchangeStore();
+  }
+
+  /** Creates the transport's channel class. */
+  protected abstract newChannel(): C;
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  async connect(): Promise<void> {
+    if (this.connected) return;
+    await this.establish();
+    this.connected = true;
+    this.registeredKey = this.storeKey();
+    if (this.registeredKey !== null) {
+      let peers = siblings.get(this.registeredKey);
+      if (!peers) siblings.set(this.registeredKey, (peers = new Set()));
+      peers.add(this);
+    }
+  }
+
+  /** Opens the underlying store. Called once by `connect()`. */
+  protected async establish(): Promise<void> {}
+
+  /** Releases the underlying store. Called once by `close()` after every channel closed. */
+  protected async teardown(): Promise<void> {}
+
+  async createChannel(): Promise<C> {
+    if (!this.connected) await this.connect();
+    const channel = this.newChannel();
+    this.channels.add(channel);
+    return channel;
+  }
+
+  /**
+   * Identity of the store this transport talks to (e.g. `sqlite:/abs/file.db`). Transports in one
+   * process with the same key wake each other's pollers on publish. Null: wake own channels only.
+   */
+  protected storeKey(): string | null {
+    return null;
+  }
+
+  /** Called after a local `_put`: wakes pollers in this process that may consume `queue`. */
+  notify(queue: string): void {
+    const peers = this.registeredKey === null ? undefined : siblings.get(this.registeredKey);
+    if (!peers) return this.wakeChannels(queue);
+    for (const peer of peers) peer.wakeChannels(queue);
+  }
+
+  private wakeChannels(queue: string): void {
+    for (const channel of this.channels) channel.wake(queue);
+  }
+
+  forget(channel: C): void {
+    this.channels.delete(channel);
+  }
+
+  async close(): Promise<void> {
+    if (!this.connected) return;
+    for (const channel of [...this.channels]) await channel.close();
+    if (this.registeredKey !== null) {
+      const peers = siblings.get(this.registeredKey);
+      peers?.delete(this);
+      if (peers?.size === 0) siblings.delete(this.registeredKey);
+      this.registeredKey = null;
+    }
+    await this.teardown();
+    this.connected = false;
+  }
+}
+
+/** A channel of a virtual transport. Subclasses implement the storage hooks only. */
+export abstract class VirtualChannel implements Channel {
+  private open = true;
+  private prefetch = 0;
+  private nextTag = 0;
+  private readonly consumers = new Map<string, Consumer>();
+  private readonly unacked = new Map<string, Unacked>();
+  private polling = false;
+  private wakeUp: (() => void) | null = null;
+  private roundRobin = 0;
+
+  constructor(protected readonly transport: VirtualTransport) {}
+
+  // ---- hooks (kombu names in brackets) ---------------------------------------------------------
+
+  /** Appends a message to a queue [`_put`]. */
+  protected abstract _put(queue: string, envelope: Envelope): Promise<void> | void;
+  /** Takes up to `max` messages from the head of a queue, or none [`_get`]. */
+  protected abstract _get(queue: string, max: number): Promise<TakenMessage[]> | TakenMessage[];
+  /** Removes all ready messages; returns how many [`_purge`]. */
+  protected abstract _purge(queue: string): Promise<number> | number;
+  /** Number of ready messages [`_size`]. */
+  protected abstract _size(queue: string): Promise<number> | number;
+  /** Creates storage for a queue if needed [`_new_queue`]. */
+  protected _newQueue(_queue: QueueDeclaration): Promise<void> | void {}
+  /** Deletes a queue and its messages [`_delete`]. */
+  protected _delete(queue: string): Promise<void> | void {
+    return void this._purge(queue);
+  }
+  /** Settles a taken message for good. Default: nothing to do, `_get` already removed it. */
+  protected _ack(_queue: string, _taken: TakenMessage): Promise<void> | void {}
+  /** Puts a taken message back, marked redelivered [`_restore`]. Default: `_put` it again. */
+  protected _restore(queue: string, taken: TakenMessage): Promise<void> | void {
+    return this._put(queue, markRedelivered(taken.envelope));
+  }
+
+  // ---- AMQP emulation --------------------------------------------------------------------------
+
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  async declareExchange(exchange: ExchangeDeclaration): Promise<void> {
+    this.ensureOpen();
+    await this.transport.exchangeStore.declareExchange(exchange);
+  }
+
+  async declareQueue(queue: QueueDeclaration): Promise<{ messageCount: number }> {
+    this.ensureOpen();
+    await this._newQueue(queue);
+    return { messageCount: await this._size(queue.name) };
+  }
+
+  async bindQueue(binding: BindingDeclaration): Promise<void> {
+    this.ensureOpen();
+    await this.transport.exchangeStore.bind(binding);
+  }
+
+  async deleteQueue(queue: string): Promise<number> {
+    this.ensureOpen();
+    const size = await this._size(queue);
+    await this.transport.exchangeStore.unbindQueue(queue);
+    await this._delete(queue);
+    return size;
+  }
+
+  async purge(queue: string): Promise<number> {
+    this.ensureOpen();
+    return this._purge(queue);
+  }
+
+  async publish(message: RawMessage, exchange: string, routingKey: string): Promise<void> {
+    this.ensureOpen();
+    const queues = await route(this.transport.exchangeStore, exchange, routingKey);
+    const envelope = toEnvelope(message, exchange, routingKey);
+    for (const queue of queues) {
+      await this._put(queue, envelope);
+      this.transport.notify(queue);
+    }
+  }
+
+  async get(queue: string, options: { noAck?: boolean } = {}): Promise<Delivery | null> {
+    this.ensureOpen();
+    const [taken] = await this._get(queue, 1);
+    if (!taken) return null;
+    return this.deliver(queue, taken, options.noAck ?? false);
+  }
+
+  async consume(queue: string, callback: DeliveryCallback, options: ConsumeOptions = {}): Promise<string> {
+    this.ensureOpen();
+    const tag = options.consumerTag ?? `ctag-${queue}-${this.consumers.size + 1}-${Date.now().toString(36)}`;
+    this.consumers.set(tag, { tag, queue, callback, noAck: options.noAck ?? false });
+    if (!this.polling) void this.pollLoop();
+    else this.wake(queue);
+    return tag;
+  }
+
+  async cancel(consumerTag: string): Promise<void> {
+    this.consumers.delete(consumerTag);
+    this.wake();
+  }
+
+  async qos(prefetchCount: number): Promise<void> {
+    this.prefetch = Math.max(0, Math.trunc(prefetchCount));
+    this.wake();
+  }
+
+  async ack(deliveryTag: string): Promise<void> {
+    const entry = this.unacked.get(deliveryTag);
+    if (!entry) return;
+    this.unacked.delete(deliveryTag);
+    await this._ack(entry.queue, entry.taken);
+    this.wake();
+  }
+
+  async reject(deliveryTag: string, requeue: boolean): Promise<void> {
+    const entry = this.unacked.get(deliveryTag);
+    if (!entry) return;
+    this.unacked.delete(deliveryTag);
+    if (requeue) {
+      await this._restore(entry.queue, entry.taken);
+      this.transport.notify(entry.queue);
+    } else {
+      await this._ack(entry.queue, entry.taken);
+    }
+    this.wake();
+  }
+
+  /** Closes the channel; every delivered but unacked message is restored (kombu `restore_unacked_once`). */
+  async close(): Promise<void> {
+    if (!this.open) return;
+    this.open = false;
+    this.consumers.clear();
+    this.wake();
+    const pending = [...this.unacked.values()];
+    this.unacked.clear();
+    for (const entry of pending) await this._restore(entry.queue, entry.taken);
+    for (const entry of pending) this.transport.notify(entry.queue);
+    await this.onClose();
+    this.transport.forget(this);
+  }
+
+  /** Hook for subclasses: release channel resources after unacked messages were restored. */
+  protected async onClose(): Promise<void> {}
+
+  /** Interrupts the poller's sleep (called on local publish, ack, qos change). */
+  wake(_queue?: string): void {
+    const w = this.wakeUp;
+    this.wakeUp = null;
+    w?.();
+  }
+
+  /** Number of delivered, unacknowledged messages (the QoS window in use). */
+  get unackedCount(): number {
+    return this.unacked.size;
+  }
+
+  private deliver(queue: string, taken: TakenMessage, noAck: boolean): Delivery {
+    const tag = String(++this.nextTag);
+    if (noAck) void this._ack(queue, taken);
+    else this.unacked.set(tag, { queue, taken });
+    return fromEnvelope(taken.envelope, tag, queue);
+  }
+
+  private window(): number {
+    if (this.prefetch === 0) return this.transport.fetchBatchSize;
+    return Math.min(this.prefetch - this.unacked.size, this.transport.fetchBatchSize);
+  }
+
+  private async pollLoop(): Promise<void> {
+    this.polling = true;
+    let idleMs = 1;
+    const maxIdleMs = Math.max(1, this.transport.pollingInterval * 1000);
+    try {
+      while (this.open && this.consumers.size > 0) {
+        let got = 0;
+        let room = this.window();
+        if (room > 0) {
+          const consumers = [...this.consumers.values()];
+          for (let i = 0; i < consumers.length && room > 0; i++) {
+            const consumer = consumers[(this.roundRobin + i) % consumers.length]!;
+            let taken: TakenMessage[];
+            try {
+              taken = await this._get(consumer.queue, room);
+            } catch (err) {
+              // A failing store must not kill the process: report, back off, try again.
+              process.emitWarning(`polling ${consumer.queue} failed: ${String(err)}`, { code: 'CQ_KOMBU_POLL' });
+              await new Promise((resolve) => setTimeout(resolve, maxIdleMs));
+              continue;
+            }
+            if (!this.open) {
+              for (const t of taken) await this._restore(consumer.queue, t);
+              return;
+            }
+            for (const t of taken) {
+              const delivery = this.deliver(consumer.queue, t, consumer.noAck);
+              delivery.deliveryInfo.consumer_tag = consumer.tag;
+              got++;
+              room--;
+              try {
+                consumer.callback(delivery);
+              } catch (err) {
+                // A consumer callback must not kill the poller: consumers handle their own errors,
+                // anything escaping is reported, never thrown into the event loop.
+                process.emitWarning(`consumer callback failed: ${String(err)}`, { code: "CQ_KOMBU_CALLBACK" });
+              }
+            }
+          }
+          this.roundRobin++;
+        }
+        if (got > 0) {
+          idleMs = 1;
+          // Let callbacks and acks run before the next fetch.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => { this.wakeUp = null; resolve(); }, room > 0 ? idleMs : maxIdleMs);
+          this.wakeUp = () => { clearTimeout(timer); resolve(); };
+        });
+        if (room > 0) idleMs = Math.min(idleMs * 2, maxIdleMs);
+      }
+    } finally {
+      this.polling = false;
+      if (this.open && this.consumers.size > 0) void this.pollLoop();
+    }
+  }
+
+  private ensureOpen(): void {
+    if (!this.open) throw new OperationalError('channel is closed: open a new one with connection.channel()');
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * @cq/transport-sqlite — cq's embedded default broker: a kombu virtual transport over one SQLite
+ * file shared by every process on the machine. The registry loads it for `sqlite://` URLs.
+ */
+export { transport, SqliteTransport, SqliteChannel, type SqliteTransportOptions } from './transport.js';
+export { SqliteExchangeStore } from './exchange-store.js';
+export { databasePath, DEFAULT_DATABASE } from './path.js';

@@ -1,0 +1,175 @@
+/**
+ * The SQLite transport: cq's embedded default broker, a kombu virtual transport over one SQLite file
+ * that any number of processes on one machine share (WAL mode).
+ *
+ * Features: priorities (0..255, higher first, FIFO within a priority); acks with a visibility timeout
+ * (kombu Redis semantics); unacked messages come back when their lease expires, when their transport
+ * closes, and as soon as any process sweeps after their owner process died (even by SIGKILL);
+ * exchanges and bindings shared across processes (direct, topic, fanout).
+ *
+ * URL: `sqlite:///relative/path.db` (from the working directory), `sqlite:////absolute/path.db`,
+ * or `sqlite://` for `.cq/broker.db`. The tables are those of kombu's SQLAlchemy transport plus a few
+ * columns (see `schema.ts`).
+ *
+ * Options (Celery `broker_transport_options`), all in **seconds**:
+ * - `visibility_timeout` (3600): how long a taken, unacked message stays leased.
+ * - `unacked_restore_interval` (1): least time between two sweeps for expired or orphaned leases.
+ * - `polling_interval` (0.01): longest sleep between polls of an idle queue. Publishes from another
+ *   process are seen within this delay; an idle poll costs one `PRAGMA data_version` read, not a query.
+ * - `fetch_batch_size` (100, a count): most messages taken per query.
+ */
+import { resolve } from 'node:path';
+import type Database from 'better-sqlite3';
+import {
+  ConfigurationError, OperationalError, VirtualChannel, VirtualTransport, type Envelope, type QueueDeclaration, type TakenMessage,
+  type TransportCapabilities, type TransportDefinition, type VirtualTransportOptions,
+} from '@cq/kombu';
+import { isBusy, toTransportError } from './errors.js';
+import { SqliteExchangeStore } from './exchange-store.js';
+import { MessageStore } from './message-store.js';
+import { databasePath, prepareDatabaseFile } from './path.js';
+import { openDatabase } from './schema.js';
+
+export interface SqliteTransportOptions extends VirtualTransportOptions {
+  /** Seconds a delivered, unacked message stays leased before it is redelivered. Default 3600 (kombu Redis). */
+  visibility_timeout?: number;
+  /** Least seconds between sweeps for expired leases and leases of dead processes. Default 1. */
+  unacked_restore_interval?: number;
+}
+
+/** A channel whose hooks read and write the transport's database. */
+export class SqliteChannel extends VirtualChannel {
+  declare protected readonly transport: SqliteTransport;
+
+  protected override _newQueue(queue: QueueDeclaration): void {
+    this.transport.run('declaring a queue', (s) => s.newQueue(queue.name));
+  }
+  protected _put(queue: string, envelope: Envelope): void {
+    this.transport.run('publishing', (s) => s.put(queue, envelope));
+  }
+  protected _get(queue: string, max: number): TakenMessage[] {
+    try {
+      return this.transport.store.take(queue, max).map((row) => ({ envelope: row.envelope, receipt: row.id }));
+    } catch (err) {
+      if (isBusy(err)) return []; // locked for the whole busy timeout: nothing taken, poll again later
+      throw toTransportError(err, 'taking messages', this.transport.file);
+    }
+  }
+  protected override _ack(_queue: string, taken: TakenMessage): void {
+    this.transport.run('acking', (s) => s.ack(taken.receipt as number));
+  }
+  protected override _restore(_queue: string, taken: TakenMessage): void {
+    this.transport.run('restoring a message', (s) => s.restore(taken.receipt as number, taken.envelope));
+  }
+  protected _purge(queue: string): number {
+    return this.transport.run('purging', (s) => s.purge(queue));
+  }
+  protected _size(queue: string): number {
+    return this.transport.run('counting messages', (s) => s.size(queue));
+  }
+  protected override _delete(queue: string): void {
+    this.transport.run('deleting a queue', (s) => s.delete(queue));
+  }
+}
+
+/** One SQLite connection (better-sqlite3 is synchronous) shared by all channels of the transport. */
+export class SqliteTransport extends VirtualTransport<SqliteChannel> {
+  readonly driverType = 'sqlite';
+  readonly capabilities: TransportCapabilities = { priorityOrder: 'higher-first', persistent: true, redeliversUnacked: true, fanout: true };
+  declare readonly exchangeStore: SqliteExchangeStore;
+  /** Seconds; see {@link SqliteTransportOptions.visibility_timeout}. */
+  readonly visibilityTimeout: number;
+  /** Absolute path of the database file. */
+  readonly file: string;
+  /** Seconds; see {@link SqliteTransportOptions.unacked_restore_interval}. */
+  readonly restoreInterval: number;
+  private db: Database.Database | null = null;
+  private messages: MessageStore | null = null;
+
+  /**
+   * @param file path of the database file, made absolute from the working directory (created with its
+   *   directory on connect).
+   * @throws ConfigurationError when an option is not a non-negative number of seconds.
+   */
+  constructor(file: string, options: SqliteTransportOptions = {}) {
+    super(options);
+    this.file = resolve(file);
+    this.visibilityTimeout = seconds(options, 'visibility_timeout', 3600);
+    this.restoreInterval = seconds(options, 'unacked_restore_interval', 1);
+    seconds(options, 'polling_interval', 0.01);
+  }
+
+  /** The message store. Throws kombu's `OperationalError` when not connected. */
+  get store(): MessageStore {
+    if (!this.messages) throw new OperationalError('the sqlite transport is not connected: call connection.connect() first');
+    return this.messages;
+  }
+
+  /** Runs a store operation, mapping SQLite failures to kombu errors. */
+  run<T>(action: string, op: (store: MessageStore) => T): T {
+    try {
+      return op(this.store);
+    } catch (err) {
+      throw toTransportError(err, action, this.file);
+    }
+  }
+
+  protected override defaultPollingInterval(): number {
+    return 0.01;
+  }
+
+  protected override createExchangeStore(): SqliteExchangeStore {
+    return new SqliteExchangeStore();
+  }
+
+  protected override storeKey(): string {
+    return `sqlite:${this.file}`;
+  }
+
+  protected override async establish(): Promise<void> {
+    prepareDatabaseFile(this.file);
+    const db = openDatabase(this.file);
+    try {
+      this.messages = new MessageStore(db, { visibilityTimeout: this.visibilityTimeout, restoreInterval: this.restoreInterval });
+      this.exchangeStore.attach(db);
+      this.messages.sweep();
+    } catch (err) {
+      db.close();
+      this.messages = null;
+      throw toTransportError(err, 'connecting', this.file);
+    }
+    this.db = db;
+  }
+
+  protected override async teardown(): Promise<void> {
+    try {
+      this.messages?.releaseAll();
+    } catch (err) {
+      throw toTransportError(err, 'restoring unacked messages at close', this.file);
+    } finally {
+      this.exchangeStore.detach();
+      this.messages = null;
+      this.db?.close();
+      this.db = null;
+    }
+  }
+
+  protected newChannel(): SqliteChannel {
+    return new SqliteChannel(this);
+  }
+}
+
+function seconds(options: Record<string, unknown>, key: string, fallback: number): number {
+  const value = options[key] ?? fallback;
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) {
+    throw new ConfigurationError(`sqlite transport option ${key} must be a number of seconds >= 0, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/** The registry entry: `sqlite://` and `sqla+sqlite://` URLs. Throws ConfigurationError for a bad path. */
+export const transport: TransportDefinition = {
+  name: 'sqlite',
+  create: (url, options) => new SqliteTransport(databasePath(url), options),
+};

@@ -1,0 +1,92 @@
+/**
+ * Execution pools of the first cut: `solo` (one task at a time, in the consumer's process) and
+ * `async` (up to `concurrency` tasks in flight on the event loop, for I/O-bound tasks). Both queue
+ * accepted jobs beyond their limit; on warm shutdown the queued jobs are handed back for requeueing.
+ * The process pool (`prefork`) and `threads` come with @cq/billiard.
+ */
+
+export interface PoolJob {
+  run(): Promise<void>;
+  /** Gives the job's message back to the broker (used for jobs never started at shutdown). */
+  requeue?(): Promise<void>;
+}
+
+export interface Pool {
+  readonly name: string;
+  /** Tasks allowed to run at once. */
+  readonly limit: number;
+  /** Tasks running now. */
+  readonly active: number;
+  /** Accepted, not started. */
+  readonly waiting: number;
+  apply(job: PoolJob): void;
+  /** Removes and returns the jobs not yet started. */
+  takeWaiting(): PoolJob[];
+  /** Resolves when nothing runs (queued jobs start meanwhile unless taken). */
+  whenIdle(): Promise<void>;
+}
+
+export class AsyncPool implements Pool {
+  readonly name: string = 'async';
+  private running = 0;
+  private readonly queue: PoolJob[] = [];
+  private idleWaiters: Array<() => void> = [];
+
+  /** @param limit concurrency, at least 1. */
+  constructor(readonly limit: number) {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`pool concurrency must be a whole number >= 1, got ${limit}`);
+  }
+
+  get active(): number {
+    return this.running;
+  }
+
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  apply(job: PoolJob): void {
+    if (this.running < this.limit) this.start(job);
+    else this.queue.push(job);
+  }
+
+  takeWaiting(): PoolJob[] {
+    return this.queue.splice(0);
+  }
+
+  whenIdle(): Promise<void> {
+    if (this.running === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private start(job: PoolJob): void {
+    this.running++;
+    job.run().catch(() => undefined).finally(() => {
+      this.running--;
+      const next = this.queue.shift();
+      if (next) this.start(next);
+      else if (this.running === 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const w of waiters) w();
+      }
+    });
+  }
+}
+
+/** One task at a time (Celery `-P solo`). */
+export class SoloPool extends AsyncPool {
+  override readonly name = 'solo';
+  constructor() {
+    super(1);
+  }
+}
+
+export type PoolName = 'solo' | 'async';
+
+/** Creates a pool by name; throws naming the valid names. */
+export function createPool(name: string, concurrency: number): Pool {
+  if (name === 'solo') return new SoloPool();
+  if (name === 'async') return new AsyncPool(concurrency);
+  throw new RangeError(`unknown pool ${JSON.stringify(name)}: use -P solo or -P async (prefork and threads arrive with @cq/billiard)`);
+}

@@ -1,0 +1,23 @@
+// Shared vitest settings for every cq package: tests run from source through the `@cq/source`
+// export condition, so no package needs a build before its tests.
+import { fileURLToPath } from 'node:url';
+import { basename, dirname } from 'node:path';
+
+export const SOURCE_CONDITION = '@cq/source';
+
+/** @param {string} configUrl import.meta.url of the package's vitest.config.ts */
+export function projectDefaults(configUrl) {
+  const root = dirname(fileURLToPath(configUrl));
+  return {
+    resolve: { conditions: [SOURCE_CONDITION] },
+    ssr: { resolve: { conditions: [SOURCE_CONDITION], externalConditions: [SOURCE_CONDITION] } },
+    test: {
+      name: basename(root),
+      root,
+      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      testTimeout: 30_000,
+      hookTimeout: 30_000,
+      env: { NODE_OPTIONS: `--conditions=${SOURCE_CONDITION}` },
+    },
+  };
+}
