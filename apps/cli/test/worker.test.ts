@@ -93,6 +93,17 @@ describe('cq worker on the embedded SQLite broker', () => {
     await conn.close();
   });
 
+  it('holds a countdown task until its ETA and drops an already expired one as REVOKED', async () => {
+    const sentAt = Date.now();
+    const later = await client.sendTask<number>('proj.add', [1, 1], { countdown: 1 });
+    const expired = await client.sendTask<number>('proj.add', [1, 2], { expires: new Date(Date.now() - 1000) });
+    expect(await later.get({ timeout: 20 })).toBe(2);
+    const doneAt = Date.parse(`${(await later.meta()).date_done}Z`);
+    expect(doneAt - sentAt).toBeGreaterThanOrEqual(900);
+    await expect(expired.get({ timeout: 20 })).rejects.toMatchObject({ name: 'TaskRevokedError' });
+    expect((await expired.meta()).result).toMatchObject({ exc_message: ['expired'] });
+  });
+
   it('cq call prints an id and cq result prints the value, or the error with exit code 1', async () => {
     const call = await cqRun(['call', 'proj.add', '--args', '[40, 2]', ...box.flags]);
     expect(call.code).toBe(0);
@@ -108,6 +119,25 @@ describe('cq worker on the embedded SQLite broker', () => {
     const usage = await cqRun(['call', 'proj.add', '--args', '{oops', ...box.flags]);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('--args: not valid JSON');
+  });
+});
+
+describe('cq worker queues', () => {
+  it('consumes only the queues given with -Q', async () => {
+    const box = sandbox();
+    const client = new Celery('client').configure({ brokerUrl: box.broker, resultBackend: box.backend });
+    const worker = await startWorker(box, ['-Q', 'fast,slow']);
+    expect(worker.out.join('')).toMatch(/\.> fast\s+exchange=fast\(direct\) key=fast/);
+    const fast = await client.sendTask<number>('proj.add', [1, 2], { queue: 'fast' });
+    const slow = await client.sendTask<number>('proj.add', [3, 4], { queue: 'slow' });
+    const ignored = await client.sendTask<number>('proj.add', [5, 6]);
+    expect(await fast.get({ timeout: 20 })).toBe(3);
+    expect(await slow.get({ timeout: 20 })).toBe(7);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await ignored.state()).toBe('PENDING');
+    worker.kill('SIGTERM');
+    await exited(worker);
+    await client.close();
   });
 });
 

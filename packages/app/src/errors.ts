@@ -9,6 +9,9 @@
  * ├── TimeoutError                     CQ_APP_TIMEOUT                 AsyncResult.get() timed out
  * ├── TaskArgumentError                CQ_APP_TASK_ARGUMENTS          kwargs that do not bind (Python's TypeError)
  * ├── TaskRevokedError                 CQ_APP_TASK_REVOKED            the task was revoked or expired
+ * ├── ProtocolError                    CQ_PROTOCOL                    task message encode/decode
+ * │   ├── InvalidTaskError             CQ_PROTOCOL_INVALID_TASK       received message is not a runnable task
+ * │   └── InvalidTaskOptionsError      CQ_PROTOCOL_INVALID_OPTIONS    buildTaskMessage got bad options
  * ├── SoftTimeLimitExceeded            CQ_APP_SOFT_TIME_LIMIT         raised inside a task at its soft limit
  * ├── TimeLimitExceeded                CQ_APP_TIME_LIMIT              the task was stopped at its hard limit
  * └── TaskSignal                       (control flow, not failures)
@@ -64,6 +67,31 @@ export class TaskArgumentError extends CeleryError {
 
 export class TaskRevokedError extends CeleryError {
   override readonly code = 'CQ_APP_TASK_REVOKED';
+}
+
+/** Base of the task-message protocol errors (encode/decode of protocol v1/v2). */
+export class ProtocolError extends CeleryError {
+  override readonly code: string = 'CQ_PROTOCOL';
+}
+
+export type ProtocolErrorOptions = { cause?: unknown };
+
+/**
+ * A received message cannot be turned into a task request: the body is neither protocol v2
+ * (`[args, kwargs, embed]`), the hybrid form nor a v1 dict; args/kwargs have the wrong type; or
+ * `eta`/`expires` is not a valid date. Mirrors `celery.exceptions.InvalidTaskError`; a worker
+ * rejects such a message without requeue.
+ */
+export class InvalidTaskError extends ProtocolError {
+  override readonly code = 'CQ_PROTOCOL_INVALID_TASK';
+}
+
+/**
+ * `buildTaskMessage` was given options Celery would refuse: args not an array, kwargs not a plain
+ * object, a non-finite or out-of-range countdown/expires, an unparseable eta/expires date.
+ */
+export class InvalidTaskOptionsError extends ProtocolError {
+  override readonly code = 'CQ_PROTOCOL_INVALID_OPTIONS';
 }
 
 export class SoftTimeLimitExceeded extends CeleryError {

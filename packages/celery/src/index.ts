@@ -25,7 +25,7 @@ export {
   Connection, Exchange, Queue, binding, Producer, Consumer, Message, dumps, loads, kombuJson, compress, decompress,
   registerTransport, registerSerializer, registerCompressor, parseUrl, redact, MemoryTransport, parseIsoDate, formatPythonIsoDate,
   KombuError, ContentDisallowedError, DecodeError, EncodeError, ConfigurationError, TransportError,
-  type Transport, type Channel, type TransportDefinition, type Serializer,
+  toEnvelope, fromEnvelope, type Envelope, type Transport, type Channel, type TransportDefinition, type Serializer,
 } from '@cq/kombu';
 export {
   Backend, KeyValueStoreBackend, MemoryBackend, createBackend, registerBackend, RemoteTaskError,

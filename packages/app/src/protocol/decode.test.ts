@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeTaskMessage } from './decode.js';
-import { InvalidTaskError } from './errors.js';
+import { InvalidTaskError } from '../errors.js';
 
 const ID = 'aaaaaaaa-1111-4222-8333-444455556666';
 const NO_EMBED = { callbacks: null, errbacks: null, chain: null, chord: null };

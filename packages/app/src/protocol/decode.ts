@@ -5,7 +5,7 @@
  * otherwise a dict body with `task` is protocol 1, anything else is not a task.
  */
 import { parseIsoDate } from '@cq/kombu';
-import { InvalidTaskError } from './errors.js';
+import { InvalidTaskError } from '../errors.js';
 import { hybridToProto2, isDict, proto1ToProto2, type Proto2View } from './v1.js';
 import { isTaskMessage } from './v2.js';
 import type { SignatureDict, TaskEmbed, TaskRequestFields } from './types.js';

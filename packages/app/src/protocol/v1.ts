@@ -9,7 +9,7 @@
  *
  * Both are converted to the v2 view: a flat request dict (v2 header names) plus args, kwargs, embed.
  */
-import { InvalidTaskError } from './errors.js';
+import { InvalidTaskError } from '../errors.js';
 import { safeRepr } from './saferepr.js';
 
 /** A message seen through protocol v2 eyes, before field validation. */

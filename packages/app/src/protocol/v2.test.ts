@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { hostname } from 'node:os';
 import { buildTaskMessage, isTaskMessage } from './v2.js';
 import { decodeTaskMessage } from './decode.js';
-import { InvalidTaskOptionsError } from './errors.js';
+import { InvalidTaskOptionsError } from '../errors.js';
 import type { SignatureDict } from './types.js';
 
 const ID = '5f0c2a3e-1111-4222-8333-444455556666';

@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { formatPythonIsoDate, parseIsoDate } from '@cq/kombu';
-import { InvalidTaskOptionsError } from './errors.js';
+import { InvalidTaskOptionsError } from '../errors.js';
 import { argsRepr, kwargsRepr } from './saferepr.js';
 import type { BuildTaskOptions, TaskHeaders, TaskMessageParts, TaskProperties } from './types.js';
 
