@@ -4,6 +4,8 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
+import { Celery } from '@cq/celery';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const bin = path.join(repoRoot, 'apps/cli/src/bin.ts');
@@ -61,4 +63,25 @@ export async function waitFor(predicate: () => boolean | Promise<boolean>, timeo
 export function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+/**
+ * Registers beforeAll/afterAll hooks that give the tests of a `describe` one sandbox, one client app
+ * and one worker process for the fixture app. Read the fields inside tests, after the hooks ran.
+ */
+export function useWorker(extra: string[] = []): { box: Sandbox; client: Celery; worker: Awaited<ReturnType<typeof startWorker>> } {
+  const ctx = {} as { box: Sandbox; client: Celery; worker: Awaited<ReturnType<typeof startWorker>> };
+  beforeAll(async () => {
+    ctx.box = sandbox();
+    ctx.client = new Celery('client').configure({ brokerUrl: ctx.box.broker, resultBackend: ctx.box.backend });
+    ctx.worker = await startWorker(ctx.box, extra);
+  });
+  afterAll(async () => {
+    await ctx.client.close();
+    if (ctx.worker.exitCode === null) {
+      ctx.worker.kill('SIGTERM');
+      await exited(ctx.worker);
+    }
+  });
+  return ctx;
 }

@@ -6,9 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Celery, Connection, fromEnvelope, kombuJson, type Envelope } from '@cq/celery';
-import { exited, repoRoot, sandbox, startWorker, waitFor, type Sandbox } from './helpers.js';
+import type { ChildProcess } from 'node:child_process';
+import { repoRoot, useWorker, waitFor, type Sandbox } from './helpers.js';
 
 const fixtures = path.join(repoRoot, 'spec/fixtures/redis');
 const load = (name: string) => ({
@@ -17,21 +18,11 @@ const load = (name: string) => ({
 });
 
 describe('messages written by Python Celery run on the cq worker', () => {
+  const ctx = useWorker(['-c', '4']);
   let box: Sandbox;
   let client: Celery;
-  let worker: Awaited<ReturnType<typeof startWorker>>;
-
-  beforeAll(async () => {
-    box = sandbox();
-    client = new Celery('client').configure({ brokerUrl: box.broker, resultBackend: box.backend });
-    worker = await startWorker(box, ['-c', '4']);
-  });
-
-  afterAll(async () => {
-    await client.close();
-    worker.kill('SIGTERM');
-    await exited(worker);
-  });
+  let worker: ChildProcess & { out: string[]; err: string[] };
+  beforeAll(() => ({ box, client, worker } = ctx));
 
   async function run(name: string) {
     const { envelope, sent } = load(name);

@@ -5,28 +5,17 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Celery, Connection, Producer, RemoteTaskError } from '@cq/celery';
-import { cqRun, exited, sandbox, startWorker, waitFor, type Sandbox } from './helpers.js';
+import type { ChildProcess } from 'node:child_process';
+import { cqRun, exited, sandbox, startWorker, useWorker, waitFor, type Sandbox } from './helpers.js';
 
 describe('cq worker on the embedded SQLite broker', () => {
+  const ctx = useWorker(['-c', '8']);
   let box: Sandbox;
   let client: Celery;
-  let worker: Awaited<ReturnType<typeof startWorker>>;
-
-  beforeAll(async () => {
-    box = sandbox();
-    client = new Celery('client').configure({ brokerUrl: box.broker, resultBackend: box.backend });
-    worker = await startWorker(box, ['-c', '8']);
-  });
-
-  afterAll(async () => {
-    await client.close();
-    if (worker.exitCode === null) {
-      worker.kill('SIGTERM');
-      await exited(worker);
-    }
-  });
+  let worker: ChildProcess & { out: string[]; err: string[] };
+  beforeAll(() => ({ box, client, worker } = ctx));
 
   it('prints a banner naming the transport, results, concurrency, queues and tasks', () => {
     const banner = worker.out.join('');

@@ -9,7 +9,7 @@
 import type { Backend, BackendOptions } from './backend.js';
 import { BackendNotInstalledError, UnknownBackendError } from './errors.js';
 import { MemoryBackend } from './memory.js';
-import { importPackage } from '@cq/kombu';
+import { closestName, importPackage } from '@cq/kombu';
 
 /** What a backend package exports as default. */
 export interface BackendFactory {
@@ -75,23 +75,11 @@ export async function createBackend(url: string, options: BackendOptions = {}): 
   const loader = loaders.get(scheme);
   if (!loader) {
     const known = backendAliases();
-    const closest = known.map((k) => [k, distance(scheme, k)] as const).sort((a, b) => a[1] - b[1])[0]?.[0];
+    const closest = closestName(scheme, known);
     throw new UnknownBackendError(
       `unknown result backend ${JSON.stringify(scheme)}${closest ? `: did you mean ${JSON.stringify(closest)}?` : ''} (known: ${known.join(', ')})`,
     );
   }
   const factory = await loader();
   return factory.fromUrl(url, { ...options, url });
-}
-
-function distance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) {
-      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    row = next;
-  }
-  return row[b.length]!;
 }

@@ -21,6 +21,7 @@ export type {
 } from './transport/types.js';
 export { parseUrl, redact } from './transport/url.js';
 export { importPackage } from './utils/import-package.js';
+export { closestName } from './utils/closest.js';
 export { registerTransport, resolveTransport, transportAliases, type TransportLoader } from './transport/registry.js';
 export { VirtualTransport, VirtualChannel, type TakenMessage, type VirtualTransportOptions } from './transport/virtual/base.js';
 export { toEnvelope, fromEnvelope, markRedelivered, type Envelope } from './transport/virtual/envelope.js';

@@ -4,6 +4,7 @@
  * `transport: TransportDefinition`. A missing package fails with the `pnpm add` line to run.
  */
 import { TransportNotFoundError } from '../errors.js';
+import { closestName } from '../utils/closest.js';
 import { importPackage } from '../utils/import-package.js';
 import { memoryTransport } from './memory.js';
 import type { TransportDefinition } from './types.js';
@@ -50,22 +51,8 @@ export async function resolveTransport(alias: string): Promise<TransportDefiniti
   const loader = loaders.get(alias.toLowerCase());
   if (!loader) {
     const known = transportAliases();
-    const closest = known.map((k) => [k, distance(alias.toLowerCase(), k)] as const).sort((a, b) => a[1] - b[1])[0]?.[0];
+    const closest = closestName(alias, known);
     throw new TransportNotFoundError(`unknown transport ${JSON.stringify(alias)}${closest ? `: did you mean ${JSON.stringify(closest)}?` : ''} (known: ${known.join(', ')})`);
   }
   return loader();
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
 }
