@@ -13,8 +13,8 @@ export interface AppFlags {
 export function withAppFlags(cmd: Command): Command {
   return cmd
     .option('-A, --app <module>', 'path of the module exporting the app (.js, .mjs or .ts)')
-    .option('-b, --broker <url>', 'broker URL (default: app config, $CQ_BROKER_URL, else the embedded SQLite broker)')
-    .option('--result-backend <url>', 'result backend URL (default: app config, $CQ_RESULT_BACKEND, else embedded SQLite)');
+    .option('-b, --broker <url>', 'broker URL (default: $CQ_BROKER_URL, the app config, else the embedded SQLite broker)')
+    .option('--result-backend <url>', 'result backend URL (default: $CQ_RESULT_BACKEND, the app config, else embedded SQLite)');
 }
 
 export function applyAppFlags(app: Celery, flags: AppFlags): Celery {

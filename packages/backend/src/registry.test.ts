@@ -30,11 +30,11 @@ describe('backend registry', () => {
   });
 
   it('names the package to install when a backend package is missing', async () => {
-    const err = await createBackend('redis://localhost:6379/0').catch((e: unknown) => e);
+    const err = await createBackend('mongodb://localhost:27017/results').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BackendNotInstalledError);
     expect((err as BackendNotInstalledError).code).toBe('CQ_BACKEND_NOT_INSTALLED');
-    expect((err as BackendNotInstalledError).packageName).toBe('@cq/backend-redis');
-    expect((err as Error).message).toContain('pnpm add @cq/backend-redis');
+    expect((err as BackendNotInstalledError).packageName).toBe('@cq/backend-mongodb');
+    expect((err as Error).message).toContain('pnpm add @cq/backend-mongodb');
   });
 
   it('imports every alias target, or fails with BackendNotInstalledError', async () => {

@@ -1,15 +1,22 @@
 /**
  * @cq/celery — cq, Celery in TypeScript, in one package: the app, the worker, messaging, result
  * backends, and the embedded SQLite broker and result backend (the defaults when nothing is
- * configured). Importing it registers the bundled SQLite transport and backend with the registries,
- * so they resolve whatever the package layout.
+ * configured). Importing it registers the bundled transports (SQLite, Redis, AMQP) and result backends
+ * (SQLite, Redis) with the registries, so they resolve whatever the package layout.
  */
 import { registerTransport } from '@cq/kombu';
 import { registerBackend } from '@cq/backend';
 
 registerTransport('sqlite', async () => (await import('@cq/transport-sqlite')).transport);
 registerTransport('sqla+sqlite', async () => (await import('@cq/transport-sqlite')).transport);
+registerTransport('redis', async () => (await import('@cq/transport-redis')).transport);
+registerTransport('rediss', async () => (await import('@cq/transport-redis')).transport);
+registerTransport('amqp', async () => (await import('@cq/transport-amqp')).transport);
+registerTransport('amqps', async () => (await import('@cq/transport-amqp')).transport);
+registerTransport('pyamqp', async () => (await import('@cq/transport-amqp')).transport);
 registerBackend('sqlite', async () => (await import('@cq/backend-sqlite')).default);
+registerBackend('redis', async () => (await import('@cq/backend-redis')).default);
+registerBackend('rediss', async () => (await import('@cq/backend-redis')).default);
 registerBackend('db+sqlite', async () => (await import('@cq/backend-sqlite')).default);
 
 export {
@@ -32,5 +39,8 @@ export {
   READY_STATES, PROPAGATE_STATES, type TaskMeta,
 } from '@cq/backend';
 export { transport as sqliteTransport, SqliteTransport } from '@cq/transport-sqlite';
+export { transport as redisTransport, RedisTransport } from '@cq/transport-redis';
+export { transport as amqpTransport, AmqpTransport } from '@cq/transport-amqp';
+export { default as RedisBackend } from '@cq/backend-redis';
 export { default as SqliteBackend } from '@cq/backend-sqlite';
 export { Thenable, Barrier, deferred, sleep } from '@cq/vine';

@@ -303,7 +303,11 @@ export abstract class VirtualChannel implements Channel {
 
   private deliver(queue: string, taken: TakenMessage, noAck: boolean): Delivery {
     const tag = String(++this.nextTag);
-    if (noAck) void this._ack(queue, taken);
+    if (noAck) {
+      // Settled on delivery; a failing cleanup is reported, never left as an unhandled rejection.
+      Promise.resolve().then(() => this._ack(queue, taken)).catch((err: unknown) =>
+        process.emitWarning(`settling a no-ack delivery from ${queue} failed: ${String(err)}`, { code: 'CQ_KOMBU_ACK' }));
+    }
     else this.unacked.set(tag, { queue, taken });
     return fromEnvelope(taken.envelope, tag, queue);
   }

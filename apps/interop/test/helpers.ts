@@ -1,0 +1,81 @@
+/** Starting real Python Celery workers and clients, and cq workers, for the interop tests. */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { kombuJson } from '@cq/celery';
+
+export const PYTHON = '/usr/bin/python3';
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, '../../..');
+const pyDir = path.resolve(here, '../py');
+
+export type Proc = ChildProcess & { log: string[] };
+
+function collect(child: ChildProcess): Proc {
+  const proc = child as Proc;
+  proc.log = [];
+  child.stdout?.on('data', (d: Buffer) => proc.log.push(d.toString()));
+  child.stderr?.on('data', (d: Buffer) => proc.log.push(d.toString()));
+  return proc;
+}
+
+async function until(proc: Proc, text: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!proc.log.join('').includes(text)) {
+    if (proc.exitCode !== null) throw new Error(`process exited early:\n${proc.log.join('')}`);
+    if (Date.now() > deadline) throw new Error(`no "${text}" within ${timeoutMs} ms:\n${proc.log.join('')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface Urls {
+  broker: string;
+  backend: string;
+  /** Queue both sides use (Python `task_default_queue`, cq `-Q`); keeps runs on one broker apart. */
+  queue: string;
+}
+
+/** A real Python Celery worker (`python3 -m celery worker`) for py/interop_tasks.py. */
+export async function startPythonWorker(urls: Urls, extra: string[] = [], env: Record<string, string> = {}): Promise<Proc> {
+  const proc = collect(spawn(PYTHON, ['-m', 'celery', '-A', 'interop_tasks', 'worker', '-P', 'solo', '-n', `py-${process.pid}@%h`, '-l', 'info', '--without-mingle', '--without-gossip', ...extra], {
+    cwd: pyDir, env: { ...process.env, CQ_INTEROP_BROKER: urls.broker, CQ_INTEROP_BACKEND: urls.backend, CQ_INTEROP_QUEUE: urls.queue, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  }));
+  await until(proc, 'ready.', 30_000);
+  return proc;
+}
+
+/** A cq worker process (the CLI from source) for ts/app.ts. */
+export async function startCqWorker(urls: Urls, extra: string[] = [], env: Record<string, string> = {}): Promise<Proc> {
+  const proc = collect(spawn(process.execPath, ['--conditions=@cq/source', '--import', 'tsx', path.join(repoRoot, 'apps/cli/src/bin.ts'),
+    'worker', '-A', path.resolve(here, '../ts/app.ts'), '-b', urls.broker, '--result-backend', urls.backend, '-l', 'info', '--no-banner', '-Q', urls.queue, ...extra], {
+    cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  }));
+  await until(proc, 'ready.', 30_000);
+  return proc;
+}
+
+export async function stop(proc: Proc | undefined): Promise<void> {
+  if (!proc || proc.exitCode !== null) return;
+  proc.kill('SIGTERM');
+  await new Promise((r) => proc.once('exit', r));
+}
+
+export interface PythonCallResult {
+  id: string;
+  state: string;
+  result?: unknown;
+  error?: string;
+  message?: string;
+}
+
+/** A Python Celery client sends one task by name and waits for its result. */
+export function pythonCall(urls: Urls, request: { name: string; args?: unknown[]; kwargs?: Record<string, unknown>; options?: Record<string, unknown>; timeout?: number }): Promise<PythonCallResult> {
+  return new Promise((resolve, reject) => {
+    execFile(PYTHON, [path.join(pyDir, 'interop_tasks.py'), kombuJson.stringify(request)], {
+      cwd: pyDir, env: { ...process.env, CQ_INTEROP_BROKER: urls.broker, CQ_INTEROP_BACKEND: urls.backend, CQ_INTEROP_QUEUE: urls.queue }, timeout: 60_000,
+    }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`python client failed: ${err.message}\n${stderr}`));
+      resolve(kombuJson.parse(stdout.trim().split('\n').pop()!) as PythonCallResult);
+    });
+  });
+}

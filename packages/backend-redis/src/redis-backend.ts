@@ -1,0 +1,205 @@
+/**
+ * Redis result backend (Celery `celery/backends/redis.py` `RedisBackend`), sharing keys with Python
+ * Celery: a task's meta is the JSON string under `celery-task-meta-<id>`, a saved group under
+ * `celery-taskset-meta-<id>`, both behind `global_keyprefix` when set.
+ *
+ * URL: `redis://[[user]:password@]host[:port][/db]`, `rediss://…` for TLS (see `url.ts`).
+ *
+ * Writes: as Celery, GET first and skip when SUCCESS is stored, then
+ * `MULTI; SETEX key <expires> value; PUBLISH key value; EXEC` (`SET` when `expires` is null).
+ * Waiting: `waitFor` SUBSCRIBEs to the key's channel on one pub/sub connection shared by every
+ * waiter, then GETs (so a result published in between is not missed), resolves on the first ready
+ * state and UNSUBSCRIBEs; it never polls. Keys expire in Redis, so `cleanup()` has nothing to do.
+ * Chords (`.j`/`.s`/`.t` keys) are not handled yet.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import {
+  BackendClosedError, BackendGetMetaError, BackendStoreError, KeyValueStoreBackend, READY_STATES, TimeoutError,
+  WaitAbortedError, type KeyValueStoreBackendOptions, type TaskMeta, type WaitForOptions,
+} from '@cq/backend';
+import { ResultSubscriber } from './subscriber.js';
+import { DEFAULT_REDIS_URL, redisOptionsFromUrl } from './url.js';
+
+/** Celery refuses values above Redis's string limit, 512 MiB (`RedisBackend.set`). */
+export const MAX_VALUE_BYTES = 512 * 1024 * 1024;
+
+/** Celery `result_backend_transport_options` keys this backend reads. */
+export interface RedisTransportOptions {
+  /**
+   * Prefix of every key (Celery ≥ 5.3 `global_keyprefix`). As in Celery, `_` is appended unless it
+   * already ends in `:`, `_`, `-` or `.`: `'app'` gives `app_celery-task-meta-<id>`.
+   */
+  global_keyprefix?: string;
+  [key: string]: unknown;
+}
+
+export interface RedisBackendOptions extends KeyValueStoreBackendOptions {
+  /** Default `redis://localhost:6379/0`. */
+  url?: string;
+  /**
+   * ioredis options, passed through (e.g. `connectTimeout` ms, `maxRetriesPerRequest`, `tls`);
+   * they win over what the URL says. Used for both connections.
+   */
+  redis?: RedisOptions;
+  /** Celery `result_backend_transport_options`; only `global_keyprefix` is read. */
+  transportOptions?: RedisTransportOptions;
+}
+
+export class RedisBackend extends KeyValueStoreBackend {
+  /** The ioredis options both connections are made with (URL, then `options.redis`). */
+  readonly redisOptions: RedisOptions;
+  /** The command connection (GET, MGET, MULTI/EXEC, DEL). */
+  readonly client: Redis;
+  readonly #subscriber: ResultSubscriber;
+  /** Fails every pending `waitFor` (used by close). */
+  readonly #waiters = new Set<(err: Error) => void>();
+
+  /** @throws BackendConfigurationError for a bad URL, serializer or `expires`. */
+  constructor(options: RedisBackendOptions = {}) {
+    const keyPrefix = options.keyPrefix ?? celeryKeyPrefix(options.transportOptions?.global_keyprefix);
+    const url = options.url ?? DEFAULT_REDIS_URL;
+    super({ ...options, url, keyPrefix });
+    this.redisOptions = { ...redisOptionsFromUrl(url), ...options.redis };
+    this.client = new Redis({ ...this.redisOptions, lazyConnect: true });
+    // Failures surface as rejected commands (wrapped by the base class); ioredis reconnects by itself.
+    this.client.on('error', () => undefined);
+    this.#subscriber = new ResultSubscriber(() => new Redis({ ...this.redisOptions, lazyConnect: false }));
+  }
+
+  /** The registry's factory: `redis://…` or `rediss://…` (Celery `result_backend`). */
+  static fromUrl(url: string, options: RedisBackendOptions = {}): RedisBackend {
+    return new RedisBackend({ ...options, url });
+  }
+
+  /**
+   * Resolve with the meta at the first ready state (SUCCESS, FAILURE, REVOKED), failures included
+   * (Celery `wait_for` with the Redis `ResultConsumer`). Subscribes to `celery-task-meta-<id>`, then
+   * reads the key once; after that only a PUBLISH (or a reconnect of the pub/sub connection) makes
+   * it look again. `options.interval` is ignored: there is no polling.
+   * @throws TimeoutError (CQ_BACKEND_TIMEOUT) after `timeout` ms; WaitAbortedError when `signal` fires;
+   *         BackendClosedError when the backend is closed meanwhile; BackendGetMetaError when SUBSCRIBE fails.
+   */
+  override async waitFor(taskId: string, options: WaitForOptions = {}): Promise<TaskMeta> {
+    this.assertOpen(taskId);
+    const { timeout, signal } = options;
+    if (signal?.aborted) throw new WaitAbortedError(`waiting for task ${taskId} was aborted`, { cause: signal.reason, taskId });
+    const channel = this.keyForTask(taskId);
+    return new Promise<TaskMeta>((resolve, reject) => {
+      let settled = false;
+      let unsubscribe: (() => void) | null = null;
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (err: unknown, meta?: TaskMeta): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.#waiters.delete(fail);
+        unsubscribe?.();
+        if (meta) resolve(meta);
+        else reject(err);
+      };
+      const fail = (err: Error): void => finish(err);
+      const onAbort = (): void => finish(new WaitAbortedError(`waiting for task ${taskId} was aborted`, { cause: signal?.reason, taskId }));
+      const check = (): void => {
+        this.getTaskMeta(taskId).then((meta) => {
+          if (READY_STATES.has(meta.status)) finish(null, meta);
+        }, fail);
+      };
+      const onMessage = (payload: Buffer): void => {
+        let meta: TaskMeta;
+        try {
+          meta = completeMeta(this.decode(payload), taskId);
+        } catch {
+          check(); // not a meta we can read: the stored value decides (and reports the error)
+          return;
+        }
+        if (READY_STATES.has(meta.status)) finish(null, meta);
+      };
+      if (timeout !== undefined) {
+        timer = setTimeout(() => {
+          finish(new TimeoutError(`The operation timed out: task ${taskId} was not ready after ${timeout} ms`, timeout, { taskId }));
+        }, Math.max(0, timeout));
+      }
+      signal?.addEventListener('abort', onAbort);
+      this.#waiters.add(fail);
+      this.#subscriber.listen(channel, { onMessage, onReconnect: check }).then((remove) => {
+        if (settled) remove();
+        else {
+          unsubscribe = remove;
+          check();
+        }
+      }, (err: unknown) => {
+        finish(new BackendGetMetaError(`subscribing to ${channel} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err, taskId }));
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------- store hooks
+
+  /** Celery `RedisBackend.get`: GET. */
+  protected async get(key: string): Promise<Buffer | null> {
+    return this.client.getBuffer(key);
+  }
+
+  /** Celery `RedisBackend.mget`: one MGET. */
+  protected async mget(keys: readonly string[]): Promise<(Buffer | null)[]> {
+    return this.client.mgetBuffer(...keys);
+  }
+
+  /**
+   * Celery `RedisBackend.set`/`_set`: `MULTI; SETEX|SET; PUBLISH; EXEC`, the channel being the key.
+   * A fractional `ttlSeconds` is written with PSETEX (ms, rounded up).
+   * @throws BackendStoreError for a value over 512 MiB or a failed command in the transaction.
+   */
+  protected async set(key: string, value: Buffer, ttlSeconds: number | null): Promise<void> {
+    if (value.length > MAX_VALUE_BYTES) {
+      throw new BackendStoreError(`the value for ${key} is ${value.length} bytes, more than Redis's 512 MiB limit`);
+    }
+    const tx = this.client.multi();
+    if (ttlSeconds === null) tx.set(key, value);
+    else if (Number.isInteger(ttlSeconds)) tx.setex(key, ttlSeconds, value);
+    else tx.psetex(key, Math.ceil(ttlSeconds * 1000), value);
+    tx.publish(key, value);
+    const replies = await tx.exec();
+    if (!replies) throw new BackendStoreError(`the transaction writing ${key} was aborted`);
+    const failed = replies.find(([err]) => err);
+    if (failed?.[0]) throw new BackendStoreError(`writing ${key} failed: ${failed[0].message}`, { cause: failed[0] });
+  }
+
+  /** Celery `RedisBackend.delete`: DEL. */
+  protected async delete(key: string): Promise<void> {
+    await this.client.del(key);
+  }
+
+  /** Celery `RedisBackend.incr`: INCR. */
+  protected override async incr(key: string): Promise<number> {
+    return this.client.incr(key);
+  }
+
+  /** Closes both connections; pending `waitFor` calls reject with BackendClosedError. */
+  protected override async _close(): Promise<void> {
+    const closed = new BackendClosedError('the result backend was closed while waiting');
+    for (const fail of [...this.#waiters]) fail(closed);
+    this.#subscriber.close();
+    // QUIT only on a live connection: while (re)connecting it would wait in the offline queue.
+    if (this.client.status === 'ready') await this.client.quit().catch(() => this.client.disconnect());
+    else this.client.disconnect();
+  }
+}
+
+/** Celery ≥ 5.3 `_add_global_keyprefix`: a separator `_` unless the prefix ends in one of `:_-.`. */
+export function celeryKeyPrefix(globalKeyprefix: string | undefined | null): string {
+  if (!globalKeyprefix) return '';
+  return ':_-.'.includes(globalKeyprefix.slice(-1)) ? globalKeyprefix : `${globalKeyprefix}_`;
+}
+
+/** A published meta with the keys an older or foreign writer may have left out (as `getTaskMeta` does). */
+function completeMeta(value: unknown, taskId: string): TaskMeta {
+  if (typeof value !== 'object' || value === null || typeof (value as { status?: unknown }).status !== 'string') {
+    throw new TypeError('not a task meta');
+  }
+  const meta = value as Partial<TaskMeta>;
+  return Object.assign({ status: meta.status, result: null, traceback: null, children: [], date_done: null }, meta, {
+    task_id: meta.task_id ?? taskId,
+  }) as TaskMeta;
+}

@@ -1,0 +1,50 @@
+/**
+ * Loads amqplib with one addition: its field-table decoder also accepts py-amqp's `L` tag (signed
+ * int64), which Python Celery writes for integer headers beyond int32 and stock amqplib rejects with
+ * "Unexpected type tag". amqplib's `lib/defs.js` copies `codec.decodeFields` into a local when it is
+ * first loaded, so this module replaces that export with a wrapper (which rewrites `L` into amqplib's
+ * own, identically laid out `l`, see `field-table.ts`) *before* requiring amqplib itself.
+ *
+ * If some other module loaded amqplib earlier in the process the replacement comes too late;
+ * {@link int64TagSupported} then reports false (checked by decoding a sample header frame).
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type * as Amqplib from 'amqplib';
+import { translatePyAmqpTags } from './field-table.js';
+
+const require = createRequire(import.meta.url);
+const root = dirname(require.resolve('amqplib'));
+
+interface Codec {
+  decodeFields(slice: Buffer): Record<string, unknown>;
+  __cqPyAmqp?: true;
+}
+
+// An absolute path bypasses amqplib's `exports` map and shares the module cache with amqplib itself.
+const codec = require(join(root, 'lib', 'codec.js')) as Codec;
+if (!codec.__cqPyAmqp) {
+  const original = codec.decodeFields;
+  codec.decodeFields = (slice: Buffer) => original(translatePyAmqpTags(slice));
+  codec.__cqPyAmqp = true;
+}
+
+/** amqplib's promise API. */
+export const amqplib = require('amqplib') as typeof Amqplib;
+
+interface Defs {
+  decode(id: number, buffer: Buffer): { headers?: Record<string, unknown> };
+  BasicProperties: number;
+}
+
+/** True when amqplib in this process decodes `L` header values (the patch above took effect). */
+export const int64TagSupported: boolean = (() => {
+  const defs = require(join(root, 'lib', 'defs.js')) as Defs;
+  // property flags: headers only; table { n: L 2**40 }
+  const frame = Buffer.from([0x20, 0x00, 0, 0, 0, 11, 1, 0x6e, 0x4c, 0, 0, 1, 0, 0, 0, 0, 0]);
+  try {
+    return defs.decode(defs.BasicProperties, frame).headers?.n === 2 ** 40;
+  } catch {
+    return false;
+  }
+})();

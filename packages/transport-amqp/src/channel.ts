@@ -1,0 +1,321 @@
+/**
+ * AmqpChannel: a cq {@link Channel} over one amqplib channel that survives reconnects.
+ *
+ * The channel records what it declared (exchanges, queues, bindings, in order), its prefetch and its
+ * consumers. When the transport reconnects it opens a fresh amqplib channel, declares everything again
+ * and resumes every consumer under its old tag. When only the amqplib channel died (e.g. a 404 on
+ * `get`), the next operation opens a new one and resumes the consumers. Delivery tags are written
+ * `<generation>:<tag>`; an ack or reject for a tag of an older generation is ignored, since the broker
+ * has already requeued that message.
+ */
+import type * as Amqplib from 'amqplib';
+import {
+  OperationalError, type BindingDeclaration, type Channel, type ConsumeOptions, type Delivery, type DeliveryCallback,
+  type ExchangeDeclaration, type MessageProperties, type QueueDeclaration, type RawMessage,
+} from '@cq/kombu';
+import { isRecoverable, toTransportError } from './errors.js';
+import { fromWireValue, toWireTable } from './field-table.js';
+import type { AmqpTransport } from './transport.js';
+
+type Declaration =
+  | { kind: 'exchange'; exchange: ExchangeDeclaration }
+  | { kind: 'queue'; queue: QueueDeclaration }
+  | { kind: 'binding'; binding: BindingDeclaration };
+
+interface ConsumerRecord {
+  queue: string;
+  callback: DeliveryCallback;
+  noAck: boolean;
+}
+
+type AnyChannel = Amqplib.Channel | Amqplib.ConfirmChannel;
+
+/** The error that closed an amqplib channel, as its 'error' event reported it. */
+const channelErrors = new WeakMap<AnyChannel, Error>();
+
+export class AmqpChannel implements Channel {
+  private ch: AnyChannel | null = null;
+  private opening: Promise<AnyChannel> | null = null;
+  private generation = 0;
+  private closed = false;
+  private prefetch = 0;
+  private redeclare = false;
+  private readonly declarations: Declaration[] = [];
+  private readonly consumers = new Map<string, ConsumerRecord>();
+  /** Unsettled delivery tags of the current generation. */
+  private readonly unacked = new Set<number>();
+  private tagCounter = 0;
+
+  constructor(protected readonly transport: AmqpTransport) {}
+
+  get isOpen(): boolean {
+    return !this.closed && this.transport.isConnected;
+  }
+
+  async declareExchange(exchange: ExchangeDeclaration): Promise<void> {
+    if (exchange.name === '' || exchange.name.startsWith('amq.')) return; // default/builtin exchanges
+    await this.run(`declaring exchange ${exchange.name}`, (ch) => declareExchange(ch, exchange));
+    this.remember({ kind: 'exchange', exchange });
+  }
+
+  async declareQueue(queue: QueueDeclaration): Promise<{ messageCount: number }> {
+    const reply = await this.run(`declaring queue ${queue.name}`, (ch) => declareQueue(ch, queue));
+    this.remember({ kind: 'queue', queue });
+    return { messageCount: reply.messageCount };
+  }
+
+  async bindQueue(binding: BindingDeclaration): Promise<void> {
+    if (binding.exchange === '') return; // every queue is bound to the default exchange
+    await this.run(`binding ${binding.queue} to ${binding.exchange}`, (ch) => bindQueue(ch, binding));
+    this.remember({ kind: 'binding', binding });
+  }
+
+  async deleteQueue(queue: string): Promise<number> {
+    const reply = await this.run(`deleting queue ${queue}`, (ch) => ch.deleteQueue(queue));
+    this.forget((d) => (d.kind === 'queue' && d.queue.name === queue) || (d.kind === 'binding' && d.binding.queue === queue));
+    return reply.messageCount;
+  }
+
+  async purge(queue: string): Promise<number> {
+    return (await this.run(`purging ${queue}`, (ch) => ch.purgeQueue(queue))).messageCount;
+  }
+
+  /** Publishes; with `confirm_publish` resolves after the broker's confirm. Retried once after a reconnect. */
+  async publish(message: RawMessage, exchange: string, routingKey: string): Promise<void> {
+    const options = publishOptions(message);
+    const send = (ch: AnyChannel) => new Promise<void>((resolve, reject) => {
+      if (this.transport.confirmPublish) {
+        (ch as Amqplib.ConfirmChannel).publish(exchange, routingKey, message.body, options, (err) => {
+          // a nack because the channel closed: report the broker's reason (e.g. 404) once it is known
+          if (err) setImmediate(() => reject(channelErrors.get(ch) ?? err));
+          else resolve();
+        });
+      } else {
+        ch.publish(exchange, routingKey, message.body, options);
+        resolve();
+      }
+    });
+    try {
+      await this.run(`publishing to ${exchange || '(default)'}/${routingKey}`, send);
+    } catch (err) {
+      if (this.closed || (!isRecoverable(err) && this.transport.isConnected)) throw err;
+      await this.run(`publishing to ${exchange || '(default)'}/${routingKey}`, send);
+    }
+  }
+
+  async get(queue: string, options: { noAck?: boolean } = {}): Promise<Delivery | null> {
+    const noAck = options.noAck ?? false;
+    const { msg, generation } = await this.run(`getting from ${queue}`, async (ch) => ({ msg: await ch.get(queue, { noAck }), generation: this.generation }));
+    if (!msg) return null;
+    return this.toDelivery(msg, queue, generation, noAck);
+  }
+
+  async consume(queue: string, callback: DeliveryCallback, options: ConsumeOptions = {}): Promise<string> {
+    const consumerTag = options.consumerTag ?? `cq.${process.pid}.${++this.tagCounter}.${Math.random().toString(36).slice(2, 8)}`;
+    const record: ConsumerRecord = { queue, callback, noAck: options.noAck ?? false };
+    await this.run(`consuming from ${queue}`, (ch) => this.startConsumer(ch, consumerTag, record));
+    this.consumers.set(consumerTag, record);
+    return consumerTag;
+  }
+
+  async cancel(consumerTag: string): Promise<void> {
+    if (!this.consumers.delete(consumerTag)) return;
+    if (this.ch) await this.run(`cancelling ${consumerTag}`, (ch) => ch.cancel(consumerTag));
+  }
+
+  async qos(prefetchCount: number): Promise<void> {
+    await this.run('setting qos', (ch) => ch.prefetch(prefetchCount, false));
+    this.prefetch = prefetchCount;
+  }
+
+  async ack(deliveryTag: string): Promise<void> {
+    const tag = this.liveTag(deliveryTag);
+    if (tag === null || !this.ch) return;
+    this.unacked.delete(tag);
+    this.ch.ack(fakeMessage(tag));
+  }
+
+  async reject(deliveryTag: string, requeue: boolean): Promise<void> {
+    const tag = this.liveTag(deliveryTag);
+    if (tag === null || !this.ch) return;
+    this.unacked.delete(tag);
+    this.ch.reject(fakeMessage(tag), requeue);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.transport.forgetChannel(this);
+    const ch = this.ch;
+    this.ch = null;
+    this.consumers.clear();
+    if (ch) await ch.close().catch(() => undefined);
+  }
+
+  /** Called by the transport when the connection dropped: the next channel re-declares everything. */
+  connectionLost(): void {
+    this.ch = null;
+    this.redeclare = true;
+  }
+
+  /** Called by the transport after a reconnect: new amqplib channel, declarations, consumers. */
+  async recover(): Promise<void> {
+    if (!this.closed) await this.channel();
+  }
+
+  /** The live amqplib channel, opening one (declarations, qos and consumers restored) when needed. */
+  private channel(): Promise<AnyChannel> {
+    if (this.closed) return Promise.reject(new OperationalError('the AMQP channel is closed'));
+    if (this.ch) return Promise.resolve(this.ch);
+    this.opening ??= this.open().finally(() => { this.opening = null; });
+    return this.opening;
+  }
+
+  private async open(): Promise<AnyChannel> {
+    for (let attempt = 0; ; attempt++) {
+      const model = await this.transport.model();
+      const ch: AnyChannel = this.transport.confirmPublish ? await model.createConfirmChannel() : await model.createChannel();
+      let alive = true;
+      ch.on('error', (err: Error) => { channelErrors.set(ch, err); }); // reported through the failing operation
+      ch.on('close', () => {
+        alive = false;
+        if (this.ch === ch) this.ch = null;
+      });
+      this.generation++;
+      this.unacked.clear();
+      if (this.redeclare) {
+        for (const d of this.declarations) {
+          if (d.kind === 'exchange') await declareExchange(ch, d.exchange);
+          else if (d.kind === 'queue') await declareQueue(ch, d.queue);
+          else await bindQueue(ch, d.binding);
+        }
+        this.redeclare = false;
+      }
+      if (this.prefetch > 0) await ch.prefetch(this.prefetch, false);
+      for (const [tag, record] of [...this.consumers]) {
+        try {
+          await this.startConsumer(ch, tag, record);
+        } catch {
+          this.consumers.delete(tag); // its queue is gone: nothing left to resume
+          break;
+        }
+      }
+      if (alive || attempt >= 3) {
+        this.ch = alive ? ch : null;
+        return ch;
+      }
+    }
+  }
+
+  private async run<T>(doing: string, op: (ch: AnyChannel) => Promise<T>): Promise<T> {
+    try {
+      return await op(await this.channel());
+    } catch (err) {
+      throw toTransportError(err, doing);
+    }
+  }
+
+  private async startConsumer(ch: AnyChannel, consumerTag: string, record: ConsumerRecord): Promise<void> {
+    const generation = this.generation;
+    await ch.consume(record.queue, (msg) => {
+      if (msg === null) {
+        this.consumers.delete(consumerTag); // cancelled by the broker (queue deleted)
+        return;
+      }
+      record.callback(this.toDelivery(msg, record.queue, generation, record.noAck));
+    }, { consumerTag, noAck: record.noAck });
+  }
+
+  private toDelivery(msg: Amqplib.Message, queue: string, generation: number, noAck: boolean): Delivery {
+    const { fields, properties: p } = msg;
+    if (!noAck) this.unacked.add(fields.deliveryTag);
+    const properties: MessageProperties = {};
+    if (p.correlationId !== undefined) properties.correlation_id = p.correlationId;
+    if (p.replyTo !== undefined) properties.reply_to = p.replyTo;
+    if (p.deliveryMode !== undefined) properties.delivery_mode = p.deliveryMode;
+    if (p.priority !== undefined) properties.priority = p.priority;
+    if (p.expiration !== undefined) properties.expiration = String(p.expiration);
+    if (p.messageId !== undefined) properties.message_id = p.messageId;
+    if (p.timestamp !== undefined) properties.timestamp = p.timestamp;
+    if (p.type !== undefined) properties.type = p.type;
+    if (p.userId !== undefined) properties.user_id = p.userId;
+    if (p.appId !== undefined) properties.app_id = p.appId;
+    const consumerTag = (fields as { consumerTag?: string }).consumerTag;
+    return {
+      body: msg.content,
+      contentType: p.contentType ?? 'application/data',
+      contentEncoding: p.contentEncoding ?? 'binary',
+      headers: (fromWireValue(p.headers ?? {}) as Record<string, unknown>),
+      properties,
+      deliveryTag: `${generation}:${fields.deliveryTag}`,
+      redelivered: fields.redelivered,
+      deliveryInfo: {
+        exchange: fields.exchange,
+        routing_key: fields.routingKey,
+        redelivered: fields.redelivered,
+        queue,
+        ...(consumerTag ? { consumer_tag: consumerTag } : {}),
+        ...(p.priority !== undefined ? { priority: p.priority } : {}),
+      },
+    };
+  }
+
+  /** The numeric tag when `deliveryTag` belongs to the live channel and is unsettled, else null. */
+  private liveTag(deliveryTag: string): number | null {
+    const [gen, tag] = deliveryTag.split(':');
+    const n = Number(tag);
+    if (Number(gen) !== this.generation || !this.unacked.has(n)) return null;
+    return n;
+  }
+
+  private remember(d: Declaration): void {
+    const key = declarationKey(d);
+    const at = this.declarations.findIndex((x) => declarationKey(x) === key);
+    if (at >= 0) this.declarations.splice(at, 1);
+    this.declarations.push(d);
+  }
+
+  private forget(match: (d: Declaration) => boolean): void {
+    for (let i = this.declarations.length - 1; i >= 0; i--) if (match(this.declarations[i]!)) this.declarations.splice(i, 1);
+  }
+}
+
+function declarationKey(d: Declaration): string {
+  if (d.kind === 'exchange') return `e:${d.exchange.name}`;
+  if (d.kind === 'queue') return `q:${d.queue.name}`;
+  return `b:${d.binding.queue}\u0000${d.binding.exchange}\u0000${d.binding.routingKey}`;
+}
+
+function declareExchange(ch: AnyChannel, e: ExchangeDeclaration) {
+  return ch.assertExchange(e.name, e.type, { durable: e.durable, autoDelete: e.autoDelete, arguments: toWireTable(e.arguments) });
+}
+
+function declareQueue(ch: AnyChannel, q: QueueDeclaration) {
+  return ch.assertQueue(q.name, { durable: q.durable, exclusive: q.exclusive, autoDelete: q.autoDelete, arguments: toWireTable(q.arguments) });
+}
+
+function bindQueue(ch: AnyChannel, b: BindingDeclaration) {
+  return ch.bindQueue(b.queue, b.exchange, b.routingKey, toWireTable(b.arguments));
+}
+
+function publishOptions(message: RawMessage): Amqplib.Options.Publish {
+  const p = message.properties;
+  const options: Amqplib.Options.Publish = {
+    contentType: message.contentType,
+    contentEncoding: message.contentEncoding,
+    headers: toWireTable(message.headers),
+  };
+  if (p.correlation_id !== undefined) options.correlationId = p.correlation_id;
+  if (p.reply_to !== undefined && p.reply_to !== null) options.replyTo = p.reply_to;
+  if (p.delivery_mode !== undefined) options.deliveryMode = p.delivery_mode;
+  if (p.priority !== undefined) options.priority = p.priority;
+  if (p.expiration !== undefined) options.expiration = String(p.expiration);
+  if (typeof p.message_id === 'string') options.messageId = p.message_id;
+  if (typeof p.type === 'string') options.type = p.type;
+  if (typeof p.app_id === 'string') options.appId = p.app_id;
+  return options;
+}
+
+function fakeMessage(deliveryTag: number): Amqplib.Message {
+  return { fields: { deliveryTag } } as unknown as Amqplib.Message;
+}

@@ -1,0 +1,147 @@
+/**
+ * The AMQP 0-9-1 transport: RabbitMQ through amqplib, declaring exactly what Celery declares.
+ *
+ * Features: real exchanges, bindings, basic.qos, acks and redelivery done by the broker; priorities
+ * (queues need `x-max-priority`, higher first); publisher confirms; header tables typed the way
+ * py-amqp reads and writes them (`field-table.ts`, `amqplib.ts`); automatic reconnect with kombu's
+ * linear backoff, after which each channel declares its entities again and resumes its consumers.
+ *
+ * URL: `amqp://user:pass@host:5672/vhost` (also `pyamqp://`, and `amqps://` for TLS on 5671).
+ * `amqp://host//` and `amqp://host/` both mean vhost `/` (kombu's rule).
+ *
+ * Options (Celery `broker_transport_options`), times in **seconds**: `heartbeat` (120),
+ * `confirm_publish` (true), `connect_timeout` (4), `max_retries` (100, `null` = forever),
+ * `interval_start` (2), `interval_step` (2), `interval_max` (30).
+ */
+import type * as Amqplib from 'amqplib';
+import {
+  ConnectionError, OperationalError, type BrokerUrl, type Channel, type Transport, type TransportCapabilities,
+  type TransportDefinition,
+} from '@cq/kombu';
+import { amqplib } from './amqplib.js';
+import { AmqpChannel } from './channel.js';
+import { toTransportError } from './errors.js';
+import { resolveOptions, retryDelay, type ResolvedOptions } from './options.js';
+
+export class AmqpTransport implements Transport {
+  readonly driverType = 'amqp';
+  readonly capabilities: TransportCapabilities = { priorityOrder: 'higher-first', persistent: true, redeliversUnacked: true, fanout: true };
+  /** Resolved connect arguments and retry policy. */
+  readonly options: ResolvedOptions;
+  private current: Amqplib.ChannelModel | null = null;
+  /** Pending while (re)connecting; rejects when reconnecting gave up. */
+  private connecting: Promise<Amqplib.ChannelModel> | null = null;
+  private closing = false;
+  private readonly channels = new Set<AmqpChannel>();
+  /** Number of successful reconnects since `connect()`, for tests and monitoring. */
+  reconnects = 0;
+
+  /** Throws {@link ConfigurationError} for a bad URL or option. */
+  constructor(url: BrokerUrl, options: Record<string, unknown> = {}) {
+    this.options = resolveOptions(url, options);
+  }
+
+  get isConnected(): boolean {
+    return this.current !== null && !this.closing;
+  }
+
+  /** True when `publish()` waits for publisher confirms (`confirm_publish`). */
+  get confirmPublish(): boolean {
+    return this.options.confirmPublish;
+  }
+
+  /** Opens the connection (one attempt). Rejects with {@link ConnectionError} when the broker is unreachable. */
+  async connect(): Promise<void> {
+    this.closing = false;
+    if (this.current) return;
+    this.connecting ??= this.open().finally(() => { this.connecting = null; });
+    await this.connecting;
+  }
+
+  async createChannel(): Promise<Channel> {
+    await this.model();
+    const channel = new AmqpChannel(this);
+    this.channels.add(channel);
+    return channel;
+  }
+
+  /** Closes every channel and the connection; no reconnect follows. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const model = this.current;
+    this.current = null;
+    this.channels.clear();
+    if (model) await model.close().catch(() => undefined);
+  }
+
+  /** The live amqplib connection, waiting for a reconnect in progress. @internal */
+  async model(): Promise<Amqplib.ChannelModel> {
+    if (this.closing) throw new OperationalError('the AMQP transport is closed');
+    if (this.current) return this.current;
+    if (this.connecting) return this.connecting;
+    throw new ConnectionError('not connected to the AMQP broker: call connect() first');
+  }
+
+  /** @internal */
+  forgetChannel(channel: AmqpChannel): void {
+    this.channels.delete(channel);
+  }
+
+  private async open(): Promise<Amqplib.ChannelModel> {
+    let model: Amqplib.ChannelModel;
+    try {
+      model = await amqplib.connect(this.options.connect, { ...this.options.socket });
+    } catch (err) {
+      const { hostname, port, vhost } = this.options.connect;
+      throw new ConnectionError(`cannot connect to AMQP broker ${hostname}:${port} vhost ${vhost}: ${(err as Error).message}`, { cause: err });
+    }
+    model.on('error', () => undefined); // the 'close' event follows and carries the same error
+    model.on('close', (err?: Error) => this.onClose(model, err));
+    this.current = model;
+    return model;
+  }
+
+  private onClose(model: Amqplib.ChannelModel, err?: Error): void {
+    if (this.current !== model) return;
+    this.current = null;
+    if (this.closing) return;
+    for (const channel of this.channels) channel.connectionLost();
+    this.connecting = this.reconnect(toTransportError(err ?? new Error('connection closed'), 'connected'));
+    this.connecting.catch(() => undefined).finally(() => { this.connecting = null; });
+  }
+
+  /** kombu `ensure_connection`: retries with a linear backoff, then restores every channel. */
+  private async reconnect(lastError: Error): Promise<Amqplib.ChannelModel> {
+    const { retry } = this.options;
+    for (let attempt = 0; attempt < retry.maxRetries; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, retryDelay(retry, attempt)));
+      if (this.closing) throw new OperationalError('the AMQP transport was closed while reconnecting');
+      try {
+        const model = await this.open();
+        this.reconnects++;
+        // Recover after `connecting` resolves, so channels see the new model.
+        queueMicrotask(() => { void this.recoverChannels(); });
+        return model;
+      } catch (err) {
+        lastError = err as Error;
+      }
+    }
+    throw new ConnectionError(`gave up reconnecting to the AMQP broker after ${retry.maxRetries} attempts: ${lastError.message}`, { cause: lastError });
+  }
+
+  private async recoverChannels(): Promise<void> {
+    for (const channel of this.channels) {
+      try {
+        await channel.recover();
+      } catch {
+        // the channel reopens on its next operation
+      }
+    }
+  }
+}
+
+/** The transport definition the kombu registry loads for `amqp://`, `amqps://` and `pyamqp://`. */
+export const transport: TransportDefinition = {
+  name: 'amqp',
+  create: (url, options) => new AmqpTransport(url, options),
+};

@@ -1,0 +1,90 @@
+/**
+ * The key layout of kombu's Redis transport (`kombu/transport/redis.py`), as pure functions:
+ * priority buckets (`queue`, `queue\x06\x163`, ...), binding-set names and members, topic binding
+ * patterns (Python regular-expression text, as kombu's `key_to_pattern` writes it) and fanout
+ * channel names. `global_keyprefix` is applied by the caller through {@link KeyLayout.key}.
+ */
+
+/** kombu's default separator: the two bytes ACK (0x06) and SYN (0x16). */
+export const DEFAULT_SEP = '\x06\x16';
+/** kombu's default `priority_steps`. */
+export const DEFAULT_PRIORITY_STEPS: readonly number[] = [0, 3, 6, 9];
+/** Prefix of the binding sets: `_kombu.binding.<exchange>`. */
+export const BINDING_PREFIX = '_kombu.binding.';
+
+export interface KeyLayoutOptions {
+  /** Prepended to every key and channel name (kombu `global_keyprefix`). Default `''`. */
+  prefix?: string;
+  /** Separator between queue name and priority step, and inside binding members. Default `\x06\x16`. */
+  sep?: string;
+  /** Ascending priority steps; the first must be 0. Default `[0, 3, 6, 9]`. */
+  steps?: readonly number[];
+}
+
+/** Key names for one transport configuration. */
+export class KeyLayout {
+  readonly prefix: string;
+  readonly sep: string;
+  readonly steps: readonly number[];
+
+  constructor(options: KeyLayoutOptions = {}) {
+    this.prefix = options.prefix ?? '';
+    this.sep = options.sep ?? DEFAULT_SEP;
+    this.steps = [...(options.steps ?? DEFAULT_PRIORITY_STEPS)].sort((a, b) => a - b);
+  }
+
+  /** A key with `global_keyprefix` applied. */
+  key(name: string): string {
+    return this.prefix + name;
+  }
+
+  /**
+   * The step a message priority falls in: clamped to 0..9 (non-integers count as 0), then the
+   * largest step not above it (kombu `Channel.priority`).
+   */
+  step(priority: unknown): number {
+    const p = typeof priority === 'number' && Number.isFinite(priority) ? Math.min(9, Math.max(0, Math.trunc(priority))) : 0;
+    let chosen = this.steps[0] ?? 0;
+    for (const s of this.steps) if (s <= p) chosen = s;
+    return chosen;
+  }
+
+  /** The (unprefixed) list a message of `priority` is pushed to (kombu `_q_for_pri`). */
+  queueFor(queue: string, priority: unknown): string {
+    const step = this.step(priority);
+    return step === 0 ? queue : `${queue}${this.sep}${step}`;
+  }
+
+  /** Every (unprefixed) list of a queue, served-first order: step 0 (bare name) first. */
+  priorityKeys(queue: string): string[] {
+    return this.steps.map((s) => (s === 0 ? queue : `${queue}${this.sep}${s}`));
+  }
+
+  /** The (unprefixed) binding set of an exchange. */
+  bindingKey(exchange: string): string {
+    return BINDING_PREFIX + exchange;
+  }
+
+  /** A binding-set member: `routing_key sep pattern sep queue`. */
+  bindingMember(routingKey: string, pattern: string, queue: string): string {
+    return [routingKey, pattern, queue].join(this.sep);
+  }
+
+  /** Splits a binding-set member; null when it does not have three parts. */
+  parseBindingMember(member: string): { routingKey: string; pattern: string; queue: string } | null {
+    const parts = member.split(this.sep);
+    if (parts.length !== 3) return null;
+    return { routingKey: parts[0]!, pattern: parts[1]!, queue: parts[2]! };
+  }
+}
+
+/**
+ * The Python regular expression kombu stores for a topic binding (`TopicExchange.key_to_pattern`):
+ * non-alphanumerics escaped except `.`, `*`, `#`; words joined by `\.`; `*` → `.*?[^\.]`,
+ * `#` → `.*?`; anchored `^…$`.
+ */
+export function topicPattern(routingKey: string): string {
+  const escaped = [...routingKey].map((c) => (/[\p{L}\p{N}.#*]/u.test(c) ? c : `\\${c}`)).join('');
+  const words = escaped.split('.').map((w) => (w === '*' ? '.*?[^\\.]' : w === '#' ? '.*?' : w));
+  return `^${words.join('\\.')}$`;
+}

@@ -1,0 +1,386 @@
+/**
+ * The Redis transport: a kombu virtual transport that reads and writes exactly the keys of kombu's
+ * Redis transport (`kombu/transport/redis.py`), so Python Celery workers and cq workers share one DB.
+ *
+ * Layout: a queue is a list (`LPUSH` to publish, pop from the right: FIFO) with priority siblings
+ * `queue\x06\x163`, `\x06\x166`, `\x06\x169` (lower step served first); each message is kombu's JSON
+ * envelope with a base64 body; bindings are the sets `_kombu.binding.<exchange>`; delivered, unacked
+ * messages are held in the hash `unacked` (`[envelope, exchange, routing_key]`) indexed by the zset
+ * `unacked_index` (score: unix seconds) and restored by a sweep under the lock `unacked_mutex` once
+ * older than `visibility_timeout`. Fanout exchanges are PUB/SUB on `/<db>.<exchange>` (`fanout.ts`).
+ * Connections: one for commands, one (opened on the first fanout binding) for PSUBSCRIBE.
+ *
+ * URL: `redis://[[user]:password@]host[:port][/db]`, `rediss://` for TLS. Defaults localhost:6379, db 0.
+ *
+ * Options (Celery `broker_transport_options`, kombu's names), times in **seconds**:
+ * - `visibility_timeout` (3600): age after which an unacked message is redelivered (by any process).
+ * - `unacked_restore_interval` (10): time between two `restore_visible` sweeps of this process.
+ * - `unacked_mutex_expire` (300): lifetime of the sweep lock.
+ * - `polling_interval` (0.1): longest sleep between polls of an idle queue (publishes from another
+ *   process are seen within it; publishes in this process wake pollers at once).
+ * - `global_keyprefix` (''), `sep` ('\x06\x16'), `priority_steps` ([0, 3, 6, 9]), `unacked_key`
+ *   ('unacked'), `unacked_index_key` ('unacked_index'), `unacked_mutex_key` ('unacked_mutex'),
+ *   `ack_emulation` (true), `fetch_batch_size` (100, a count).
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis, type RedisOptions } from 'ioredis';
+import {
+  ConfigurationError, OperationalError, VirtualChannel, VirtualTransport, markRedelivered, route, toEnvelope, type BindingDeclaration,
+  type BrokerUrl, type Envelope, type RawMessage, type TakenMessage, type TransportCapabilities, type TransportDefinition, type VirtualTransportOptions,
+} from '@cq/kombu';
+import { toTransportError } from './errors.js';
+import { RedisExchangeStore } from './exchange-store.js';
+import { FanoutHub } from './fanout.js';
+import { KeyLayout } from './keys.js';
+import { RESTORE, TAKE, UNLOCK, runScript } from './scripts.js';
+
+export interface RedisTransportOptions extends VirtualTransportOptions {
+  /** Seconds an unacked message may stay unacked before it is redelivered. Default 3600 (kombu). */
+  visibility_timeout?: number;
+  /** Seconds between `restore_visible` sweeps. Default 10. */
+  unacked_restore_interval?: number;
+  /** Seconds the sweep lock lives. Default 300 (kombu). */
+  unacked_mutex_expire?: number;
+  /** Prepended to every key (kombu `global_keyprefix`). Default ''. */
+  global_keyprefix?: string;
+  /** Separator of priority keys and binding members. Default '\x06\x16'. */
+  sep?: string;
+  /** Ascending priority steps starting at 0. Default [0, 3, 6, 9]. */
+  priority_steps?: number[];
+  unacked_key?: string;
+  unacked_index_key?: string;
+  unacked_mutex_key?: string;
+  /** Keep kombu's unacked bookkeeping. Default true; false = a crash loses taken messages. */
+  ack_emulation?: boolean;
+}
+
+/** Where to connect: the parts of a `redis://` URL. */
+export interface RedisServer {
+  host: string;
+  port: number;
+  db: number;
+  username?: string;
+  password?: string;
+  tls: boolean;
+}
+
+/** Receipt of a message taken from a fanout buffer: nothing to ack in Redis. */
+const BROADCAST = Symbol('broadcast');
+
+/** A channel whose hooks are kombu's Redis commands. */
+export class RedisChannel extends VirtualChannel {
+  declare protected readonly transport: RedisTransport;
+
+  /** Publishes to a fanout exchange with PUBLISH (kombu `_put_fanout`); other exchanges route to lists. */
+  override async publish(message: RawMessage, exchange: string, routingKey: string): Promise<void> {
+    if (exchange === '' || this.transport.exchangeStore.exchangeType(exchange) !== 'fanout') return super.publish(message, exchange, routingKey);
+    if (!this.isOpen) throw new OperationalError('channel is closed: open a new one with connection.channel()');
+    await this.transport.publishFanout(exchange, routingKey, toEnvelope(message, exchange, routingKey));
+  }
+
+  /** Binds as kombu does (SADD); a queue bound to a fanout exchange also subscribes to its broadcasts. */
+  override async bindQueue(binding: BindingDeclaration): Promise<void> {
+    await super.bindQueue(binding);
+    if (this.transport.exchangeStore.exchangeType(binding.exchange) === 'fanout') {
+      await this.transport.fanout.bind(binding.queue, binding.exchange, binding.routingKey).catch((err: unknown) => {
+        throw toTransportError(err, 'subscribing to a fanout exchange', this.transport.where);
+      });
+    }
+  }
+
+  protected _put(queue: string, envelope: Envelope): Promise<void> {
+    const t = this.transport;
+    const key = t.layout.key(t.layout.queueFor(queue, envelope.properties.priority));
+    return t.run('publishing', async (c) => void (await c.lpush(key, JSON.stringify(envelope))));
+  }
+
+  protected async _get(queue: string, max: number): Promise<TakenMessage[]> {
+    const t = this.transport;
+    const keys = [t.unackedKey, t.unackedIndexKey, ...t.layout.priorityKeys(queue).map((k) => t.layout.key(k))];
+    const args = [max, (Date.now() / 1000).toFixed(6), t.ackEmulation ? '1' : '0'];
+    const popped = (await t.run('taking messages', (c) => runScript(c, TAKE, keys, args))) as string[];
+    const out: TakenMessage[] = [];
+    for (const payload of popped) {
+      const envelope = parseEnvelope(payload);
+      if (envelope) out.push({ envelope, receipt: envelope.properties.delivery_tag });
+      else process.emitWarning(`dropped a message of ${queue} that is not a kombu envelope: ${payload.slice(0, 200)}`, { code: 'CQ_REDIS_BAD_ENVELOPE' });
+    }
+    // Broadcasts buffered for a queue bound to a fanout exchange come after its list.
+    for (const envelope of t.fanout.take(queue, max - popped.length)) out.push({ envelope, receipt: BROADCAST });
+    return out;
+  }
+
+  protected override async _ack(_queue: string, taken: TakenMessage): Promise<void> {
+    const t = this.transport;
+    if (!t.ackEmulation || taken.receipt === BROADCAST) return;
+    const tag = String(taken.receipt);
+    await t.run('acking', (c) => c.multi().zrem(t.unackedIndexKey, tag).hdel(t.unackedKey, tag).exec());
+  }
+
+  /**
+   * Puts a taken message back, marked redelivered. A reject with requeue (channel open) pushes it to
+   * the back of its queue (LPUSH), a channel closing pushes it to the front (RPUSH), as kombu does.
+   */
+  protected override async _restore(queue: string, taken: TakenMessage): Promise<void> {
+    const t = this.transport;
+    const envelope = markRedelivered(taken.envelope);
+    if (taken.receipt === BROADCAST) return t.fanout.putBack(queue, envelope);
+    const key = t.layout.key(t.layout.queueFor(queue, envelope.properties.priority));
+    const side = this.isOpen ? 'left' : 'right';
+    if (!t.ackEmulation) {
+      await t.run('restoring a message', (c) => (side === 'left' ? c.lpush(key, JSON.stringify(envelope)) : c.rpush(key, JSON.stringify(envelope))));
+      return;
+    }
+    await t.run('restoring a message', (c) =>
+      runScript(c, RESTORE, [t.unackedKey, t.unackedIndexKey, key], [String(taken.receipt), JSON.stringify(envelope), side]));
+  }
+
+  protected _purge(queue: string): Promise<number> {
+    const keys = this.keysOf(queue);
+    return this.transport.run('purging', async (c) => {
+      const multi = c.multi();
+      for (const k of keys) multi.llen(k);
+      multi.del(...keys);
+      const replies = (await multi.exec()) ?? [];
+      return replies.slice(0, keys.length).reduce((n, [, v]) => n + Number(v ?? 0), this.transport.fanout.purge(queue));
+    });
+  }
+
+  protected _size(queue: string): Promise<number> {
+    const keys = this.keysOf(queue);
+    return this.transport.run('counting messages', async (c) => {
+      const pipe = c.pipeline();
+      for (const k of keys) pipe.llen(k);
+      const replies = (await pipe.exec()) ?? [];
+      return replies.reduce((n, [err, v]) => { if (err) throw err; return n + Number(v ?? 0); }, this.transport.fanout.size(queue));
+    });
+  }
+
+  protected override async _delete(queue: string): Promise<void> {
+    const keys = this.keysOf(queue);
+    await this.transport.run('deleting a queue', (c) => c.del(...keys));
+    await this.transport.fanout.unbindQueue(queue).catch(() => undefined);
+  }
+
+  private keysOf(queue: string): string[] {
+    return this.transport.layout.priorityKeys(queue).map((k) => this.transport.layout.key(k));
+  }
+}
+
+/** One command connection shared by all channels of the transport, plus the visibility sweep. */
+export class RedisTransport extends VirtualTransport<RedisChannel> {
+  readonly driverType = 'redis';
+  readonly capabilities: TransportCapabilities = { priorityOrder: 'lower-first', persistent: true, redeliversUnacked: true, fanout: true };
+  declare readonly exchangeStore: RedisExchangeStore;
+  readonly layout: KeyLayout;
+  /** Seconds; see {@link RedisTransportOptions.visibility_timeout}. */
+  readonly visibilityTimeout: number;
+  /** Seconds; see {@link RedisTransportOptions.unacked_restore_interval}. */
+  readonly restoreInterval: number;
+  readonly mutexExpire: number;
+  readonly ackEmulation: boolean;
+  /** Prefixed key names of the unacked hash, its index and the sweep lock. */
+  readonly unackedKey: string;
+  readonly unackedIndexKey: string;
+  readonly unackedMutexKey: string;
+  /** Subscriptions and buffers of queues bound to fanout exchanges. */
+  readonly fanout: FanoutHub;
+  private client: Redis | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<number> | null = null;
+
+  /** @throws ConfigurationError when an option has the wrong type or range. */
+  constructor(readonly server: RedisServer, options: RedisTransportOptions = {}) {
+    super(options);
+    this.visibilityTimeout = seconds(options, 'visibility_timeout', 3600);
+    this.restoreInterval = seconds(options, 'unacked_restore_interval', 10);
+    this.mutexExpire = seconds(options, 'unacked_mutex_expire', 300);
+    seconds(options, 'polling_interval', 0.1);
+    const steps = options.priority_steps ?? [0, 3, 6, 9];
+    if (!Array.isArray(steps) || !steps.every((s) => Number.isInteger(s) && s >= 0 && s <= 9) || !steps.includes(0)) {
+      throw new ConfigurationError(`redis transport option priority_steps must be integers 0..9 including 0, got ${JSON.stringify(steps)}`);
+    }
+    this.layout = new KeyLayout({ prefix: text(options, 'global_keyprefix', ''), sep: text(options, 'sep', '\x06\x16'), steps });
+    this.unackedKey = this.layout.key(text(options, 'unacked_key', 'unacked'));
+    this.unackedIndexKey = this.layout.key(text(options, 'unacked_index_key', 'unacked_index'));
+    this.unackedMutexKey = this.layout.key(text(options, 'unacked_mutex_key', 'unacked_mutex'));
+    this.fanout = new FanoutHub(`${this.layout.prefix}/${server.db}.`, () => this.open('subscribing'), (queue) => this.notify(queue));
+    this.ackEmulation = options.ack_emulation !== false && String(options.ack_emulation) !== 'false';
+  }
+
+  /** `host:port/db`, for messages (never the password). */
+  get where(): string {
+    return `${this.server.host}:${this.server.port}/${this.server.db}`;
+  }
+
+  /** Runs a command on the command connection, mapping failures to kombu errors. */
+  async run<T>(action: string, op: (client: Redis) => Promise<T>): Promise<T> {
+    if (!this.client) throw new OperationalError('the redis transport is not connected: call connection.connect() first');
+    try {
+      return await op(this.client);
+    } catch (err) {
+      throw toTransportError(err, action, this.where);
+    }
+  }
+
+  /**
+   * PUBLISHes an envelope to `/<db>.<exchange>[/<routingKey>]` (prefixed); resolves once this
+   * process's own subscribers have buffered it.
+   */
+  async publishFanout(exchange: string, routingKey: string, envelope: Envelope): Promise<void> {
+    await this.run('publishing to a fanout exchange', (c) => c.publish(this.fanout.topic(exchange, routingKey), JSON.stringify(envelope)));
+    await this.fanout.flush().catch((err: unknown) => { throw toTransportError(err, 'waiting for own subscribers', this.where); });
+  }
+
+  /**
+   * kombu `restore_visible`: under the `unacked_mutex` lock (SET NX PX), redelivers every unacked
+   * message older than `visibility_timeout` to the queues its exchange and routing key lead to, at the
+   * front of its priority list, marked redelivered. Resolves with how many were restored; 0 when
+   * another process holds the lock.
+   */
+  restoreVisible(): Promise<number> {
+    this.sweeping ??= this.sweep().finally(() => { this.sweeping = null; });
+    return this.sweeping;
+  }
+
+  private async sweep(): Promise<number> {
+    const token = randomUUID().replace(/-/g, '');
+    const locked = await this.run('locking unacked_mutex', (c) => c.set(this.unackedMutexKey, token, 'PX', Math.round(this.mutexExpire * 1000), 'NX'));
+    if (locked !== 'OK') return 0;
+    let restored = 0;
+    try {
+      const ceiling = Date.now() / 1000 - this.visibilityTimeout;
+      const tags = await this.run('scanning unacked_index', (c) => c.zrevrangebyscore(this.unackedIndexKey, ceiling, 0));
+      for (const tag of tags) {
+        const raw = await this.run('reading unacked', (c) => c.hget(this.unackedKey, tag));
+        const entry = raw === null ? null : parseUnacked(raw);
+        let keys: string[] = [];
+        let payload = '';
+        if (entry) {
+          const [envelope, exchange, routingKey] = entry;
+          const queues = await route(this.exchangeStore, exchange, routingKey);
+          keys = queues.map((q) => this.layout.key(this.layout.queueFor(q, envelope.properties.priority)));
+          payload = JSON.stringify(markRedelivered(envelope));
+        }
+        const n = await this.run('restoring a message', (c) => runScript(c, RESTORE, [this.unackedKey, this.unackedIndexKey, ...keys], [tag, payload, 'right']));
+        if (Number(n) === 1 && keys.length > 0) restored++;
+      }
+    } finally {
+      await this.run('unlocking unacked_mutex', (c) => runScript(c, UNLOCK, [this.unackedMutexKey], [token])).catch(() => undefined);
+    }
+    return restored;
+  }
+
+  protected override defaultPollingInterval(): number {
+    return 0.1;
+  }
+
+  protected override createExchangeStore(): RedisExchangeStore {
+    return new RedisExchangeStore();
+  }
+
+  protected override storeKey(): string {
+    return `redis:${this.where}:${this.layout.prefix}`;
+  }
+
+  /** Opens one ioredis connection. ioredis reconnects by itself; failures surface on commands. */
+  private async open(purpose: string): Promise<Redis> {
+    const { host, port, db, username, password, tls } = this.server;
+    const options: RedisOptions = { host, port, db, lazyConnect: true, connectionName: `cq-${purpose}` };
+    if (username) options.username = username;
+    if (password) options.password = password;
+    if (tls) options.tls = { servername: host };
+    const client = new Redis(options);
+    client.on('error', () => undefined); // reported through the failing command instead
+    try {
+      await client.connect();
+    } catch (err) {
+      client.disconnect();
+      throw toTransportError(err, purpose, this.where);
+    }
+    return client;
+  }
+
+  protected override async establish(): Promise<void> {
+    const client = await this.open('connecting');
+    this.client = client;
+    this.exchangeStore.attach(client, this.layout, this.where);
+    this.sweepTimer = setInterval(() => {
+      this.restoreVisible().catch((err: unknown) => process.emitWarning(`restore_visible failed: ${String(err)}`, { code: 'CQ_REDIS_RESTORE' }));
+    }, Math.max(1, this.restoreInterval * 1000));
+    this.sweepTimer.unref();
+  }
+
+  protected override async teardown(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+    await this.sweeping?.catch(() => undefined);
+    await this.fanout.close();
+    this.exchangeStore.detach();
+    const client = this.client;
+    this.client = null;
+    if (client) await client.quit().catch(() => client.disconnect());
+  }
+
+  protected newChannel(): RedisChannel {
+    return new RedisChannel(this);
+  }
+}
+
+function parseEnvelope(payload: string): Envelope | null {
+  try {
+    const value = JSON.parse(payload) as Envelope;
+    return value && typeof value === 'object' && typeof value.properties === 'object' ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+function parseUnacked(raw: string): [Envelope, string, string] | null {
+  try {
+    const value = JSON.parse(raw) as unknown;
+    if (!Array.isArray(value) || value.length < 3) return null;
+    const [envelope, exchange, routingKey] = value as [Envelope, unknown, unknown];
+    if (!envelope || typeof envelope.properties !== 'object') return null;
+    return [envelope, String(exchange ?? ''), String(routingKey ?? '')];
+  } catch {
+    return null;
+  }
+}
+
+function seconds(options: Record<string, unknown>, key: string, fallback: number): number {
+  const value = options[key] ?? fallback;
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) {
+    throw new ConfigurationError(`redis transport option ${key} must be a number of seconds >= 0, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+function text(options: Record<string, unknown>, key: string, fallback: string): string {
+  const value = options[key] ?? fallback;
+  if (typeof value !== 'string') throw new ConfigurationError(`redis transport option ${key} must be a string, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/**
+ * The server of a `redis://` or `rediss://` URL. The path is the db number (default 0).
+ * @throws ConfigurationError when the db is not a non-negative integer.
+ */
+export function redisServer(url: BrokerUrl): RedisServer {
+  const dbText = (url.virtualHost ?? '0').replace(/^\/+|\/+$/g, '') || '0';
+  const db = Number(dbText);
+  if (!Number.isInteger(db) || db < 0) {
+    throw new ConfigurationError(`invalid redis db ${JSON.stringify(dbText)} in broker URL: use redis://host:6379/<db number>`);
+  }
+  const server: RedisServer = { host: url.hostname ?? 'localhost', port: url.port ?? 6379, db, tls: url.transport === 'rediss' };
+  if (url.userid) server.username = url.userid;
+  if (url.password) server.password = url.password;
+  return server;
+}
+
+/** The registry entry: `redis://` and `rediss://` URLs. Throws ConfigurationError for a bad URL or option. */
+export const transport: TransportDefinition = {
+  name: 'redis',
+  create: (url, options) => new RedisTransport(redisServer(url), options),
+};
