@@ -158,6 +158,8 @@ export class Celery {
         accept: this.conf.result_accept_content ?? this.conf.accept_content,
         expires: this.conf.result_expires,
         extended: this.conf.result_extended,
+        oid: this.oid,
+        brokerUrl: this.broker.url,
       });
       this.backendReady.catch(() => { this.backendReady = null; });
     }

@@ -31,6 +31,10 @@ export interface BackendOptions {
   expires?: number | null;
   /** Also store name, args, kwargs, worker, retries and queue (Celery `result_extended`). Default false. */
   extended?: boolean;
+  /** The client's id, its reply queue for `rpc://` (Celery `app.oid`). Set by the app. */
+  oid?: string;
+  /** The app's broker URL, which `rpc://` results travel over. Set by the app. */
+  brokerUrl?: string;
 }
 
 export interface StoreResultOptions {

@@ -80,6 +80,10 @@ export interface TaskRequest {
   group?: string | null;
   /** Parent task id → meta `parent_id`. */
   parentId?: string | null;
+  /** The client's reply queue (message property `reply_to`); where `rpc://` sends results. */
+  replyTo?: string | null;
+  /** Message property `correlation_id` (the task id for task messages). */
+  correlationId?: string | null;
   /** Results of the subtasks the task sent → meta `children` (as tuples). */
   children?: readonly (ResultTuple | HasAsTuple)[] | null;
   /** Stamped header names (Celery ≥ 5.3), stored with `stamps` when result_extended is on. */

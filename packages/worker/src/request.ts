@@ -29,6 +29,7 @@ export function backendRequest(fields: TaskRequestFields, hostname: string, rout
   return {
     task: fields.name, args: fields.args, kwargs: fields.kwargs, hostname, retries: fields.retries,
     group: fields.group ?? null, parentId: fields.parentId ?? null, deliveryInfo: { routingKey },
+    replyTo: fields.replyTo, correlationId: fields.correlationId,
   };
 }
 
