@@ -14,8 +14,14 @@ interface Setup { name: string; urls(db: number): Urls }
 const setups: Setup[] = [
   { name: 'Redis', urls: (db) => ({ broker: `redis://127.0.0.1:6379/${db}`, backend: `redis://127.0.0.1:6379/${db}`, queue: `interop.${suffix}` }) },
   { name: 'RabbitMQ', urls: (db) => ({ broker: AMQP, backend: `redis://127.0.0.1:6379/${db - 6}`, queue: `interop.${db}.${suffix}` }) },
+  { name: 'RabbitMQ + rpc://', urls: (db) => ({ broker: AMQP, backend: 'rpc://', queue: `interop.rpc.${db}.${suffix}` }) },
 ];
 const nested = { uni: 'héllo wörld ✓ 日本 🎉', list: [1, [2, [3]]], none: null, flag: true, big: 12345678901234567890n, f: 1.5 };
+
+/** Empties the Redis database of a result backend URL; rpc:// has nothing to flush. */
+async function flushBackend(urls: Urls): Promise<void> {
+  if (urls.backend.startsWith('redis://')) await flush(Number(urls.backend.split('/').pop()));
+}
 
 async function flush(db: number): Promise<void> {
   const r = new Redis({ host: '127.0.0.1', port: 6379, db });
@@ -28,7 +34,7 @@ describe.each(setups)('cq client → Python worker ($name)', (setup) => {
   let worker: Proc | undefined;
   let client: Celery;
   beforeAll(async () => {
-    await flush(Number(urls.backend.split('/').pop()));
+    await flushBackend(urls);
     worker = await startPythonWorker(urls);
     client = new Celery('client', { task_default_queue: urls.queue }).configure({ brokerUrl: urls.broker, resultBackend: urls.backend });
   }, 60_000);
@@ -75,7 +81,7 @@ describe.each(setups)('Python client → cq worker ($name)', (setup) => {
   const urls = setup.urls(13);
   let worker: Proc | undefined;
   beforeAll(async () => {
-    await flush(Number(urls.backend.split('/').pop()));
+    await flushBackend(urls);
     worker = await startCqWorker(urls, ['-c', '4']);
   }, 60_000);
   afterAll(async () => stop(worker));
@@ -103,18 +109,25 @@ describe.each(setups)('Python client → cq worker ($name)', (setup) => {
     const t0 = Date.now();
     expect(await pythonCall(urls, { name: 'ts.add', args: [1, 2], options: { countdown: 1 } })).toMatchObject({ result: 3 });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
-    expect(await pythonCall(urls, { name: 'ts.add', args: [1, 2], options: { expires: 0.001 }, timeout: 10 })).toMatchObject({ state: 'REVOKED', error: 'TaskRevokedError' });
+    const expired = await pythonCall(urls, { name: 'ts.add', args: [1, 2], options: { expires: 0.001 }, timeout: setup.name === 'Redis' ? 10 : 3 });
+    if (setup.name === 'Redis') {
+      expect(expired).toMatchObject({ state: 'REVOKED', error: 'TaskRevokedError' });
+    } else {
+      // Python also sets the AMQP `expiration` (1 ms), so RabbitMQ may drop the message before any
+      // worker sees it (no result, as with Python workers); if it arrives, it is REVOKED. Never run.
+      expect([['REVOKED', 'TaskRevokedError'], ['PENDING', 'TimeoutError']]).toContainEqual([expired.state, expired.error]);
+    }
   });
 });
 
 describe.each(setups)('a Python worker and a cq worker on one queue ($name)', (setup) => {
   const urls = setup.urls(15);
-  const counterDb = setup.name === 'Redis' ? 15 : 9;
+  const counterDb = setup.name === 'Redis' ? 15 : setup.name === 'RabbitMQ' ? 9 : 8;
   let py: Proc | undefined;
   let cq: Proc | undefined;
   let client: Celery;
   beforeAll(async () => {
-    await flush(Number(urls.backend.split('/').pop()));
+    await flushBackend(urls);
     await flush(counterDb);
     const env = { CQ_INTEROP_COUNTER_DB: String(counterDb) };
     [py, cq] = await Promise.all([startPythonWorker(urls, [], env), startCqWorker(urls, ['-c', '4', '--prefetch-multiplier', '1'], env)]);

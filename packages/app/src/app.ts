@@ -211,6 +211,11 @@ export class Celery {
     });
     const producer = await this.producer();
     const queue = this.queue(route.queue);
+    if (this.resultBackendUrl?.startsWith('rpc')) {
+      // rpc:// replies go to this client's queue: it must exist before the task can answer (Celery on_task_call).
+      const backend = (await this.backend()) as (Backend & { onTaskCall?: (taskId: string) => Promise<void> }) | null;
+      await backend?.onTaskCall?.(id);
+    }
     await producer.publish(parts.body, {
       exchange: route.exchange,
       routingKey: route.routingKey,

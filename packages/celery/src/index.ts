@@ -2,7 +2,7 @@
  * @cq/celery — cq, Celery in TypeScript, in one package: the app, the worker, messaging, result
  * backends, and the embedded SQLite broker and result backend (the defaults when nothing is
  * configured). Importing it registers the bundled transports (SQLite, Redis, AMQP) and result backends
- * (SQLite, Redis) with the registries, so they resolve whatever the package layout.
+ * (SQLite, Redis, rpc) with the registries, so they resolve whatever the package layout.
  */
 import { registerTransport } from '@cq/kombu';
 import { registerBackend } from '@cq/backend';
@@ -17,6 +17,7 @@ registerTransport('pyamqp', async () => (await import('@cq/transport-amqp')).tra
 registerBackend('sqlite', async () => (await import('@cq/backend-sqlite')).default);
 registerBackend('redis', async () => (await import('@cq/backend-redis')).default);
 registerBackend('rediss', async () => (await import('@cq/backend-redis')).default);
+registerBackend('rpc', async () => (await import('@cq/backend-rpc')).default);
 registerBackend('db+sqlite', async () => (await import('@cq/backend-sqlite')).default);
 
 export {
@@ -42,5 +43,6 @@ export { transport as sqliteTransport, SqliteTransport } from '@cq/transport-sql
 export { transport as redisTransport, RedisTransport } from '@cq/transport-redis';
 export { transport as amqpTransport, AmqpTransport } from '@cq/transport-amqp';
 export { default as RedisBackend } from '@cq/backend-redis';
+export { default as RpcBackend } from '@cq/backend-rpc';
 export { default as SqliteBackend } from '@cq/backend-sqlite';
 export { Thenable, Barrier, deferred, sleep } from '@cq/vine';

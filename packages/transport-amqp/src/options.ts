@@ -31,7 +31,8 @@ export interface ResolvedOptions {
     vhost: string;
     heartbeat: number;
   };
-  socket: { timeout: number };
+  /** Socket options for amqplib: connect timeout (ms) and TCP_NODELAY (on: no Nagle delay per publish). */
+  socket: { timeout: number; noDelay: boolean };
   confirmPublish: boolean;
   retry: { maxRetries: number; startMs: number; stepMs: number; maxMs: number };
 }
@@ -63,7 +64,7 @@ export function resolveOptions(url: BrokerUrl, options: Record<string, unknown>)
       vhost: url.virtualHost === null || url.virtualHost === '' ? '/' : url.virtualHost,
       heartbeat: Math.round(seconds('heartbeat', 120)),
     },
-    socket: { timeout: seconds('connect_timeout', 4) * 1000 },
+    socket: { timeout: seconds('connect_timeout', 4) * 1000, noDelay: true },
     confirmPublish: !(confirm === false || confirm === 'false' || confirm === '0'),
     retry: {
       maxRetries: maxRetriesRaw === null ? Infinity : seconds('max_retries', 100),
