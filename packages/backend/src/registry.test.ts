@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Backend } from './backend.js';
+import type { Backend, BackendOptions } from './backend.js';
 import { BackendNotInstalledError, UnknownBackendError } from './errors.js';
 import { MemoryBackend } from './memory.js';
 import { backendAliases, backendScheme, createBackend, registerBackend } from './registry.js';
@@ -40,7 +40,9 @@ describe('backend registry', () => {
   it('imports every alias target, or fails with BackendNotInstalledError', async () => {
     for (const alias of backendAliases()) {
       const url = alias.endsWith('memory') ? `${alias}://` : alias.endsWith('sqlite') ? `${alias}://:memory:` : `${alias}://localhost`;
-      const result: Backend | Error = await createBackend(url).catch((e: Error) => e);
+      // rpc:// needs the app's broker; give it one so a loaded package can be created.
+      const options = alias === 'rpc' ? ({ brokerUrl: 'amqp://guest:guest@127.0.0.1:5672//' } as BackendOptions) : {};
+      const result: Backend | Error = await createBackend(url, options).catch((e: Error) => e);
       if (result instanceof Error) expect(result, alias).toBeInstanceOf(BackendNotInstalledError);
       else await result.close();
     }
