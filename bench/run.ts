@@ -39,16 +39,23 @@ const broker = opts.broker ?? `sqlite:///${tmp}/broker.db`;
 const resultBackend = opts['result-backend'] ?? `sqlite:///${tmp}/results.db`;
 
 function startWorker(): Promise<ReturnType<typeof spawn>> {
+  // Logging at warning level: per-task info lines would measure the terminal, not cq.
   const child = spawn(process.execPath, ['--conditions=@cq/source', '--import', 'tsx', path.join(root, 'apps/cli/src/bin.ts'),
-    'worker', '-A', path.join(here, 'app.ts'), '-b', broker, '--result-backend', resultBackend, '-c', String(C), '-l', 'info', '--no-banner'],
-  { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    'worker', '-A', path.join(here, 'app.ts'), '-b', broker, '--result-backend', resultBackend, '-c', String(C), '-l', 'warning'],
+  { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
-    let log = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      log += d.toString();
-      if (log.includes('ready.')) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${log}`)));
+    let banner = '';
+    const onData = (d: Buffer) => {
+      banner += d.toString();
+      if (banner.includes('[tasks]')) {
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
+        // The banner is printed just before the consumer starts; give it a moment to attach.
+        setTimeout(() => resolve(child), 300);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
   });
 }
 
