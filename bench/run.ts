@@ -41,7 +41,7 @@ const resultBackend = opts['result-backend'] ?? `sqlite:///${tmp}/results.db`;
 function startWorker(): Promise<ReturnType<typeof spawn>> {
   // Logging at warning level: per-task info lines would measure the terminal, not cq.
   const child = spawn(process.execPath, ['--conditions=@cq/source', '--import', 'tsx', path.join(root, 'apps/cli/src/bin.ts'),
-    'worker', '-A', path.join(here, 'app.ts'), '-b', broker, '--result-backend', resultBackend, '-c', String(C), '-l', 'warning'],
+    'worker', '-A', path.join(here, 'app.ts'), '-b', broker, '--result-backend', resultBackend, '-c', String(C), '-l', process.env['CQ_BENCH_LOGLEVEL'] ?? 'warning'],
   { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let banner = '';

@@ -53,12 +53,15 @@ export function workerCommand(version: string): Command {
         signals++;
         if (signals > 1) {
           log.warn(`${sig} again: cold shutdown`);
-          process.exit(1);
+          log.flush(() => process.exit(1));
+          return;
         }
         log.warn(`worker: Warm shutdown (${sig})`);
-        void worker.stop().then(() => app.close()).then(() => process.exit(0), (err: unknown) => {
+        // Log lines are written asynchronously: flush them before the process ends.
+        const exit = (code: number) => log.flush(() => process.exit(code));
+        void worker.stop().then(() => app.close()).then(() => exit(0), (err: unknown) => {
           log.error(`shutdown failed: ${String(err)}`);
-          process.exit(1);
+          exit(1);
         });
       };
       process.on('SIGINT', onSignal);
