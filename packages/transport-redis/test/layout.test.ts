@@ -2,28 +2,20 @@
  * Reads the raw Redis keys the transport writes and checks them against kombu's Redis layout
  * (celery-protocol.md §4): envelope, priority buckets, binding sets, unacked bookkeeping, prefix.
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Connection, Exchange, Queue, type RawMessage } from '@cq/kombu';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Exchange, Queue, type RawMessage } from '@cq/kombu';
 import { waitUntil } from '@cq/kombu/testing';
 import { RedisTransport, transport } from '../src/index.js';
-import { TEST_URL, isolatedUnacked, rawClient, uniq } from './helpers.js';
+import { TEST_URL, connectionsClosedAfterEach, isolatedUnacked, rawClient, uniq } from './helpers.js';
 
 const SEP = '\x06\x16';
 const redis = rawClient();
-const open: Connection[] = [];
-const connect = async (transportOptions: Record<string, unknown> = {}) => {
-  const conn = await new Connection(TEST_URL, { transport, transportOptions }).connect();
-  open.push(conn);
-  return conn;
-};
+const connect = connectionsClosedAfterEach();
 const raw = (text: string, priority?: number): RawMessage => ({
   body: Buffer.from(text), contentType: 'application/json', contentEncoding: 'utf-8',
   headers: { task: 'proj.add', id: 'id-1' }, properties: priority === undefined ? { correlation_id: 'id-1' } : { correlation_id: 'id-1', priority },
 });
 
-afterEach(async () => {
-  for (const conn of open.splice(0)) await conn.close();
-});
 afterAll(async () => {
   await redis.quit();
 });

@@ -5,11 +5,11 @@
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Connection, Consumer, Producer, Queue, topicMatches, type Message } from '@cq/kombu';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Consumer, Producer, Queue, topicMatches, type Message } from '@cq/kombu';
 import { waitUntil } from '@cq/kombu/testing';
 import { topicPattern, transport, type RedisTransport } from '../src/index.js';
-import { TEST_URL, isolatedUnacked, rawClient, uniq } from './helpers.js';
+import { TEST_URL, connectionsClosedAfterEach, isolatedUnacked, rawClient, uniq } from './helpers.js';
 
 const PYTHON = '/usr/bin/python3';
 const hasKombu = spawnSync(PYTHON, ['-c', 'import kombu, redis'], { stdio: 'ignore' }).status === 0;
@@ -23,15 +23,7 @@ async function python(code: string, args: unknown = {}): Promise<any> {
 }
 
 const redis = rawClient();
-const open: Connection[] = [];
-const connect = async (transportOptions: Record<string, unknown> = {}) => {
-  const conn = await new Connection(TEST_URL, { transport, transportOptions }).connect();
-  open.push(conn);
-  return conn;
-};
-afterEach(async () => {
-  for (const conn of open.splice(0)) await conn.close();
-});
+const connect = connectionsClosedAfterEach();
 afterAll(async () => {
   await redis.quit();
 });
