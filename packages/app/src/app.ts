@@ -191,6 +191,7 @@ export class Celery {
     const timeLimit = options.timeLimit ?? topts.timeLimit;
     const softTimeLimit = options.softTimeLimit ?? topts.softTimeLimit;
     const priority = route.priority ?? this.conf.task_default_priority ?? undefined;
+    const ignoreResult = options.ignoreResult ?? topts.ignoreResult ?? this.conf.task_ignore_result;
     const parts = buildTaskMessage({
       name, id, args: argv, kwargs,
       ...(options.countdown === undefined ? {} : { countdown: options.countdown }),
@@ -204,17 +205,16 @@ export class Celery {
       ...(options.rootId === undefined ? {} : { rootId: options.rootId }),
       ...(options.retries === undefined ? {} : { retries: options.retries }),
       ...(options.headers === undefined ? {} : { headers: options.headers }),
-      ignoreResult: options.ignoreResult ?? topts.ignoreResult ?? this.conf.task_ignore_result,
+      ignoreResult,
       replyTo: options.replyTo ?? this.oid,
       deliveryMode: this.conf.task_default_delivery_mode,
       origin: this.origin,
     });
     const producer = await this.producer();
     const queue = this.queue(route.queue);
-    if (this.resultBackendUrl?.startsWith('rpc')) {
-      // rpc:// replies go to this client's queue: it must exist before the task can answer (Celery on_task_call).
-      const backend = (await this.backend()) as (Backend & { onTaskCall?: (taskId: string) => Promise<void> }) | null;
-      await backend?.onTaskCall?.(id);
+    if (!ignoreResult) {
+      // Celery's on_task_call: e.g. rpc:// declares this client's reply queue before the task can answer.
+      await (await this.backend())?.onTaskCall(id);
     }
     await producer.publish(parts.body, {
       exchange: route.exchange,

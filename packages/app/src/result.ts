@@ -2,7 +2,7 @@
  * AsyncResult: a handle on a task's state and result in the result backend (Celery `celery/result.py`).
  * Reading is I/O, so the accessors are async: `await r.state()`, `await r.get({ timeout: 10 })`.
  */
-import { errorFromExceptionInfo, type TaskMeta } from '@cq/backend';
+import { PROPAGATE_STATES, READY_STATES, errorFromExceptionInfo, type TaskMeta } from '@cq/backend';
 import { ImproperlyConfigured, TimeoutError } from './errors.js';
 
 /** What AsyncResult needs from a result backend. */
@@ -21,9 +21,6 @@ export interface GetOptions {
   interval?: number;
   signal?: AbortSignal;
 }
-
-const READY = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
-const PROPAGATE = new Set(['FAILURE', 'REVOKED']);
 
 export class AsyncResult<R = unknown> {
   constructor(
@@ -51,7 +48,7 @@ export class AsyncResult<R = unknown> {
 
   /** True when the task reached SUCCESS, FAILURE or REVOKED. */
   async ready(): Promise<boolean> {
-    return READY.has(await this.state());
+    return READY_STATES.has(await this.state());
   }
 
   async successful(): Promise<boolean> {
@@ -66,7 +63,7 @@ export class AsyncResult<R = unknown> {
   async result(): Promise<R | Error | undefined> {
     const meta = await this.meta();
     if (meta.status === 'PENDING') return undefined;
-    if (PROPAGATE.has(meta.status) || meta.status === 'RETRY') return errorFromExceptionInfo(meta.result);
+    if (PROPAGATE_STATES.has(meta.status) || meta.status === 'RETRY') return errorFromExceptionInfo(meta.result);
     return meta.result as R;
   }
 
@@ -95,7 +92,7 @@ export class AsyncResult<R = unknown> {
       }
       throw err;
     }
-    if (propagate && PROPAGATE.has(meta.status)) throw errorFromExceptionInfo(meta.result);
+    if (propagate && PROPAGATE_STATES.has(meta.status)) throw errorFromExceptionInfo(meta.result);
     return meta.result as R;
   }
 

@@ -115,7 +115,7 @@ export class RpcBackend extends Backend {
    * task whose `reply_to` is {@link oid}: a reply sent before the queue exists is dropped by the broker.
    * Idempotent; `getTaskMeta` and `waitFor` call it too.
    */
-  async onTaskCall(_taskId?: string): Promise<void> {
+  override async onTaskCall(_taskId?: string): Promise<void> {
     this.assertOpen();
     await this.#startConsuming();
   }

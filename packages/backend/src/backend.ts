@@ -269,6 +269,13 @@ export abstract class Backend {
     return this.#closed;
   }
 
+  /**
+   * Called by the app before it sends a task whose result it will read (Celery `on_task_call`).
+   * Default: nothing. Backends that need the client ready first (rpc:// declares its reply queue)
+   * override it.
+   */
+  async onTaskCall(_taskId: string): Promise<void> {}
+
   // ---------------------------------------------------------------------------------------- hooks
 
   /**
