@@ -5,8 +5,10 @@
  *
  * URL: `redis://[[user]:password@]host[:port][/db]`, `rediss://…` for TLS (see `url.ts`).
  *
- * Writes: as Celery, GET first and skip when SUCCESS is stored, then
- * `MULTI; SETEX key <expires> value; PUBLISH key value; EXEC` (`SET` when `expires` is null).
+ * Writes: as Celery, skip when SUCCESS is stored, else `SETEX key <expires> value` (`SET` when
+ * `expires` is null) and `PUBLISH key value` — Celery does GET, then MULTI/EXEC; here one Lua script
+ * does all three (`store.ts`), one round trip and no window between the read and the write. The
+ * command connection is auto-pipelined: results stored in one tick go out in one write.
  * Waiting: `waitFor` SUBSCRIBEs to the key's channel on one pub/sub connection shared by every
  * waiter, then GETs (so a result published in between is not missed), resolves on the first ready
  * state and UNSUBSCRIBEs; it never polls. Keys expire in Redis, so `cleanup()` has nothing to do.
@@ -17,6 +19,7 @@ import {
   BackendClosedError, BackendGetMetaError, BackendStoreError, KeyValueStoreBackend, READY_STATES, TimeoutError,
   WaitAbortedError, type KeyValueStoreBackendOptions, type TaskMeta, type WaitForOptions,
 } from '@cq/backend';
+import { SCRIPTABLE_SERIALIZERS, storeUnlessSucceeded } from './store.js';
 import { ResultSubscriber } from './subscriber.js';
 import { DEFAULT_REDIS_URL, redisOptionsFromUrl } from './url.js';
 
@@ -60,10 +63,20 @@ export class RedisBackend extends KeyValueStoreBackend {
     const url = options.url ?? DEFAULT_REDIS_URL;
     super({ ...options, url, keyPrefix });
     this.redisOptions = { ...redisOptionsFromUrl(url), ...options.redis };
-    this.client = new Redis({ ...this.redisOptions, lazyConnect: true });
+    this.client = new Redis({ enableAutoPipelining: true, ...this.redisOptions, lazyConnect: true });
     // Failures surface as rejected commands (wrapped by the base class); ioredis reconnects by itself.
     this.client.on('error', () => undefined);
     this.#subscriber = new ResultSubscriber(() => new Redis({ ...this.redisOptions, lazyConnect: false }));
+    // Celery's read-then-write of a task meta in one Lua script, for metas the script can read;
+    // other serializers take the template's two-step path.
+    if (SCRIPTABLE_SERIALIZERS.has(this.serializer)) {
+      this.setUnlessSucceeded = (key, value, ttlSeconds) => {
+        if (value.length > MAX_VALUE_BYTES) {
+          return Promise.reject(new BackendStoreError(`the value for ${key} is ${value.length} bytes, more than Redis's 512 MiB limit`));
+        }
+        return storeUnlessSucceeded(this.client, key, value, ttlSeconds, this.serializer);
+      };
+    }
   }
 
   /** The registry's factory: `redis://…` or `rediss://…` (Celery `result_backend`). */

@@ -58,11 +58,18 @@ export abstract class KeyValueStoreBackend extends Backend {
   /** Atomically add one and return the new value (Celery `incr`, chord counters). Optional. */
   protected incr?(key: string): Promise<number>;
 
+  /**
+   * Optional, for stores that can do it in one step: write `value` unless the meta stored under
+   * `key` is SUCCESS; resolves true when written. Without it, `_storeResult` reads, then writes.
+   */
+  protected setUnlessSucceeded?(key: string, value: Buffer, ttlSeconds: number | null): Promise<boolean>;
+
   // ---------------------------------------------------------------------------------------- Backend hooks
 
   /** Celery's sequence: read the current meta; skip when it is SUCCESS; else set with `expires`. */
   protected async _storeResult(taskId: string, meta: TaskMeta): Promise<boolean> {
     const key = this.keyForTask(taskId);
+    if (this.setUnlessSucceeded) return this.setUnlessSucceeded(key, this.encode(meta), this.expires);
     const current = await this.get(key);
     if (current !== null && this.decodeMeta(current, taskId).status === SUCCESS) return false;
     await this.set(key, this.encode(meta), this.expires);

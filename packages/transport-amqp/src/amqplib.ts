@@ -48,3 +48,26 @@ export const int64TagSupported: boolean = (() => {
     return false;
   }
 })();
+
+/** The socket under an amqplib channel (amqplib keeps it at `channel.connection.stream`). */
+interface WithStream {
+  connection?: { stream?: { cork?: () => void; uncork?: () => void } };
+}
+
+const corked = new WeakSet<object>();
+
+/**
+ * Corks the channel's socket until the end of this turn of the event loop, so a burst of publishes
+ * leaves in a few large writes instead of one system call per message. No-op when amqplib's
+ * internals are not where expected.
+ */
+export function corkUntilNextTurn(channel: Amqplib.Channel): void {
+  const stream = (channel as unknown as WithStream).connection?.stream;
+  if (!stream?.cork || !stream.uncork || corked.has(stream)) return;
+  stream.cork();
+  corked.add(stream);
+  setImmediate(() => {
+    corked.delete(stream);
+    stream.uncork!();
+  });
+}

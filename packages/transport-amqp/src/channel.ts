@@ -13,6 +13,7 @@ import {
   OperationalError, type BindingDeclaration, type Channel, type ConsumeOptions, type Delivery, type DeliveryCallback,
   type ExchangeDeclaration, type MessageProperties, type QueueDeclaration, type RawMessage,
 } from '@cq/kombu';
+import { corkUntilNextTurn } from './amqplib.js';
 import { isRecoverable, toTransportError } from './errors.js';
 import { fromWireValue, toWireTable } from './field-table.js';
 import type { AmqpTransport } from './transport.js';
@@ -84,6 +85,7 @@ export class AmqpChannel implements Channel {
   async publish(message: RawMessage, exchange: string, routingKey: string): Promise<void> {
     const options = publishOptions(message);
     const send = (ch: AnyChannel) => new Promise<void>((resolve, reject) => {
+      corkUntilNextTurn(ch);
       if (this.transport.confirmPublish) {
         (ch as Amqplib.ConfirmChannel).publish(exchange, routingKey, message.body, options, (err) => {
           // a nack because the channel closed: report the broker's reason (e.g. 404) once it is known

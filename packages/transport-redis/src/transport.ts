@@ -8,7 +8,13 @@
  * messages are held in the hash `unacked` (`[envelope, exchange, routing_key]`) indexed by the zset
  * `unacked_index` (score: unix seconds) and restored by a sweep under the lock `unacked_mutex` once
  * older than `visibility_timeout`. Fanout exchanges are PUB/SUB on `/<db>.<exchange>` (`fanout.ts`).
- * Connections: one for commands, one (opened on the first fanout binding) for PSUBSCRIBE.
+ * Connections: one for commands (auto-pipelined: commands issued in one tick go out in one write),
+ * one per consuming channel for BRPOP, and one (opened on the first fanout binding) for PSUBSCRIBE.
+ *
+ * Consuming: while messages flow, a Lua script takes a batch (up to the prefetch window) and records
+ * them as unacked in one step; when the queues are empty the channel waits in `BRPOP` on every
+ * priority list of its queues (kombu does the same), so a message from another process is delivered
+ * as soon as it is pushed. Acks issued in one tick are settled together (one `ZREM` + `HDEL`).
  *
  * URL: `redis://[[user]:password@]host[:port][/db]`, `rediss://` for TLS. Defaults localhost:6379, db 0.
  *
@@ -28,6 +34,7 @@ import {
   ConfigurationError, OperationalError, VirtualChannel, VirtualTransport, markRedelivered, route, toEnvelope, type BindingDeclaration,
   type BrokerUrl, type Envelope, type RawMessage, type TakenMessage, type TransportCapabilities, type TransportDefinition, type VirtualTransportOptions,
 } from '@cq/kombu';
+import { BlockingClient } from './blocking.js';
 import { toTransportError } from './errors.js';
 import { RedisExchangeStore } from './exchange-store.js';
 import { FanoutHub } from './fanout.js';
@@ -70,6 +77,12 @@ const BROADCAST = Symbol('broadcast');
 /** A channel whose hooks are kombu's Redis commands. */
 export class RedisChannel extends VirtualChannel {
   declare protected readonly transport: RedisTransport;
+  /** Delivery tags acked in this tick, settled together by {@link flushAcks}. */
+  private ackTags: string[] = [];
+  private ackFlush: Promise<void> | null = null;
+  /** The BRPOP connection (opened on the first wait) and the wait in progress. */
+  private blocker: BlockingClient | null = null;
+  private waiting: Promise<unknown> | null = null;
 
   /** Publishes to a fanout exchange with PUBLISH (kombu `_put_fanout`); other exchanges route to lists. */
   override async publish(message: RawMessage, exchange: string, routingKey: string): Promise<void> {
@@ -110,11 +123,67 @@ export class RedisChannel extends VirtualChannel {
     return out;
   }
 
-  protected override async _ack(_queue: string, taken: TakenMessage): Promise<void> {
+  /** kombu `QoS.ack` (`ZREM` + `HDEL` of the tag), batched: acks of one tick share one transaction. */
+  protected override _ack(_queue: string, taken: TakenMessage): Promise<void> | void {
+    if (!this.transport.ackEmulation || taken.receipt === BROADCAST) return;
+    this.ackTags.push(String(taken.receipt));
+    this.ackFlush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushAcks());
+    return this.ackFlush;
+  }
+
+  private async flushAcks(): Promise<void> {
     const t = this.transport;
-    if (!t.ackEmulation || taken.receipt === BROADCAST) return;
-    const tag = String(taken.receipt);
-    await t.run('acking', (c) => c.multi().zrem(t.unackedIndexKey, tag).hdel(t.unackedKey, tag).exec());
+    const tags = this.ackTags;
+    this.ackTags = [];
+    this.ackFlush = null;
+    await t.run('acking', (c) => c.multi().zrem(t.unackedIndexKey, ...tags).hdel(t.unackedKey, ...tags).exec());
+  }
+
+  /**
+   * kombu `_brpop_start`/`_brpop_read`: `BRPOP` on the priority lists of `queues` (served in that
+   * order), then the unacked bookkeeping kombu's `QoS.append` does (`ZADD` + `HSET`). A message
+   * taken after the channel closed goes straight back to the front of its list.
+   */
+  protected override async _getBlocking(queues: readonly string[], timeoutMs: number): Promise<{ queue: string; taken: TakenMessage } | null> {
+    const t = this.transport;
+    const owner = new Map<string, string>();
+    for (const queue of queues) for (const k of t.layout.priorityKeys(queue)) owner.set(t.layout.key(k), queue);
+    this.blocker ??= new BlockingClient(() => t.connectBlocking());
+    const wait = this.blocker.brpop([...owner.keys()], timeoutMs / 1000);
+    this.waiting = wait.catch(() => undefined);
+    const popped = await wait.catch((err: unknown) => { throw toTransportError(err, 'waiting for messages (BRPOP)', t.where); });
+    if (!popped) return null;
+    const [key, payload] = popped;
+    const queue = owner.get(key)!;
+    if (!this.isOpen) {
+      await t.run('restoring a message', (c) => c.rpush(key, payload));
+      return null;
+    }
+    const envelope = parseEnvelope(payload);
+    if (!envelope) {
+      process.emitWarning(`dropped a message of ${queue} that is not a kombu envelope: ${payload.slice(0, 200)}`, { code: 'CQ_REDIS_BAD_ENVELOPE' });
+      return null;
+    }
+    const tag = envelope.properties.delivery_tag;
+    if (t.ackEmulation && typeof tag === 'string') {
+      const info = envelope.properties.delivery_info as { exchange?: unknown; routing_key?: unknown } | undefined;
+      const entry = `[${payload}, ${JSON.stringify(String(info?.exchange ?? ''))}, ${JSON.stringify(String(info?.routing_key ?? ''))}]`;
+      await t.run('recording an unacked message', (c) => c.multi().zadd(t.unackedIndexKey, (Date.now() / 1000).toFixed(6), tag).hset(t.unackedKey, tag, entry).exec());
+    }
+    return { queue, taken: { envelope, receipt: tag } };
+  }
+
+  protected override _interruptBlocking(): void {
+    this.blocker?.unblock((id) => this.transport.run('interrupting BRPOP', (c) => c.client('UNBLOCK', id)));
+  }
+
+  /** Lets a wait in progress end (restoring what it took) before its connection closes. */
+  protected override async onClose(): Promise<void> {
+    this._interruptBlocking();
+    await this.waiting;
+    await this.ackFlush?.catch(() => undefined);
+    this.blocker?.close();
+    this.blocker = null;
   }
 
   /**
@@ -204,7 +273,10 @@ export class RedisTransport extends VirtualTransport<RedisChannel> {
     this.unackedKey = this.layout.key(text(options, 'unacked_key', 'unacked'));
     this.unackedIndexKey = this.layout.key(text(options, 'unacked_index_key', 'unacked_index'));
     this.unackedMutexKey = this.layout.key(text(options, 'unacked_mutex_key', 'unacked_mutex'));
-    this.fanout = new FanoutHub(`${this.layout.prefix}/${server.db}.`, () => this.open('subscribing'), (queue) => this.notify(queue));
+    // A broadcast lands in a buffer, not a list: a channel waiting in BRPOP must be interrupted.
+    this.fanout = new FanoutHub(`${this.layout.prefix}/${server.db}.`, () => this.open('subscribing'), () => {
+      for (const channel of this.channels) channel.interrupt();
+    });
     this.ackEmulation = options.ack_emulation !== false && String(options.ack_emulation) !== 'false';
   }
 
@@ -283,10 +355,15 @@ export class RedisTransport extends VirtualTransport<RedisChannel> {
     return `redis:${this.where}:${this.layout.prefix}`;
   }
 
+  /** Opens a connection for a channel's BRPOP waits. */
+  connectBlocking(): Promise<Redis> {
+    return this.open('blocking');
+  }
+
   /** Opens one ioredis connection. ioredis reconnects by itself; failures surface on commands. */
-  private async open(purpose: string): Promise<Redis> {
+  private async open(purpose: string, autoPipeline = false): Promise<Redis> {
     const { host, port, db, username, password, tls } = this.server;
-    const options: RedisOptions = { host, port, db, lazyConnect: true, connectionName: `cq-${purpose}` };
+    const options: RedisOptions = { host, port, db, lazyConnect: true, connectionName: `cq-${purpose}`, enableAutoPipelining: autoPipeline };
     if (username) options.username = username;
     if (password) options.password = password;
     if (tls) options.tls = { servername: host };
@@ -302,7 +379,7 @@ export class RedisTransport extends VirtualTransport<RedisChannel> {
   }
 
   protected override async establish(): Promise<void> {
-    const client = await this.open('connecting');
+    const client = await this.open('connecting', true);
     this.client = client;
     this.exchangeStore.attach(client, this.layout, this.where);
     this.sweepTimer = setInterval(() => {

@@ -8,6 +8,9 @@
  * Consuming polls `_get` for every consumed queue, taking as many messages as the prefetch window
  * allows. After an empty round it sleeps, doubling from 1 ms up to `polling_interval` (transport
  * option, **seconds**, default 1 s as kombu); a `_put` in this process wakes pollers at once.
+ * A store that can block server-side (Redis BRPOP) implements `_getBlocking` instead of being
+ * slept on: an empty round then waits in the store, so a message published by another process is
+ * delivered at once rather than at the next poll.
  */
 import { OperationalError } from '../../errors.js';
 import type {
@@ -152,6 +155,7 @@ export abstract class VirtualChannel implements Channel {
   private readonly consumers = new Map<string, Consumer>();
   private readonly unacked = new Map<string, Unacked>();
   private polling = false;
+  private blocking = false;
   private wakeUp: (() => void) | null = null;
   private roundRobin = 0;
 
@@ -179,6 +183,14 @@ export abstract class VirtualChannel implements Channel {
   protected _restore(queue: string, taken: TakenMessage): Promise<void> | void {
     return this._put(queue, markRedelivered(taken.envelope));
   }
+  /**
+   * Optional: waits up to `timeoutMs` for one message on any of `queues` and takes it (kombu Redis
+   * `_brpop_start`/`_brpop_read`); null on timeout or after {@link _interruptBlocking}. Stores
+   * without it are polled.
+   */
+  protected _getBlocking?(queues: readonly string[], timeoutMs: number): Promise<{ queue: string; taken: TakenMessage } | null>;
+  /** Ends a pending `_getBlocking` early (it resolves null or with what it already took). */
+  protected _interruptBlocking?(): void;
 
   // ---- AMQP emulation --------------------------------------------------------------------------
 
@@ -237,13 +249,13 @@ export abstract class VirtualChannel implements Channel {
     const tag = options.consumerTag ?? `ctag-${queue}-${this.consumers.size + 1}-${Date.now().toString(36)}`;
     this.consumers.set(tag, { tag, queue, callback, noAck: options.noAck ?? false });
     if (!this.polling) void this.pollLoop();
-    else this.wake(queue);
+    else this.interrupt();
     return tag;
   }
 
   async cancel(consumerTag: string): Promise<void> {
     this.consumers.delete(consumerTag);
-    this.wake();
+    this.interrupt();
   }
 
   async qos(prefetchCount: number): Promise<void> {
@@ -277,7 +289,7 @@ export abstract class VirtualChannel implements Channel {
     if (!this.open) return;
     this.open = false;
     this.consumers.clear();
-    this.wake();
+    this.interrupt();
     const pending = [...this.unacked.values()];
     this.unacked.clear();
     for (const entry of pending) await this._restore(entry.queue, entry.taken);
@@ -289,11 +301,23 @@ export abstract class VirtualChannel implements Channel {
   /** Hook for subclasses: release channel resources after unacked messages were restored. */
   protected async onClose(): Promise<void> {}
 
-  /** Interrupts the poller's sleep (called on local publish, ack, qos change). */
+  /**
+   * Interrupts the poller's sleep (called on local publish, ack, qos change). A blocking wait in
+   * the store is left alone: it sees published messages by itself.
+   */
   wake(_queue?: string): void {
     const w = this.wakeUp;
     this.wakeUp = null;
     w?.();
+  }
+
+  /**
+   * Wakes the poller and ends a blocking wait in the store, for changes the store cannot see:
+   * consumers added or cancelled, the channel closing, messages arriving outside its lists.
+   */
+  interrupt(): void {
+    this.wake();
+    if (this.blocking) this._interruptBlocking?.();
   }
 
   /** Number of delivered, unacknowledged messages (the QoS window in use). */
@@ -343,17 +367,9 @@ export abstract class VirtualChannel implements Channel {
               return;
             }
             for (const t of taken) {
-              const delivery = this.deliver(consumer.queue, t, consumer.noAck);
-              delivery.deliveryInfo.consumer_tag = consumer.tag;
               got++;
               room--;
-              try {
-                consumer.callback(delivery);
-              } catch (err) {
-                // A consumer callback must not kill the poller: consumers handle their own errors,
-                // anything escaping is reported, never thrown into the event loop.
-                process.emitWarning(`consumer callback failed: ${String(err)}`, { code: "CQ_KOMBU_CALLBACK" });
-              }
+              this.dispatch(consumer, consumer.queue, t);
             }
           }
           this.roundRobin++;
@@ -362,6 +378,10 @@ export abstract class VirtualChannel implements Channel {
           idleMs = 1;
           // Let callbacks and acks run before the next fetch.
           await new Promise<void>((resolve) => setImmediate(resolve));
+          continue;
+        }
+        if (room > 0 && this._getBlocking) {
+          await this.waitInStore(Math.max(maxIdleMs, 1000));
           continue;
         }
         await new Promise<void>((resolve) => {
@@ -373,6 +393,41 @@ export abstract class VirtualChannel implements Channel {
     } finally {
       this.polling = false;
       if (this.open && this.consumers.size > 0) void this.pollLoop();
+    }
+  }
+
+  /** One blocking wait in the store; a message it takes is delivered like a polled one. */
+  private async waitInStore(timeoutMs: number): Promise<void> {
+    const queues = [...new Set([...this.consumers.values()].map((c) => c.queue))];
+    let got: { queue: string; taken: TakenMessage } | null = null;
+    this.blocking = true;
+    try {
+      got = await this._getBlocking!(queues, timeoutMs);
+    } catch (err) {
+      process.emitWarning(`waiting on ${queues.join(', ')} failed: ${String(err)}`, { code: 'CQ_KOMBU_POLL' });
+      await new Promise((resolve) => setTimeout(resolve, Math.max(1, this.transport.pollingInterval * 1000)));
+    } finally {
+      this.blocking = false;
+    }
+    if (!got) return;
+    const consumer = [...this.consumers.values()].find((c) => c.queue === got.queue);
+    if (!this.open || !consumer) {
+      await this._restore(got.queue, got.taken);
+      this.transport.notify(got.queue);
+      return;
+    }
+    this.dispatch(consumer, got.queue, got.taken);
+  }
+
+  private dispatch(consumer: Consumer, queue: string, taken: TakenMessage): void {
+    const delivery = this.deliver(queue, taken, consumer.noAck);
+    delivery.deliveryInfo.consumer_tag = consumer.tag;
+    try {
+      consumer.callback(delivery);
+    } catch (err) {
+      // A consumer callback must not kill the poller: consumers handle their own errors,
+      // anything escaping is reported, never thrown into the event loop.
+      process.emitWarning(`consumer callback failed: ${String(err)}`, { code: 'CQ_KOMBU_CALLBACK' });
     }
   }
 
