@@ -40,6 +40,9 @@ describe.each(brokers)('SIGKILL mid-task on $name', ({ broker, backend }) => {
     } finally {
       second.kill('SIGTERM');
       await exited(second);
+      const conn = client.connection();
+      await (await conn.channel()).deleteQueue(queue).catch(() => undefined);
+      await conn.close();
       await client.close();
     }
   }, 90_000);

@@ -33,7 +33,9 @@ export function describeTransport(name: string, factory: () => Connection | Prom
   const raw = (text: string, extra: Partial<RawMessage> = {}): RawMessage => ({
     body: Buffer.from(text), contentType: 'text/plain', contentEncoding: 'utf-8', headers: {}, properties: {}, ...extra,
   });
-  const declared = async (channel: Channel, queue: Queue) => { await queue.declare(channel); return queue; };
+  // Queues declared by a test are deleted after it (durable ones would otherwise stay on a real broker).
+  const created = new Set<string>();
+  const declared = async (channel: Channel, queue: Queue) => { created.add(queue.name); await queue.declare(channel); return queue; };
   const collect = (channel: Channel, queue: string, count: number, opts: { ack?: boolean } = {}) =>
     new Promise<Delivery[]>((resolve, reject) => {
       const got: Delivery[] = [];
@@ -48,6 +50,15 @@ export function describeTransport(name: string, factory: () => Connection | Prom
   describe(`transport conformance: ${name}`, () => {
     afterEach(async () => {
       for (const conn of open.splice(0)) await conn.close();
+      if (created.size === 0) return;
+      const conn = await (await factory()).connect();
+      try {
+        const channel = await conn.channel();
+        for (const name of created) await channel.deleteQueue(name).catch(() => undefined);
+      } finally {
+        created.clear();
+        await conn.close();
+      }
     });
 
     it('round-trips body, headers and properties through the default exchange', async () => {
@@ -179,6 +190,7 @@ export function describeTransport(name: string, factory: () => Connection | Prom
       const conn = await connect();
       const channel = await conn.channel();
       const q = new Queue(uniq('pc'));
+      created.add(q.name);
       const producer = new Producer(channel);
       const payloads = [
         { serializer: 'json', compression: null, value: { n: 1, s: 'ünï', list: [1, 2, 3] } },
