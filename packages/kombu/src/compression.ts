@@ -6,7 +6,7 @@
  * | name     | aliases  | MIME type              | format                                            |
  * |----------|----------|------------------------|---------------------------------------------------|
  * | `zlib`   | `gzip`   | `application/x-gzip`   | zlib stream (RFC 1950), Python `zlib.compress` — not gzip |
- * | `bzip2`  | `bzip`   | `application/x-bz2`    | bzip2, Python `bz2.compress` (level 9)            |
+ * | `bzip2`  | `bzip`   | `application/x-bz2`    | bzip2, Python `bz2.compress` (level 9); needs the optional package `compressjs` |
  * | `brotli` |          | `application/x-brotli` | brotli, Python `brotli.compress`                  |
  *
  * Not available: `lzma`/`xz` and `zstd` (kombu has them when the Python modules are installed).
@@ -14,8 +14,9 @@
 
 /// <reference path="./compressjs.d.ts" />
 import { brotliCompressSync, brotliDecompressSync, deflateSync, inflateSync } from 'node:zlib';
-import compressjs from 'compressjs';
+import type compressjsModule from 'compressjs';
 import { CompressionError } from './errors.js';
+import { requirePackage } from './utils/import-package.js';
 
 /** A compression method: its MIME type (the `compression` header value) and codec functions. */
 export interface Compressor {
@@ -52,6 +53,7 @@ export function compress(body: Buffer, method: string): { body: Buffer; mimeType
   try {
     return { body: compressor.compress(body), mimeType: compressor.mimeType };
   } catch (error) {
+    if (error instanceof CompressionError) throw error;
     throw new CompressionError(`${compressor.mimeType} compression failed`, { cause: error });
   }
 }
@@ -65,6 +67,7 @@ export function decompress(body: Buffer, methodOrMime: string): Buffer {
   try {
     return compressor.decompress(body);
   } catch (error) {
+    if (error instanceof CompressionError) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     throw new CompressionError(`cannot decompress ${compressor.mimeType} body: ${reason}`, { cause: error });
   }
@@ -77,12 +80,27 @@ registerCompressor(
   { mimeType: 'application/x-gzip', compress: (b) => deflateSync(b), decompress: (b) => inflateSync(b) },
   ['gzip'],
 );
+let bzip2Codec: typeof compressjsModule.Bzip2 | null = null;
+
+/**
+ * bzip2 comes from the optional package `compressjs`, loaded on first use: it is GPL-licensed, so
+ * cq (BSD) does not depend on it; an application that needs bzip2 installs it.
+ * @throws CompressionError naming the package to install when it is missing.
+ */
+function bzip2(): typeof compressjsModule.Bzip2 {
+  bzip2Codec ??= requirePackage<typeof compressjsModule>('compressjs')?.Bzip2 ?? null;
+  if (!bzip2Codec) {
+    throw new CompressionError('bzip2 needs the optional package compressjs (GPL-licensed, so cq does not ship it): install it beside your app (`pnpm add compressjs`), or use zlib or brotli');
+  }
+  return bzip2Codec;
+}
+
 registerCompressor(
   'bzip2',
   {
     mimeType: 'application/x-bz2',
-    compress: (b) => toBuffer(compressjs.Bzip2.compressFile(b, undefined, 9)),
-    decompress: (b) => toBuffer(compressjs.Bzip2.decompressFile(b, undefined, true)),
+    compress: (b) => toBuffer(bzip2().compressFile(b, undefined, 9)),
+    decompress: (b) => toBuffer(bzip2().decompressFile(b, undefined, true)),
   },
   ['bzip'],
 );

@@ -2,8 +2,11 @@
  * Imports an optional package by name, the way a plugin registry needs it under pnpm's strict
  * layout: first as seen from this package, then as seen from the application (the working
  * directory), where the user installed it. Returns null when the package is installed nowhere.
+ * {@link requirePackage} does the same synchronously, for CommonJS packages.
  */
 import { createRequire } from 'node:module';
+
+const requireHere = createRequire(import.meta.url);
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -27,6 +30,18 @@ export async function importPackage<T>(pkg: string, fromDirs: string[] = [proces
       throw err;
     }
     return (await import(pathToFileURL(resolved).href)) as T;
+  }
+  return null;
+}
+
+/** Synchronous {@link importPackage} for a CommonJS package; null when installed nowhere. */
+export function requirePackage<T>(pkg: string, fromDirs: string[] = [process.cwd()]): T | null {
+  for (const req of [requireHere, ...fromDirs.map((dir) => createRequire(path.join(dir, 'package.json')))]) {
+    try {
+      return req(pkg) as T;
+    } catch (err) {
+      if (!isNotFound(err, pkg)) throw err;
+    }
   }
   return null;
 }
