@@ -8,7 +8,8 @@ import json
 import os
 import sys
 
-from celery import Celery
+from celery import Celery, current_task
+from kombu import Exchange, Queue
 
 app = Celery(
     'interop',
@@ -18,6 +19,33 @@ app = Celery(
 app.conf.accept_content = ['json', 'msgpack', 'yaml']
 app.conf.worker_hijack_root_logger = False
 app.conf.task_default_queue = os.environ.get('CQ_INTEROP_QUEUE', 'celery')
+
+
+def _configure_from_env():
+    """Extra queues, routes and transport options, given to both sides as the same JSON.
+
+    CQ_INTEROP_QUEUES: [{"name", "exchange"?, "exchange_type"?, "routing_key"?, "max_priority"?}]
+    CQ_INTEROP_ROUTES: task_routes, e.g. {"mix.routed": {"queue": "interop.tq"}}
+    CQ_INTEROP_TRANSPORT_OPTIONS: broker_transport_options, e.g. {"queue_order_strategy": "priority"}
+    """
+    queues = json.loads(os.environ.get('CQ_INTEROP_QUEUES', '[]'))
+    if queues:
+        default = app.conf.task_default_queue
+        listed = [Queue(q['name'], Exchange(q.get('exchange', q['name']), type=q.get('exchange_type', 'direct')),
+                        routing_key=q.get('routing_key', q['name']), max_priority=q.get('max_priority'))
+                  for q in queues]
+        if default not in [q.name for q in listed]:  # keep the default queue as Celery would declare it
+            listed.insert(0, Queue(default, Exchange(default, type='direct'), routing_key=default))
+        app.conf.task_queues = listed
+    routes = os.environ.get('CQ_INTEROP_ROUTES')
+    if routes:
+        app.conf.task_routes = json.loads(routes)
+    options = os.environ.get('CQ_INTEROP_TRANSPORT_OPTIONS')
+    if options:
+        app.conf.broker_transport_options = json.loads(options)
+
+
+_configure_from_env()
 
 
 @app.task(name='py.add')
@@ -35,8 +63,33 @@ def fail(message):
     raise ValueError(message)
 
 
+def send_only(calls):
+    """Sends tasks without waiting: [{"name", "args", "kwargs", "options", "task_options"}] -> ids.
+
+    With "task_options" (e.g. {"ignore_result": true}) the call goes through the registered task's
+    apply_async with those attributes set on it in this process only, so the option travels as
+    Celery sends a task attribute; otherwise through send_task.
+    """
+    ids = []
+    for call in calls:
+        args, kwargs, options = call.get('args', []), call.get('kwargs', {}), call.get('options', {})
+        if call.get('task_options'):
+            task = app.tasks[call['name']]
+            for key, value in call['task_options'].items():
+                setattr(task, key, value)
+            ids.append(task.apply_async(args, kwargs, **options).id)
+        else:
+            ids.append(app.send_task(call['name'], args=args, kwargs=kwargs, **options).id)
+    return {'ids': ids}
+
+
 def client(request):
-    """Sends one task and waits for it: {"name", "args", "kwargs", "options", "timeout"}."""
+    """Sends one task and waits for it: {"name", "args", "kwargs", "options", "timeout"}.
+
+    {"send": [calls]} only sends (see send_only).
+    """
+    if 'send' in request:
+        return send_only(request['send'])
     result = app.send_task(request['name'], args=request.get('args', []), kwargs=request.get('kwargs', {}),
                            **request.get('options', {}))
     try:
@@ -44,10 +97,6 @@ def client(request):
         return {'id': result.id, 'state': result.state, 'result': value}
     except Exception as exc:  # the remote error, rebuilt by Celery
         return {'id': result.id, 'state': result.state, 'error': type(exc).__name__, 'message': str(exc)}
-
-
-if __name__ == '__main__':
-    print(json.dumps(client(json.loads(sys.argv[1]))))
 
 
 @app.task(name='mix.record')
@@ -58,3 +107,36 @@ def record(n):
     counter.incr('mix:%d' % n)
     counter.rpush('mix:by', 'py')
     return {'n': n, 'by': 'py'}
+
+
+def _store():
+    import redis
+    return redis.Redis(host='127.0.0.1', port=6379, db=int(os.environ.get('CQ_INTEROP_COUNTER_DB', '15')))
+
+
+@app.task(name='mix.note')
+def note(key, value):
+    """Appends value to the Redis list key (db CQ_INTEROP_COUNTER_DB): a side effect tests can see."""
+    _store().rpush(key, 'py:%s' % value)
+    return {'value': value, 'by': 'py'}
+
+
+def _where(tag):
+    info = current_task.request.delivery_info or {}
+    return {'tag': tag, 'by': 'py', 'exchange': info.get('exchange'), 'routing_key': info.get('routing_key')}
+
+
+@app.task(name='mix.where')
+def where(tag):
+    """Reports where the message came from (exchange and routing key as the worker saw them)."""
+    return _where(tag)
+
+
+@app.task(name='mix.routed')
+def routed(tag):
+    """Same as mix.where, under a name the tests route with task_routes."""
+    return _where(tag)
+
+
+if __name__ == '__main__':
+    print(json.dumps(client(json.loads(sys.argv[1]))))

@@ -44,10 +44,11 @@ export async function startPythonWorker(urls: Urls, extra: string[] = [], env: R
   return proc;
 }
 
-/** A cq worker process (the CLI from source) for ts/app.ts. */
+/** A cq worker process (the CLI from source) for ts/app.ts; consumes `urls.queue` unless `extra` has `-Q`. */
 export async function startCqWorker(urls: Urls, extra: string[] = [], env: Record<string, string> = {}): Promise<Proc> {
   const proc = collect(spawn(process.execPath, ['--conditions=@cq/source', '--import', 'tsx', path.join(repoRoot, 'apps/cli/src/bin.ts'),
-    'worker', '-A', path.resolve(here, '../ts/app.ts'), '-b', urls.broker, '--result-backend', urls.backend, '-l', 'info', '--no-banner', '-Q', urls.queue, ...extra], {
+    'worker', '-A', path.resolve(here, '../ts/app.ts'), '-b', urls.broker, '--result-backend', urls.backend, '-l', 'info', '--no-banner',
+    ...(extra.includes('-Q') ? [] : ['-Q', urls.queue]), ...extra], {
     cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   }));
   await until(proc, 'ready.', 30_000);
@@ -69,13 +70,31 @@ export interface PythonCallResult {
 }
 
 /** A Python Celery client sends one task by name and waits for its result. */
-export function pythonCall(urls: Urls, request: { name: string; args?: unknown[]; kwargs?: Record<string, unknown>; options?: Record<string, unknown>; timeout?: number }): Promise<PythonCallResult> {
+export function pythonCall(urls: Urls, request: { name: string; args?: unknown[]; kwargs?: Record<string, unknown>; options?: Record<string, unknown>; timeout?: number }, env: Record<string, string> = {}): Promise<PythonCallResult> {
+  return runClient(urls, request, env) as Promise<PythonCallResult>;
+}
+
+/** One call of {@link pythonSend}: `task_options` are set on the registered task (client side only). */
+export interface PythonSendCall {
+  name: string;
+  args?: unknown[];
+  kwargs?: Record<string, unknown>;
+  options?: Record<string, unknown>;
+  task_options?: Record<string, unknown>;
+}
+
+/** A Python Celery client sends tasks in order without waiting for them; resolves with their ids. */
+export async function pythonSend(urls: Urls, calls: PythonSendCall[], env: Record<string, string> = {}): Promise<string[]> {
+  return ((await runClient(urls, { send: calls }, env)) as { ids: string[] }).ids;
+}
+
+function runClient(urls: Urls, request: unknown, env: Record<string, string>): Promise<unknown> {
   return new Promise((resolve, reject) => {
     execFile(PYTHON, [path.join(pyDir, 'interop_tasks.py'), kombuJson.stringify(request)], {
-      cwd: pyDir, env: { ...process.env, CQ_INTEROP_BROKER: urls.broker, CQ_INTEROP_BACKEND: urls.backend, CQ_INTEROP_QUEUE: urls.queue }, timeout: 60_000,
+      cwd: pyDir, env: { ...process.env, CQ_INTEROP_BROKER: urls.broker, CQ_INTEROP_BACKEND: urls.backend, CQ_INTEROP_QUEUE: urls.queue, ...env }, timeout: 60_000,
     }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`python client failed: ${err.message}\n${stderr}`));
-      resolve(kombuJson.parse(stdout.trim().split('\n').pop()!) as PythonCallResult);
+      resolve(kombuJson.parse(stdout.trim().split('\n').pop()!));
     });
   });
 }

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { Celery } from '@cq/celery';
+import { deleteAmqp, deleteRedisKeys } from './brokers.js';
 import { pythonCall, startCqWorker, startPythonWorker, stop, type Proc, type Urls } from './helpers.js';
 
 const suffix = `${process.pid}-${Date.now().toString(36)}`;
@@ -21,6 +22,12 @@ const nested = { uni: 'héllo wörld ✓ 日本 🎉', list: [1, [2, [3]]], none
 /** Empties the Redis database of a result backend URL; rpc:// has nothing to flush. */
 async function flushBackend(urls: Urls): Promise<void> {
   if (urls.backend.startsWith('redis://')) await flush(Number(urls.backend.split('/').pop()));
+}
+
+/** Deletes the block's queue (and its exchange and Redis binding key) from the broker. */
+async function deleteQueue(urls: Urls): Promise<void> {
+  if (urls.broker.startsWith('redis://')) await deleteRedisKeys(Number(urls.broker.split('/').pop()), suffix);
+  else await deleteAmqp([urls.queue], [urls.queue]);
 }
 
 async function flush(db: number): Promise<void> {
@@ -41,6 +48,7 @@ describe.each(setups)('cq client → Python worker ($name)', (setup) => {
   afterAll(async () => {
     await client?.close();
     await stop(worker);
+    await deleteQueue(urls);
   });
 
   it('runs positional args and returns the result', async () => {
@@ -84,7 +92,10 @@ describe.each(setups)('Python client → cq worker ($name)', (setup) => {
     await flushBackend(urls);
     worker = await startCqWorker(urls, ['-c', '4']);
   }, 60_000);
-  afterAll(async () => stop(worker));
+  afterAll(async () => {
+    await stop(worker);
+    await deleteQueue(urls);
+  });
 
   it('runs a task sent by Python and Python reads the result', async () => {
     expect(await pythonCall(urls, { name: 'ts.add', args: [2, 3] })).toMatchObject({ state: 'SUCCESS', result: 5 });
@@ -136,6 +147,7 @@ describe.each(setups)('a Python worker and a cq worker on one queue ($name)', (s
   afterAll(async () => {
     await client?.close();
     await Promise.all([stop(py), stop(cq)]);
+    await deleteQueue(urls);
   });
 
   it('runs every task exactly once, shared between both workers', async () => {
