@@ -1,0 +1,72 @@
+/**
+ * The parent's handle on one child (process or thread) and its bookkeeping: the jobs sent to it, in
+ * the order it runs them (at most the running one plus one prefetched), and whether it is retiring.
+ */
+
+import type { Job } from './job.js';
+import type { ToChild, ToParent } from './protocol.js';
+
+/** What the pool hears from a child. */
+export interface ChildEvents {
+  message(child: Child, batch: ToParent[]): void;
+  exit(child: Child, exitCode: number | null, signal: NodeJS.Signals | null): void;
+  /** A message could not be serialized (e.g. `DataCloneError` for a job's payload). */
+  unsendable(child: Child, message: ToChild, error: unknown): void;
+}
+
+/** How to start a child; built by `childSpec()`. */
+export interface ChildSpec {
+  /** Absolute path of the child main module. */
+  childMain: string;
+  execArgv: string[] | undefined;
+  env: NodeJS.ProcessEnv | undefined;
+  /** Threads only: the tsx CommonJS API to register before requiring `childMain` (TypeScript on Node 20). */
+  tsxCjsApi: string | undefined;
+}
+
+export abstract class Child {
+  /** Process id, or the thread id for threads. */
+  abstract readonly pid: number;
+  /** The child sent `ready` (entry loaded, `init()` done). */
+  ready = false;
+  /** Gets no new jobs; exits after the ones it has. */
+  retiring = false;
+  /** Jobs sent to it over its life (`maxTasksPerChild`). */
+  dispatched = 0;
+  /** Jobs sent and not finished, in run order. */
+  readonly jobs: Job[] = [];
+  /** Set before a hard time limit kill: the job that overran. */
+  killedFor: Job | undefined;
+  /** The error `init()` or the entry import threw. */
+  initError: Error | undefined;
+
+  private outbox: ToChild[] = [];
+
+  constructor(protected readonly events: ChildEvents) {}
+
+  /** Queues a message; everything posted in one synchronous run is sent as one batch. */
+  post(message: ToChild): void {
+    if (this.outbox.push(message) === 1) queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
+    const batch = this.outbox;
+    this.outbox = [];
+    try {
+      this.send(batch);
+    } catch {
+      for (const message of batch) {
+        try {
+          this.send([message]);
+        } catch (error) {
+          this.events.unsendable(this, message, error);
+        }
+      }
+    }
+  }
+
+  /** Sends messages at once; throws (e.g. `DataCloneError`) when one cannot be serialized. */
+  protected abstract send(batch: ToChild[]): void;
+  /** SIGKILL for a process, `terminate()` for a thread. */
+  abstract kill(): void;
+}

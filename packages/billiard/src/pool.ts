@@ -1,0 +1,354 @@
+/**
+ * `Pool` — the process pool (billiard `Pool`): children run jobs one at a time each; the pool is their
+ * supervisor (replaces dead, recycled and retired children), task handler (queues jobs and sends each
+ * to an idle child, or prefetches one behind a busy child's running job), result handler (settles jobs
+ * from the children's batched replies) and timeout handler (kills a child whose job passes its hard
+ * time limit). Generic: it knows nothing of Celery apps or brokers.
+ */
+
+import { constants } from 'node:os';
+import { deferred } from '@cq/vine';
+import type { Deferred } from '@cq/vine';
+import { Autoscaler } from './autoscaler.js';
+import type { AutoscaleOptions } from './autoscaler.js';
+import { Child } from './child.js';
+import type { ChildEvents, ChildSpec } from './child.js';
+import { childSpec, entryPath } from './child-spec.js';
+import { PoolClosedError, PoolTerminatedError, TimeLimitExceeded, WorkerInitError, WorkerLostError } from './errors.js';
+import { Fifo } from './fifo.js';
+import { Job } from './job.js';
+import { ProcessChild } from './process-child.js';
+import type { ToChild, ToParent } from './protocol.js';
+import { deserializeError } from './remote-error.js';
+import { ThreadChild } from './thread-child.js';
+
+/** `prefork`: child processes (`child_process.fork`); `threads`: `worker_threads`. Same API. */
+export type PoolKind = 'prefork' | 'threads';
+
+export interface PoolOptions {
+  kind: PoolKind;
+  /** Number of children (Celery `worker_concurrency`, `-c`). With `autoscale`, the pool starts at `autoscale.min`. */
+  size?: number;
+  /** Absolute path or file URL of the module each child loads; see `EntryModule`. */
+  entry: string | URL;
+  /** Passed to the entry's `onProcessInit()` and `init()` (structured clone). Default undefined. */
+  initArgs?: unknown;
+  /** Node options of the children. Default: the parent's `process.execArgv` (tsx added when needed). */
+  execArgv?: string[];
+  /** Environment of the children. Default: `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Replace a child after this many jobs (Celery `worker_max_tasks_per_child`). Default: never. */
+  maxTasksPerChild?: number;
+  /**
+   * Replace a child whose memory passes this many KiB, checked after each job (Celery
+   * `worker_max_memory_per_child`). A process measures its resident set; a thread, which shares the
+   * process's, its own V8 heap plus external memory. Default: no limit.
+   */
+  maxMemoryPerChild?: number;
+  /** Grow and shrink between `min` and `max` children with the load (Celery `--autoscale=max,min`). */
+  autoscale?: AutoscaleOptions;
+  /** A child began running a job (billiard's `on_process_started`/ACK). `pid` is the thread id for threads. */
+  onJobStarted?(jobId: string | number, pid: number): void;
+  /** A child loaded the entry and is ready for jobs (billiard `on_process_up`). */
+  onChildStarted?(pid: number): void;
+  /** A child exited, for whatever reason (billiard `on_process_down`). */
+  onChildExit?(pid: number, exitCode: number | null, signal: NodeJS.Signals | null): void;
+}
+
+export interface ApplyOptions {
+  /** Id given to `onJobStarted` and to the handler as `ctx.jobId`. Default: a pool sequence number. */
+  jobId?: string | number;
+  /** Seconds until the job's `ctx.signal` aborts with `SoftTimeLimitExceeded` (Celery `soft_time_limit`). */
+  softTimeLimit?: number;
+  /** Seconds until the child is killed and the job rejects with `TimeLimitExceeded` (Celery `time_limit`). */
+  timeLimit?: number;
+}
+
+type State = 'new' | 'running' | 'closing' | 'closed' | 'terminated';
+
+/** A job sent to a busy child waits there behind the running one (hides IPC latency). */
+const PREFETCH = 1;
+
+export class Pool {
+  private state: State = 'new';
+  private target: number;
+  private seq = 0;
+  private readonly children = new Set<Child>();
+  /** Accepted jobs not yet sent to a child, in order. */
+  private readonly waiting = new Fifo<Job>();
+  private readonly spec: ChildSpec;
+  private readonly events: ChildEvents;
+  private readonly autoscaler: Autoscaler | undefined;
+  private starting: Deferred<void> | undefined;
+  private readonly stopped = deferred<void>();
+
+  constructor(private readonly options: PoolOptions) {
+    const { autoscale, maxTasksPerChild, maxMemoryPerChild } = options;
+    this.target = autoscale ? autoscale.min : (options.size ?? 1);
+    if (!Number.isInteger(this.target) || this.target < 0) throw new RangeError(`pool size must be a whole number >= 0, got ${this.target}`);
+    for (const [name, value] of Object.entries({ maxTasksPerChild, maxMemoryPerChild })) {
+      if (value !== undefined && !(value > 0)) throw new RangeError(`${name} must be > 0, got ${value}`);
+    }
+    this.spec = childSpec({ ...options, entry: entryPath(options.entry) });
+    this.events = {
+      message: (child, batch) => this.onMessage(child, batch),
+      exit: (child, code, signal) => this.onExit(child, code, signal),
+      unsendable: (child, message, error) => this.onUnsendable(child, message, error),
+    };
+    if (autoscale) this.autoscaler = new Autoscaler(this, autoscale);
+  }
+
+  /** Children wanted now (changed by `grow`, `shrink` and the autoscaler). */
+  get size(): number {
+    return this.target;
+  }
+
+  /** Ids of the live children, retiring ones included. */
+  get pids(): number[] {
+    return [...this.children].map((c) => c.pid);
+  }
+
+  /** Jobs accepted and not yet begun (in the pool or prefetched in a child). */
+  get queued(): number {
+    let n = this.waiting.length;
+    for (const child of this.children) n += child.jobs.filter((j) => !j.started).length;
+    return n;
+  }
+
+  /** Jobs running now. */
+  get active(): number {
+    let n = 0;
+    for (const child of this.children) n += child.jobs.filter((j) => j.started).length;
+    return n;
+  }
+
+  /** Starts the children; resolves when they are ready. Rejects with `WorkerInitError` if one fails to start. */
+  start(): Promise<void> {
+    if (this.state !== 'new') return Promise.reject(new PoolClosedError(`pool cannot start: it is ${this.state}`));
+    this.state = 'running';
+    this.starting = deferred<void>();
+    const started = this.starting.promise;
+    this.maintain();
+    this.checkStarted();
+    this.autoscaler?.start();
+    return started;
+  }
+
+  /**
+   * Runs `payload` through the entry's handler in a child. Resolves with its result (structured clone);
+   * rejects with the handler's error (re-created, `name` kept), `TimeLimitExceeded`, `WorkerLostError`,
+   * `PoolClosedError` (after `close()`) or `PoolTerminatedError`, or a `DataCloneError` for a payload
+   * that cannot be cloned. Jobs may be applied before `start()` resolves.
+   */
+  apply<R = unknown>(payload: unknown, options: ApplyOptions = {}): Promise<R> {
+    if (this.state !== 'new' && this.state !== 'running') return Promise.reject(new PoolClosedError(`pool is ${this.state}`));
+    for (const name of ['softTimeLimit', 'timeLimit'] as const) {
+      const value = options[name];
+      if (value !== undefined && !(value > 0)) return Promise.reject(new RangeError(`${name} must be > 0 seconds, got ${value}`));
+    }
+    const seq = ++this.seq;
+    const job = new Job(seq, options.jobId ?? seq, payload, options.softTimeLimit, options.timeLimit);
+    this.waiting.push(job);
+    this.pump();
+    return job.done.promise as Promise<R>;
+  }
+
+  /** Adds `n` children (billiard `grow`). */
+  grow(n = 1): void {
+    this.target += n;
+    this.maintain();
+  }
+
+  /** Removes `n` children, idle ones first; a busy one finishes its jobs first (billiard `shrink`). */
+  shrink(n = 1): void {
+    this.target = Math.max(0, this.target - n);
+    this.maintain();
+  }
+
+  /** Stops accepting jobs; resolves when every accepted job has finished and every child has exited. */
+  close(): Promise<void> {
+    if (this.state === 'new') this.fail(new PoolClosedError('pool closed before it started'));
+    else if (this.state === 'running') {
+      this.state = 'closing';
+      this.autoscaler?.stop();
+      this.pump();
+      this.maintain();
+      this.checkStopped();
+    }
+    return this.stopped.promise;
+  }
+
+  /** Kills every child now; queued and running jobs reject with `PoolTerminatedError`. */
+  terminate(): Promise<void> {
+    if (this.state !== 'closed' && this.state !== 'terminated') this.fail(new PoolTerminatedError('pool terminated'));
+    return this.stopped.promise;
+  }
+
+  /** Rejects everything with `error`, kills every child, and settles once they are gone. */
+  private fail(error: Error): void {
+    this.state = 'terminated';
+    this.autoscaler?.stop();
+    this.starting?.reject(error);
+    this.starting = undefined;
+    for (const job of this.waiting.drain()) job.reject(error);
+    for (const child of this.children) {
+      for (const job of child.jobs.splice(0)) job.reject(error);
+      child.kill();
+    }
+    if (this.children.size === 0) this.finish('terminated');
+  }
+
+  private spawn(): void {
+    const child = this.options.kind === 'threads' ? new ThreadChild(this.spec, this.events) : new ProcessChild(this.spec, this.events);
+    this.children.add(child);
+    const { entry, initArgs, maxMemoryPerChild } = this.options;
+    child.post({ t: 'init', entry: entryPath(entry), initArgs, maxMemory: maxMemoryPerChild ?? 0 });
+  }
+
+  /** No new jobs for `child`; it exits once it has run those it has. */
+  private retire(child: Child): void {
+    if (child.retiring) return;
+    child.retiring = true;
+    child.post({ t: 'stop' });
+  }
+
+  /** Keeps the number of non-retiring children at the target (billiard `_maintain_pool`). */
+  private maintain(): void {
+    const want = this.state === 'running' ? this.target : this.state === 'closing' && this.waiting.length > 0 ? Math.max(this.target, 1) : 0;
+    if (this.state !== 'running' && this.state !== 'closing') return;
+    const live = [...this.children].filter((c) => !c.retiring);
+    for (let n = live.length; n < want; n++) this.spawn();
+    if (live.length > want && this.state === 'running') {
+      live.sort((a, b) => a.jobs.length - b.jobs.length); // idle first
+      for (const child of live.slice(0, live.length - want)) this.retire(child);
+    }
+  }
+
+  /** Sends waiting jobs to idle children, then prefetches behind busy ones (billiard task handler). */
+  private pump(): void {
+    while (this.waiting.length > 0) {
+      let best: Child | undefined;
+      for (const child of this.children) {
+        if (!child.ready || child.retiring || child.jobs.length > PREFETCH) continue;
+        if (best === undefined || child.jobs.length < best.jobs.length) best = child;
+        if (child.jobs.length === 0) break;
+      }
+      if (best === undefined) break;
+      this.dispatch(best, this.waiting.shift()!);
+    }
+    if (this.state === 'closing' && this.waiting.length === 0) for (const child of this.children) this.retire(child);
+  }
+
+  private dispatch(child: Child, job: Job): void {
+    const soft = job.softTimeLimit === undefined ? undefined : job.softTimeLimit * 1000;
+    child.post({ t: 'job', i: job.seq, j: job.jobId, p: job.payload, ...(soft === undefined ? {} : { s: soft }) });
+    child.jobs.push(job);
+    child.dispatched++;
+    const max = this.options.maxTasksPerChild;
+    if (max !== undefined && child.dispatched >= max) {
+      this.retire(child);
+      this.maintain();
+    }
+  }
+
+  /** The result handler: everything a child reports. */
+  private onMessage(child: Child, batch: ToParent[]): void {
+    for (const message of batch) {
+      switch (message.t) {
+        case 'ready':
+          child.ready = true;
+          this.options.onChildStarted?.(child.pid);
+          break;
+        case 'init-error':
+          child.initError = deserializeError(message.e);
+          break;
+        case 'start': {
+          const job = child.jobs.find((j) => j.seq === message.i);
+          if (job === undefined) break;
+          job.started = true;
+          job.armTimeLimit(() => {
+            child.killedFor = job;
+            child.kill();
+          });
+          this.options.onJobStarted?.(job.jobId, child.pid);
+          break;
+        }
+        case 'ok':
+        case 'err': {
+          const index = child.jobs.findIndex((j) => j.seq === message.i);
+          if (index < 0) break;
+          const [job] = child.jobs.splice(index, 1);
+          if (message.t === 'ok') job!.resolve(message.v);
+          else job!.reject(deserializeError(message.e));
+          break;
+        }
+        case 'retire': // over maxMemoryPerChild: the child will start nothing more
+          this.waiting.unshift(...this.takeUnstarted(child));
+          this.retire(child);
+          this.maintain();
+          break;
+      }
+    }
+    this.checkStarted();
+    this.pump();
+  }
+
+  /** A payload that cannot be cloned: the job fails, the child never saw it; an init failure fails the pool. */
+  private onUnsendable(child: Child, message: ToChild, error: unknown): void {
+    if (message.t === 'init') this.fail(new WorkerInitError(`initArgs cannot be sent to a child: ${String(error)}`, { cause: error }));
+    if (message.t !== 'job') return;
+    const index = child.jobs.findIndex((j) => j.seq === message.i);
+    if (index >= 0) child.jobs.splice(index, 1)[0]!.reject(error);
+    this.pump();
+  }
+
+  /** The supervisor: a child is gone. Its running job fails; its prefetched job goes back to the queue. */
+  private onExit(child: Child, exitCode: number | null, signal: NodeJS.Signals | null): void {
+    this.children.delete(child);
+    const unstarted = this.takeUnstarted(child);
+    for (const job of child.jobs.splice(0)) {
+      if (child.killedFor === job) job.reject(new TimeLimitExceeded(job.timeLimit!));
+      else job.reject(new WorkerLostError(`Worker exited prematurely: ${describeExit(exitCode, signal)} Job: ${job.jobId}.`, { exitCode, signal }));
+    }
+    this.waiting.unshift(...unstarted);
+    this.options.onChildExit?.(child.pid, exitCode, signal);
+    if (!child.ready && !child.retiring && (this.state === 'running' || this.state === 'closing')) {
+      const cause = child.initError ?? new Error(`child exited during start: ${describeExit(exitCode, signal)}`);
+      this.fail(new WorkerInitError(`a pool child failed to start: ${cause.message}`, { cause }));
+    }
+    if (this.state === 'terminated' && this.children.size === 0) this.finish('terminated');
+    this.maintain();
+    this.pump();
+    this.checkStopped();
+  }
+
+  private takeUnstarted(child: Child): Job[] {
+    const unstarted = child.jobs.filter((j) => !j.started);
+    for (const job of unstarted) child.jobs.splice(child.jobs.indexOf(job), 1);
+    return unstarted;
+  }
+
+  private checkStarted(): void {
+    if (this.starting === undefined) return;
+    let ready = 0;
+    for (const child of this.children) if (child.ready) ready++;
+    if (ready >= this.target || this.state !== 'running') {
+      this.starting.resolve();
+      this.starting = undefined;
+    }
+  }
+
+  private checkStopped(): void {
+    if (this.state === 'closing' && this.children.size === 0 && this.waiting.length === 0) this.finish('closed');
+  }
+
+  private finish(state: 'closed' | 'terminated'): void {
+    this.state = state;
+    this.stopped.resolve();
+  }
+}
+
+/** As billiard words it: `signal 9 (SIGKILL)` or `exitcode 1`. */
+function describeExit(exitCode: number | null, signal: NodeJS.Signals | null): string {
+  return signal !== null ? `signal ${constants.signals[signal] ?? '?'} (${signal})` : `exitcode ${exitCode}`;
+}
