@@ -1,6 +1,7 @@
 /** The `cq` program: subcommands and error reporting. */
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
+import { beatCommand } from './commands/beat.js';
 import { callCommand } from './commands/call.js';
 import { resultCommand } from './commands/result.js';
 import { workerCommand } from './commands/worker.js';
@@ -14,6 +15,7 @@ export function program(): Command {
     .version(version)
     .showHelpAfterError()
     .addCommand(workerCommand(version))
+    .addCommand(beatCommand(version))
     .addCommand(callCommand())
     .addCommand(resultCommand());
 }

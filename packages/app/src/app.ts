@@ -15,16 +15,20 @@ import { createBackend, type Backend } from '@cq/backend';
 import {
   createSettings, resolveBrokerUrl, resolveResultBackend, type CelerySettings, type QueueSetting,
 } from './config.js';
-import { ImproperlyConfigured, NotRegistered } from './errors.js';
+import { ImproperlyConfigured, NotRegistered, QueueNotFound } from './errors.js';
 import { createLogger, type Logger } from './logging.js';
 import { buildTaskMessage } from './protocol/v2.js';
 import { AsyncResult } from './result.js';
 import { resolveRoute } from './routes.js';
+import { after_task_publish, before_task_publish } from './signals.js';
 import { Task, type ApplyOptions, type TaskOptions } from './task.js';
 import type { TaskContext } from './context.js';
 
 /** The parameters after the first (the task context of a bound task). */
 type DropFirst<T extends unknown[]> = T extends [unknown, ...infer Rest] ? Rest : never;
+
+/** A bootstep class (a `Step` subclass of @cq/worker); typed loosely here, checked by the worker's blueprint. */
+export type BootstepClass = abstract new (...args: never[]) => object;
 
 /** Overrides that beat configuration and environment (what `cq worker -b/--result-backend` sets). */
 export interface AppOverrides {
@@ -46,6 +50,12 @@ export class Celery {
   private backendReady: Promise<Backend | null> | null = null;
   private logger: Logger | null = null;
   private readonly declaredQueues = new Map<string, Queue>();
+  /**
+   * Extra bootsteps for the worker's blueprint and for its consumer's (Celery `app.steps['worker']`
+   * and `app.steps['consumer']`): `app.steps.worker.add(MyStep)` with a `Step` class from @cq/worker.
+   * They start after the steps they `require`, and stop in reverse.
+   */
+  readonly steps: { worker: Set<BootstepClass>; consumer: Set<BootstepClass> } = { worker: new Set(), consumer: new Set() };
 
   /**
    * @param main the app name (Celery `main`), used in task name prefixes and the banner.
@@ -115,7 +125,7 @@ export class Celery {
     if (queue) return queue;
     const listed = (this.conf.task_queues ?? []).map(normalizeQueue).find((q) => q.name === name);
     if (!listed && !this.conf.task_create_missing_queues && name !== this.conf.task_default_queue) {
-      throw new ImproperlyConfigured(`queue ${JSON.stringify(name)} is not in task_queues and task_create_missing_queues is false: add it to task_queues`);
+      throw new QueueNotFound(`queue ${JSON.stringify(name)} is not in task_queues and task_create_missing_queues is false: add it to task_queues`);
     }
     const { name: _n, ...opts }: { name: string } & QueueOptions = listed ?? { name };
     const maxPriority = opts.maxPriority ?? this.conf.task_queue_max_priority ?? undefined;
@@ -185,7 +195,7 @@ export class Celery {
       ...(options.exchange === undefined ? {} : { exchange: options.exchange }),
       ...(options.routingKey === undefined ? {} : { routing_key: options.routingKey }),
       ...(options.priority === undefined ? {} : { priority: options.priority }),
-    }, task?.route() ?? {}, name, argv, kwargs);
+    }, task?.route() ?? {}, name, argv, kwargs, { queue: (q) => this.queue(q), task });
     const id = options.taskId ?? randomUUID();
     const expires = options.expires ?? topts.expires;
     const timeLimit = options.timeLimit ?? topts.timeLimit;
@@ -204,6 +214,13 @@ export class Celery {
       ...(options.parentId === undefined ? {} : { parentId: options.parentId }),
       ...(options.rootId === undefined ? {} : { rootId: options.rootId }),
       ...(options.retries === undefined ? {} : { retries: options.retries }),
+      ...(options.groupId == null ? {} : { group: options.groupId }),
+      ...(options.groupIndex == null ? {} : { groupIndex: options.groupIndex }),
+      ...(options.link == null ? {} : { callbacks: options.link }),
+      ...(options.linkError == null ? {} : { errbacks: options.linkError }),
+      ...(options.chain == null ? {} : { chain: options.chain }),
+      ...(options.chord == null ? {} : { chord: options.chord }),
+      ...(options.replacedTaskNesting === undefined ? {} : { replacedTaskNesting: options.replacedTaskNesting }),
       ...(options.headers === undefined ? {} : { headers: options.headers }),
       ignoreResult,
       replyTo: options.replyTo ?? this.oid,
@@ -211,22 +228,29 @@ export class Celery {
       origin: this.origin,
     });
     const producer = await this.producer();
-    const queue = this.queue(route.queue);
+    const queue = route.queue === '' ? null : this.queue(route.queue);
     if (!ignoreResult) {
       // Celery's on_task_call: e.g. rpc:// declares this client's reply queue before the task can answer.
       await (await this.backend())?.onTaskCall(id);
     }
+    const headers = parts.headers as unknown as Record<string, unknown>;
+    const properties: Record<string, unknown> = { ...parts.properties };
+    const declare = queue ? [queue] : [];
+    before_task_publish.send(name, { body: parts.body, exchange: route.exchange, routingKey: route.routingKey, headers, properties, declare, retryPolicy: null });
     await producer.publish(parts.body, {
       exchange: route.exchange,
       routingKey: route.routingKey,
       serializer: options.serializer ?? topts.serializer ?? this.conf.task_serializer,
       compression: options.compression === undefined ? topts.compression ?? this.conf.task_compression : options.compression,
-      headers: parts.headers,
-      properties: { ...parts.properties },
+      headers,
+      properties,
       deliveryMode: parts.properties.delivery_mode,
       priority: parts.properties.priority,
-      declare: [queue],
+      declare,
+      retry: this.conf.task_publish_retry,
+      retryPolicy: this.conf.task_publish_retry_policy,
     });
+    after_task_publish.send(name, { headers, body: parts.body, exchange: route.exchange, routingKey: route.routingKey });
     return this.asyncResult<R>(id);
   }
 

@@ -7,7 +7,7 @@
  * configuration → the embedded SQLite default. With no broker configured anywhere, the broker is
  * `sqlite:///.cq/broker.db` and, unless one is configured, results go to `sqlite:///.cq/results.db`.
  */
-import type { QueueOptions } from '@cq/kombu';
+import type { QueueOptions, RetryPolicy } from '@cq/kombu';
 
 /** A route: where a task's messages go (Celery `task_routes` values). */
 export interface RouteSpec {
@@ -17,7 +17,8 @@ export interface RouteSpec {
   priority?: number;
 }
 
-export type RouteFunction = (name: string, args: unknown[], kwargs: Record<string, unknown>, options: Record<string, unknown>) => RouteSpec | string | null | undefined;
+/** A function router (Celery `route_for_task(name, args, kwargs, options, task)`); null/undefined = no opinion. */
+export type RouteFunction = (name: string, args: unknown[], kwargs: Record<string, unknown>, options: Record<string, unknown>, task?: unknown) => RouteSpec | string | null | undefined;
 
 /** Celery `task_routes`: a map of names or globs (`proj.*`) to routes, a function, or a list of them. */
 export type TaskRoutes = Record<string, RouteSpec | string> | RouteFunction | Array<Record<string, RouteSpec | string> | RouteFunction>;
@@ -80,8 +81,28 @@ export interface CelerySettings {
   enable_utc: boolean;
   /** Default 3 (Celery Task.max_retries). */
   task_default_max_retries: number;
+  /**
+   * Seconds a soft shutdown lets running tasks finish before cancelling them (Celery 5.5, docs
+   * "Worker shutdown"). Default 0: the stage is skipped and a cold shutdown cancels at once.
+   */
+  worker_soft_shutdown_timeout: number;
+  /** Run the soft shutdown's wait even when no task is running. Default false. */
+  worker_enable_soft_shutdown_on_idle: boolean;
   /** Default 180 s. */
   task_default_retry_delay: number;
+  /** Retry a publish that failed because the broker connection was lost or refused. Default true. */
+  task_publish_retry: boolean;
+  /**
+   * How publishes are retried (kombu `retry_policy`, seconds). Default
+   * `{ max_retries: 3, interval_start: 0, interval_step: 0.2, interval_max: 1 }` (Celery's).
+   */
+  task_publish_retry_policy: RetryPolicy;
+  /** Rate limit of tasks without their own: `"10/s"`, `"100/m"`, `"1000/h"`, or a number per second. Default null. */
+  task_default_rate_limit: string | number | null;
+  /** Ignore every rate limit (`worker_disable_rate_limits`). Default false. */
+  worker_disable_rate_limits: boolean;
+  /** Most ETA/countdown tasks a worker holds in memory (Celery 5.5 `worker_eta_task_limit`). Default null = unlimited. */
+  worker_eta_task_limit: number | null;
   [setting: string]: unknown;
 }
 
@@ -119,7 +140,14 @@ export const DEFAULTS: Readonly<CelerySettings> = Object.freeze({
   timezone: 'UTC',
   enable_utc: true,
   task_default_max_retries: 3,
+  worker_soft_shutdown_timeout: 0,
+  worker_enable_soft_shutdown_on_idle: false,
   task_default_retry_delay: 180,
+  task_publish_retry: true,
+  task_publish_retry_policy: Object.freeze({ max_retries: 3, interval_start: 0, interval_step: 0.2, interval_max: 1 }),
+  task_default_rate_limit: null,
+  worker_disable_rate_limits: false,
+  worker_eta_task_limit: null,
 });
 
 /** The embedded default broker (a file under ./.cq/ relative to the working directory). */

@@ -9,6 +9,8 @@
  * ├── TimeoutError                     CQ_APP_TIMEOUT                 AsyncResult.get() timed out
  * ├── TaskArgumentError                CQ_APP_TASK_ARGUMENTS          kwargs that do not bind (Python's TypeError)
  * ├── TaskRevokedError                 CQ_APP_TASK_REVOKED            the task was revoked or expired
+ * ├── MaxRetriesExceededError          CQ_APP_MAX_RETRIES_EXCEEDED    retry() called with no retries left
+ * ├── QueueNotFound                    CQ_APP_QUEUE_NOT_FOUND         route to a queue missing from task_queues
  * ├── ProtocolError                    CQ_PROTOCOL                    task message encode/decode
  * │   ├── InvalidTaskError             CQ_PROTOCOL_INVALID_TASK       received message is not a runnable task
  * │   └── InvalidTaskOptionsError      CQ_PROTOCOL_INVALID_OPTIONS    buildTaskMessage got bad options
@@ -69,6 +71,26 @@ export class TaskRevokedError extends CeleryError {
   override readonly code = 'CQ_APP_TASK_REVOKED';
 }
 
+/**
+ * `retry()` was called with no retries left and no `exc` to raise instead (Celery
+ * `MaxRetriesExceededError`); stored as FAILURE with that name. `taskArgs`/`taskKwargs` are the
+ * arguments the retry would have been sent with.
+ */
+export class MaxRetriesExceededError extends CeleryError {
+  override readonly code = 'CQ_APP_MAX_RETRIES_EXCEEDED';
+  constructor(message: string, readonly taskArgs: unknown[] = [], readonly taskKwargs: Record<string, unknown> = {}, options: { cause?: unknown } = {}) {
+    super(message, options);
+  }
+}
+
+/**
+ * A route names a queue that is not in `task_queues` while `task_create_missing_queues` is false
+ * (Celery `QueueNotFound`); thrown when sending, before anything is published.
+ */
+export class QueueNotFound extends CeleryError {
+  override readonly code = 'CQ_APP_QUEUE_NOT_FOUND';
+}
+
 /** Base of the task-message protocol errors (encode/decode of protocol v1/v2). */
 export class ProtocolError extends CeleryError {
   override readonly code: string = 'CQ_PROTOCOL';
@@ -105,18 +127,34 @@ export class TimeLimitExceeded extends CeleryError {
 /** Base of the control-flow signals; a worker never stores these as FAILURE. */
 export class TaskSignal extends CeleryError {}
 
+/** Options of `ctx.retry()` (Celery `Task.retry(args, kwargs, exc, eta, countdown, max_retries, **options)`). */
 export interface RetryOptions {
-  /** Seconds until the retry runs. Default: the task's `defaultRetryDelay` (180 s). */
+  /** Seconds until the retry runs. Default: the task's `defaultRetryDelay` (180 s) unless `eta` is given. */
   countdown?: number;
-  eta?: Date;
-  /** The error that caused the retry; re-thrown when retries run out. */
+  eta?: Date | string;
+  /** The error that caused the retry; stored with RETRY, and thrown instead of MaxRetriesExceededError when retries run out. */
   exc?: unknown;
+  /** Overrides the task's `maxRetries` for this call; null = retry forever. */
   maxRetries?: number | null;
+  /** Positional arguments of the retry. Default: the request's. */
+  args?: unknown[];
+  /** Keyword arguments of the retry. Default: the request's. */
+  kwargs?: Record<string, unknown>;
+  /** Other apply options of the re-sent message (`queue`, `priority`, `headers`, `timeLimit`...), Celery's `**options`. */
+  options?: Record<string, unknown>;
 }
 
-/** Thrown by `task.retry()` (Celery `Retry`). */
+/** What a retry re-sends: the task name, arguments and apply options (Celery `Retry.sig`). */
+export interface RetrySignature {
+  name: string;
+  args: unknown[];
+  options: Record<string, unknown>;
+}
+
+/** Thrown by `task.retry()` (Celery `Retry`). `sig` is the message to re-send, set by the task context. */
 export class Retry extends TaskSignal {
   override readonly code = 'CQ_APP_RETRY';
+  sig: RetrySignature | null = null;
   constructor(message: string, readonly options: RetryOptions = {}) {
     super(message, { cause: options.exc });
   }

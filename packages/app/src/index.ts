@@ -2,15 +2,22 @@
  * @cq/app — the Celery app for cq: configuration by Celery's setting names, task registration with
  * inferred types, protocol v2 encode/decode, routing, and AsyncResult.
  */
-export { Celery, type AppOverrides } from './app.js';
-export { Task, type TaskOptions, type ApplyOptions, type TaskFunction, type BoundTaskFunction, type TaskApp } from './task.js';
+export { Celery, type AppOverrides, type BootstepClass } from './app.js';
+export {
+  Signal, before_task_publish, after_task_publish, task_prerun, task_postrun, task_success, task_failure, task_retry,
+  task_revoked, task_unknown, task_rejected, worker_init, worker_ready, worker_shutting_down, worker_shutdown,
+  worker_process_init, worker_process_shutdown,
+  type Receiver, type SignalEvent, type ConnectOptions, type SignalResponse, type ExceptionInfo,
+} from './signals.js';
+export { Task, type TaskOptions, type ApplyOptions, type TaskFunction, type BoundTaskFunction, type TaskApp, type ErrorMatcher } from './task.js';
+export { autoretryFor, errorMatches, exponentialBackoff, type RandomSource } from './autoretry.js';
 export { AsyncResult, type GetOptions, type ResultBackend } from './result.js';
 export { currentTask, runWithContext, type TaskContext, type TaskRequest } from './context.js';
 export {
   DEFAULTS, EMBEDDED_BROKER_URL, EMBEDDED_RESULT_BACKEND, createSettings, resolveBrokerUrl, resolveResultBackend,
   type CelerySettings, type RouteSpec, type RouteFunction, type TaskRoutes, type QueueSetting,
 } from './config.js';
-export { resolveRoute, lookupRoute, type ResolvedRoute } from './routes.js';
+export { resolveRoute, lookupRoute, type ResolvedRoute, type RouteContext } from './routes.js';
 export { createLogger, levelName, type Logger } from './logging.js';
 export { inferParamNames } from './params.js';
 export {
@@ -23,4 +30,5 @@ export type {
 export {
   CeleryError, ImproperlyConfigured, NotRegistered, TimeoutError, TaskArgumentError, TaskRevokedError,
   SoftTimeLimitExceeded, TimeLimitExceeded, TaskSignal, Retry, Ignore, Reject, type RetryOptions,
+  MaxRetriesExceededError, QueueNotFound, type RetrySignature,
 } from './errors.js';

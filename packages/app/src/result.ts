@@ -67,6 +67,15 @@ export class AsyncResult<R = unknown> {
     return meta.result as R;
   }
 
+  /**
+   * Celery's `AsyncResult.info`: the meta of a custom state (`ctx.updateState({ state: 'PROGRESS',
+   * meta: { done: 3 } })` → `{ done: 3 }`), `{ pid, hostname }` while STARTED, the error of a
+   * FAILURE/RETRY/REVOKED, the value of a SUCCESS, undefined while PENDING.
+   */
+  async info(): Promise<unknown> {
+    return this.result();
+  }
+
   /** The remote traceback text of a failed task, or null. */
   async traceback(): Promise<string | null> {
     return (await this.meta()).traceback ?? null;

@@ -11,11 +11,15 @@
  * - with `bind: true`, the function receives the {@link TaskContext} first (Celery's `bind=True`), and
  *   `currentTask()` gives the same context anywhere inside the task.
  */
-import { TaskArgumentError } from './errors.js';
+import { MaxRetriesExceededError, Retry, TaskArgumentError, type RetryOptions } from './errors.js';
 import { inferParamNames } from './params.js';
 import type { AsyncResult } from './result.js';
-import type { TaskContext } from './context.js';
+import type { TaskContext, TaskRequest } from './context.js';
 import type { RouteSpec } from './config.js';
+import type { SignatureDict } from './protocol/types.js';
+
+/** An error class, or an error `name` for errors whose class is not at hand (e.g. from another package). */
+export type ErrorMatcher = (abstract new (...args: never[]) => unknown) | string;
 
 /** Per-task options. Each falls back to the app setting named in its doc, as in Celery. */
 export interface TaskOptions {
@@ -29,6 +33,25 @@ export interface TaskOptions {
   acksLate?: boolean;
   /** With acksLate, requeue when the worker process dies (`task_reject_on_worker_lost`). */
   rejectOnWorkerLost?: boolean;
+  /** With acksLate, ack a failed or timed-out task; false rejects it without requeue (`task_acks_on_failure_or_timeout`, default true). */
+  acksOnFailureOrTimeout?: boolean;
+  /**
+   * At most this many runs of this task type per worker: `"10/s"`, `"100/m"`, `"1000/h"`, or a number
+   * per second; null/0 = no limit (`task_default_rate_limit`, Celery `rate_limit`).
+   */
+  rateLimit?: string | number | null;
+  /** Errors (classes or names) that retry the task automatically (Celery `autoretry_for`). Default none. */
+  autoretryFor?: ErrorMatcher[];
+  /** Errors never retried automatically, even when matching `autoretryFor` (Celery `dont_autoretry_for`). */
+  dontAutoretryFor?: ErrorMatcher[];
+  /** Options of automatic retries, e.g. `{ maxRetries: 5, countdown: 10 }` (Celery `retry_kwargs`). */
+  retryKwargs?: Omit<RetryOptions, 'exc'>;
+  /** Exponential backoff of automatic retries: true = factor 1, a number = factor in seconds (Celery `retry_backoff`). Default false. */
+  retryBackoff?: boolean | number;
+  /** Longest backoff in seconds (Celery `retry_backoff_max`). Default 600. */
+  retryBackoffMax?: number;
+  /** Draw each backoff uniformly from 0..countdown (Celery `retry_jitter`). Default true. */
+  retryJitter?: boolean;
   /** Store no result (`task_ignore_result`). */
   ignoreResult?: boolean;
   /** Store failures even when ignoring results (`task_store_errors_even_if_ignored`). */
@@ -89,6 +112,17 @@ export interface ApplyOptions {
   rootId?: string;
   retries?: number;
   replyTo?: string;
+  /** Group id and position of a group member (Celery `group_id`, `group_index`). */
+  groupId?: string | null;
+  groupIndex?: number | null;
+  /** Signatures applied on success / failure (Celery `link`, `link_error`). */
+  link?: SignatureDict[] | null;
+  linkError?: SignatureDict[] | null;
+  /** Rest of a chain, reversed (next task last), and a chord body (canvas internals, kept on retries). */
+  chain?: SignatureDict[] | null;
+  chord?: SignatureDict | null;
+  /** `replaced_task_nesting` header (Task.replace depth). */
+  replacedTaskNesting?: number;
 }
 
 /** The function shapes `app.task()` accepts. */
@@ -97,6 +131,8 @@ export type BoundTaskFunction<Args extends unknown[], R> = (context: TaskContext
 
 /** What a Task needs from its app; keeps task.ts free of the app's module. */
 export interface TaskApp {
+  /** Settings read by retries: `task_default_max_retries`, `task_default_retry_delay`. */
+  readonly conf?: { task_default_max_retries: number; task_default_retry_delay: number };
   sendTask<R = unknown>(name: string, args?: unknown[] | null, options?: ApplyOptions, task?: Task): Promise<AsyncResult<R>>;
   asyncResult<R = unknown>(id: string): AsyncResult<R>;
 }
@@ -142,6 +178,79 @@ export class Task<Args extends unknown[] = unknown[], R = unknown> {
   }
 
   /**
+   * The apply options that re-send `request` as it was received (Celery `signature_from_request` +
+   * `Context.as_execution_options`): same id, root and parent ids (a top-level task becomes its own
+   * parent, as Celery's `send_task` does from inside a task), group, canvas, expires, time limits,
+   * reply_to, custom headers, and the route it came by (the default exchange's routing key as the
+   * queue, else the exchange and routing key) with its priority. `overrides` win.
+   */
+  signatureFromRequest(request: TaskRequest, overrides: ApplyOptions = {}): ApplyOptions {
+    const info = request.deliveryInfo;
+    const [hard, soft] = request.timeLimit;
+    const expires = typeof request.headers['expires'] === 'string' ? request.headers['expires'] as string : request.expires ?? undefined;
+    const route: ApplyOptions = info.exchange === '' && info.routing_key
+      ? { queue: info.routing_key }
+      : { exchange: info.exchange, routingKey: info.routing_key };
+    return {
+      taskId: request.id,
+      rootId: request.rootId || request.id,
+      parentId: request.parentId || request.id,
+      groupId: request.group,
+      groupIndex: request.groupIndex,
+      ...(request.headers['shadow'] ? { shadow: request.headers['shadow'] as string } : {}),
+      chord: request.embed.chord,
+      chain: request.embed.chain,
+      link: request.embed.callbacks,
+      linkError: request.embed.errbacks,
+      ...(expires === undefined ? {} : { expires }),
+      ...(hard == null ? {} : { timeLimit: hard }),
+      ...(soft == null ? {} : { softTimeLimit: soft }),
+      headers: customHeaders(request.headers),
+      retries: request.retries,
+      ...(request.replyTo ? { replyTo: request.replyTo } : {}),
+      ...(typeof request.headers['replaced_task_nesting'] === 'number' ? { replacedTaskNesting: request.headers['replaced_task_nesting'] as number } : {}),
+      ...(info.priority == null ? {} : { priority: info.priority }),
+      ...route,
+      ...overrides,
+    };
+  }
+
+  /**
+   * The Retry signal for `ctx.retry(options)` (Celery `Task.retry`): throws `options.exc`, or
+   * {@link MaxRetriesExceededError}, when `request.retries` already reached the limit (`maxRetries`
+   * of the call, else of the task, else `task_default_max_retries`; null = no limit). Otherwise
+   * returns a Retry whose `sig` re-sends the request with `retries + 1` and an eta from `eta`, else
+   * `countdown`, else `defaultRetryDelay` (`task_default_retry_delay`, 180 s).
+   */
+  retrySignal(request: TaskRequest, options: RetryOptions = {}): Retry {
+    const conf = this.app.conf;
+    const max = options.maxRetries !== undefined ? options.maxRetries
+      : this.options.maxRetries !== undefined ? this.options.maxRetries : conf?.task_default_max_retries ?? 3;
+    const countdown = options.countdown ?? (options.eta ? undefined : this.options.defaultRetryDelay ?? conf?.task_default_retry_delay ?? 180);
+    const args = options.args ?? request.args;
+    const kwargs = options.kwargs ?? request.kwargs;
+    const retries = request.retries + 1;
+    if (max !== null && retries > max) {
+      if (options.exc !== undefined && options.exc !== null) throw options.exc;
+      throw new MaxRetriesExceededError(`Can't retry ${this.name}[${request.id}] args:${JSON.stringify(args)} kwargs:${JSON.stringify(kwargs)}`, args, kwargs);
+    }
+    const when = countdown ?? options.eta;
+    // Celery's Retry.humanize: "in <n>s" for a countdown, "at <eta>" for an eta.
+    const signal = new Retry(`Retry ${typeof when === 'number' ? `in ${when}s` : `at ${when instanceof Date ? when.toISOString() : String(when)}`}`, options);
+    signal.sig = {
+      name: this.name,
+      args,
+      options: this.signatureFromRequest(request, {
+        kwargs, retries,
+        ...(countdown === undefined ? {} : { countdown }),
+        ...(options.eta === undefined || countdown !== undefined ? {} : { eta: options.eta }),
+        ...(options.options as ApplyOptions | undefined),
+      }) as Record<string, unknown>,
+    };
+    return signal;
+  }
+
+  /**
    * Binds positional and keyword arguments to the function's parameters, as Python does.
    * Throws {@link TaskArgumentError} (stored as Python `TypeError`) for a keyword given twice or unknown.
    */
@@ -174,4 +283,16 @@ export class Task<Args extends unknown[] = unknown[], R = unknown> {
     const fn = this.fn as (...a: unknown[]) => unknown;
     return this.options.bind ? fn(context, ...bound) : fn(...bound);
   }
+}
+
+/** Protocol headers Celery writes itself; the rest are a caller's custom headers, kept on retries. */
+const PROTOCOL_HEADERS = new Set([
+  'lang', 'task', 'id', 'shadow', 'eta', 'expires', 'group', 'group_index', 'retries', 'timelimit', 'root_id',
+  'parent_id', 'argsrepr', 'kwargsrepr', 'origin', 'ignore_result', 'replaced_task_nesting', 'stamped_headers', 'stamps',
+]);
+
+function customHeaders(headers: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(headers)) if (!PROTOCOL_HEADERS.has(key)) out[key] = value;
+  return out;
 }

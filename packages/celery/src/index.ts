@@ -27,8 +27,14 @@ export {
   SoftTimeLimitExceeded, TimeLimitExceeded, Retry, Ignore, Reject, InvalidTaskError,
   type AppOverrides, type TaskOptions, type ApplyOptions, type GetOptions, type TaskContext, type TaskRequest,
   type CelerySettings, type TaskRoutes, type RouteSpec, type Logger, type RetryOptions,
+  Signal, before_task_publish, after_task_publish, task_prerun, task_postrun, task_success, task_failure, task_retry,
+  task_revoked, task_unknown, task_rejected, worker_init, worker_ready, worker_shutting_down, worker_shutdown,
+  worker_process_init, worker_process_shutdown, type SignalEvent, type ExceptionInfo,
 } from '@cq/app';
-export { Worker, nodename, createPool, WorkerLostError, type WorkerOptions, type Pool } from '@cq/worker';
+export {
+  Worker, nodename, createPool, WorkerLostError, WorkerTerminate, Blueprint, Step, StartStopStep, PoolComponent,
+  ConsumerComponent, ConnectionStep, QosStep, TasksStep, type WorkerOptions, type Pool, type ShutdownMode, type StepClass,
+} from '@cq/worker';
 export {
   Connection, Exchange, Queue, binding, Producer, Consumer, Message, dumps, loads, kombuJson, compress, decompress,
   registerTransport, registerSerializer, registerCompressor, parseUrl, redact, MemoryTransport, parseIsoDate, formatPythonIsoDate,
@@ -46,3 +52,9 @@ export { default as RedisBackend } from '@cq/backend-redis';
 export { default as RpcBackend } from '@cq/backend-rpc';
 export { default as SqliteBackend } from '@cq/backend-sqlite';
 export { Thenable, Barrier, deferred, sleep } from '@cq/vine';
+export {
+  Beat, scheduleFilename, Scheduler, ScheduleEntry, schedule, crontab, solar, IntervalSchedule, Crontab, Solar, SqliteScheduleStore,
+  RedisLeaseLock, SqliteLeaseLock, BeatError, ScheduleParseError, ScheduleEntryError, BeatLockError,
+  type BeatOptions, type SchedulerOptions, type BaseSchedule, type ScheduleState, type CrontabFields, type SolarEvent,
+  type EntryDefinition, type EntryOptions, type BeatScheduleSetting, type ScheduleStore, type LeaseLock,
+} from '@cq/beat';

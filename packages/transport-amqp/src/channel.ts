@@ -126,7 +126,10 @@ export class AmqpChannel implements Channel {
   }
 
   async qos(prefetchCount: number): Promise<void> {
-    await this.run('setting qos', (ch) => ch.prefetch(prefetchCount, false));
+    // global=true: RabbitMQ applies a per-channel limit to the running consumers at once (its
+    // per-consumer limit, global=false, binds only consumers created later). Celery sets apply_global
+    // for RabbitMQ (`qos_semantics_matches_spec` is false) so that a worker can raise it while ETA tasks are held.
+    await this.run('setting qos', (ch) => ch.prefetch(prefetchCount, true));
     this.prefetch = prefetchCount;
   }
 
@@ -193,7 +196,7 @@ export class AmqpChannel implements Channel {
         }
         this.redeclare = false;
       }
-      if (this.prefetch > 0) await ch.prefetch(this.prefetch, false);
+      if (this.prefetch > 0) await ch.prefetch(this.prefetch, true);
       for (const [tag, record] of [...this.consumers]) {
         try {
           await this.startConsumer(ch, tag, record);

@@ -4,7 +4,10 @@
  * ```
  * WorkerError               CQ_WORKER
  * ├── WorkerLostError       CQ_WORKER_LOST        the process running a task died (Celery `WorkerLostError`)
- * └── WorkerStateError      CQ_WORKER_STATE       start/stop called out of order
+ * ├── WorkerStateError      CQ_WORKER_STATE       start/stop called out of order
+ * ├── WorkerTerminate       CQ_WORKER_TERMINATE   a soft/cold shutdown cancelled the running task (Celery `WorkerTerminate`)
+ * └── BootstepError         CQ_WORKER_BOOTSTEP    a blueprint cannot be built (not a Step class, unknown requirement)
+ *     └── BootstepCycleError CQ_WORKER_BOOTSTEP_CYCLE  steps require each other in a cycle
  * ```
  */
 export class WorkerError extends Error {
@@ -21,4 +24,21 @@ export class WorkerLostError extends WorkerError {
 
 export class WorkerStateError extends WorkerError {
   override readonly code = 'CQ_WORKER_STATE';
+}
+
+/** The reason a task's `signal` fires when a soft or cold shutdown cancels it. */
+export class WorkerTerminate extends WorkerError {
+  override readonly code = 'CQ_WORKER_TERMINATE';
+}
+
+export class BootstepError extends WorkerError {
+  override readonly code: string = 'CQ_WORKER_BOOTSTEP';
+}
+
+/** `requires` form a cycle; `cycle` lists the step names around it, the first repeated at the end. */
+export class BootstepCycleError extends BootstepError {
+  override readonly code = 'CQ_WORKER_BOOTSTEP_CYCLE';
+  constructor(readonly blueprint: string, readonly cycle: string[]) {
+    super(`blueprint ${blueprint}: bootsteps require each other in a cycle: ${cycle.join(' -> ')}`);
+  }
 }

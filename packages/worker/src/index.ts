@@ -1,9 +1,23 @@
 /**
- * @cq/worker — the cq worker: consume task messages, run them in a pool, store results, ack.
+ * @cq/worker — the cq worker: consume task messages, run them in a pool, store results, ack. The
+ * worker is a blueprint of bootsteps (`Worker` → Pool, Consumer; `Consumer` → Connection, QoS, Tasks);
+ * add your own with `app.steps.worker.add(Step)` / `app.steps.consumer.add(Step)`.
  */
-export { Worker, type WorkerOptions, type WorkerState } from './worker.js';
-export { Request, type RequestEnv } from './request.js';
+export { Worker, WORKER_STEPS, type WorkerOptions, type WorkerState, type ShutdownMode } from './worker.js';
+export { Blueprint, Step, StartStopStep, orderSteps, stepName, type StepClass, type Service, type BlueprintState } from './bootsteps.js';
+export { PoolComponent } from './components/pool.js';
+export { ConsumerComponent } from './components/consumer.js';
+export { Consumer, CONSUMER_STEPS } from './consumer/consumer.js';
+export { QoS } from './consumer/qos.js';
+export { ConnectionStep } from './consumer/steps/connection.js';
+export { QosStep } from './consumer/steps/qos.js';
+export { TasksStep } from './consumer/steps/tasks.js';
+export { Request, failureSettlement, type RequestEnv, type FailureSettlement } from './request.js';
 export { TaskStrategy, type StrategyHooks } from './strategy.js';
-export { AsyncPool, SoloPool, createPool, type Pool, type PoolJob, type PoolName } from './pool.js';
+export { RateLimiter, TokenBucket, parseRate } from './rate-limit.js';
+export { EtaSchedule, type EtaScheduleOptions } from './eta-schedule.js';
+export { AsyncPool, SoloPool, createPool, type Pool, type PoolJob, type PoolName, type PoolFactory } from './pool.js';
 export { nodename } from './hostname.js';
-export { WorkerError, WorkerLostError, WorkerStateError } from './errors.js';
+export {
+  WorkerError, WorkerLostError, WorkerStateError, WorkerTerminate, BootstepError, BootstepCycleError,
+} from './errors.js';

@@ -24,7 +24,16 @@ export interface Pool {
   takeWaiting(): PoolJob[];
   /** Resolves when nothing runs (queued jobs start meanwhile unless taken). */
   whenIdle(): Promise<void>;
+  /** Optional lifecycle for pools with resources (a process pool's children), called by the worker's Pool step (Celery `BasePool.on_start`). */
+  onStart?(): Promise<void>;
+  /** Warm stop, after running jobs finished (`on_stop`). */
+  onStop?(): Promise<void>;
+  /** Cold stop: kill what still runs (`on_terminate`). */
+  onTerminate?(): Promise<void>;
 }
+
+/** Builds a pool for a concurrency (what `WorkerOptions.pool` accepts besides a name: e.g. a process pool). */
+export type PoolFactory = (concurrency: number) => Pool;
 
 export class AsyncPool implements Pool {
   readonly name: string = 'async';

@@ -6,11 +6,13 @@
 import { performance } from 'node:perf_hooks';
 import type { Message } from '@cq/kombu';
 import {
-  Ignore, Reject, Retry, SoftTimeLimitExceeded, TimeLimitExceeded, pythonRepr, runWithContext,
-  type Celery, type Task, type TaskContext, type TaskRequest, type TaskRequestFields,
+  Ignore, Reject, Retry, SoftTimeLimitExceeded, TaskSignal, TimeLimitExceeded, autoretryFor, pythonRepr, runWithContext,
+  type ApplyOptions, type Celery, type RetryOptions, type Task, type TaskContext, type TaskRequest, type TaskRequestFields,
 } from '@cq/app';
 import type { Backend, TaskRequest as BackendRequest } from '@cq/backend';
 import type { Logger } from '@cq/app';
+import { task_failure, task_postrun, task_prerun, task_retry, task_success } from '@cq/app';
+import { WorkerLostError, WorkerTerminate } from './errors.js';
 
 export interface RequestEnv {
   app: Celery;
@@ -20,8 +22,31 @@ export interface RequestEnv {
   /** Worker-wide limits in seconds (`--time-limit`, `--soft-time-limit`). */
   timeLimit: number | null;
   softTimeLimit: number | null;
+  /** Called when the task starts (the worker's active requests, Celery `task_accepted`). */
+  onStart?: (request: Request) => void;
   /** Called when the task finished, whatever the outcome. */
   onDone?: (request: Request, outcome: 'SUCCESS' | 'FAILURE' | 'RETRY' | 'IGNORED' | 'REJECTED') => void;
+}
+
+/** How a failed task's message is settled (Celery `Request.on_failure`). */
+export interface FailureSettlement {
+  /** `none`: already acked before running (early ack). */
+  settle: 'ack' | 'reject' | 'requeue' | 'none';
+  /** False when the message was requeued: no FAILURE is stored and no task_failure is sent. */
+  storeFailure: boolean;
+}
+
+/**
+ * The decision of Celery `Request.on_failure` for a task that failed with `error`: with acks late, a
+ * {@link WorkerLostError} (the process running it died) and `rejectOnWorkerLost`
+ * (`task_reject_on_worker_lost`) requeue the message and store nothing; otherwise the message is
+ * acked when `acksOnFailureOrTimeout` (`task_acks_on_failure_or_timeout`, default true), else
+ * rejected without requeue, and FAILURE is stored. With early ack there is nothing left to settle.
+ */
+export function failureSettlement(error: unknown, options: { acksLate: boolean; rejectOnWorkerLost: boolean; acksOnFailureOrTimeout: boolean }): FailureSettlement {
+  if (!options.acksLate) return { settle: 'none', storeFailure: true };
+  if (options.rejectOnWorkerLost && error instanceof WorkerLostError) return { settle: 'requeue', storeFailure: false };
+  return { settle: options.acksOnFailureOrTimeout ? 'ack' : 'reject', storeFailure: true };
 }
 
 /** The request fields a result backend records (ids, and the extended-result fields). */
@@ -42,7 +67,9 @@ export class Request {
   constructor(readonly message: Message, readonly fields: TaskRequestFields, readonly task: Task, private readonly env: RequestEnv) {
     this.request = {
       id: fields.id, task: fields.name, args: fields.args, kwargs: fields.kwargs, retries: fields.retries,
-      eta: fields.eta, expires: fields.expires, hostname: env.hostname, deliveryInfo: message.deliveryInfo,
+      eta: fields.eta, expires: fields.expires, hostname: env.hostname,
+      deliveryInfo: message.deliveryInfo.priority === undefined && typeof message.properties.priority === 'number'
+        ? { ...message.deliveryInfo, priority: message.properties.priority } : message.deliveryInfo,
       replyTo: fields.replyTo ?? null, correlationId: fields.correlationId ?? null, parentId: fields.parentId ?? null,
       rootId: fields.rootId ?? null, group: fields.group ?? null, groupIndex: fields.groupIndex ?? null,
       origin: fields.origin ?? null, timeLimit: fields.timeLimit, ignoreResult: fields.ignoreResult,
@@ -74,24 +101,64 @@ export class Request {
     const storeErrors = !ignoreResult || (topts.storeErrorsEvenIfIgnored ?? conf.task_store_errors_even_if_ignored);
     const info = this.storeInfo();
     let outcome: 'SUCCESS' | 'FAILURE' | 'RETRY' | 'IGNORED' | 'REJECTED' = 'SUCCESS';
+    let retval: unknown = null;
     this.startedAt = performance.now();
+    this.env.onStart?.(this);
     try {
-      if (!this.acksLate) await this.settle('ack');
+      // Early ack (Celery `on_accepted`): sent as the task starts; the task does not wait for the broker.
+      if (!this.acksLate) this.settle('ack').catch((e: unknown) => log.error(`Task ${this.fields.name}[${this.id}] could not be acked: ${String(e)}`));
+      task_prerun.send(this.task, { taskId: this.id, task: this.task, args: this.fields.args, kwargs: this.fields.kwargs });
       if (backend && !ignoreResult && (topts.trackStarted ?? conf.task_track_started)) {
         await backend.markAsStarted(this.id, { pid: process.pid, hostname: this.env.hostname }, info);
       }
-      const value = await this.run();
+      const value = await Promise.race([this.run(), this.untilTerminated()]);
+      retval = value ?? null;
       if (backend && !ignoreResult) await backend.markAsDone(this.id, value ?? null, info);
       log.info(`Task ${this.fields.name}[${this.id}] succeeded in ${this.elapsed()}s: ${pythonRepr(value ?? null, 256)}`);
+      task_success.send(this.task, { result: retval, runtime: (performance.now() - this.startedAt) / 1000 });
     } catch (err) {
+      retval = err;
       outcome = await this.handleError(err, storeErrors, info);
     } finally {
-      if (this.acksLate && !this.message.acknowledged) {
-        const requeue = outcome === 'FAILURE' && !conf.task_acks_on_failure_or_timeout;
-        await this.settle(requeue ? 'requeue' : 'ack');
-      }
+      // A failure was settled by handleError (Celery on_failure); any other outcome is acked now.
+      if (this.acksLate && !this.message.acknowledged) await this.settle('ack');
+      if (!this.terminated) task_postrun.send(this.task, { taskId: this.id, task: this.task, args: this.fields.args, kwargs: this.fields.kwargs, retval, state: outcome });
       this.env.onDone?.(this, outcome);
     }
+  }
+
+  private terminated: WorkerTerminate | null = null;
+  private onTerminate: Array<(err: WorkerTerminate) => void> = [];
+
+  /** Rejects once {@link terminate} is called, so `execute` stops waiting for the function. */
+  private untilTerminated(): Promise<never> {
+    return new Promise((_, reject) => {
+      if (this.terminated) reject(this.terminated);
+      else this.onTerminate.push(reject);
+    });
+  }
+
+  /**
+   * Cancels the running task at a soft or cold shutdown (Celery `Request.cancel`): its `signal`
+   * fires with {@link WorkerTerminate}, RETRY (`cancelled by Celery`) is stored, task_retry is sent
+   * (reason and einfo null, as Celery), and with acks late a message not yet acked is requeued.
+   * Whatever the function does afterwards is ignored. Never throws.
+   * @returns true when the message went back to the broker.
+   */
+  async terminate(): Promise<boolean> {
+    if (this.terminated) return false;
+    const { backend, log } = this.env;
+    const err = new WorkerTerminate(`task ${this.fields.name}[${this.id}] cancelled by worker shutdown`);
+    this.terminated = err;
+    for (const reject of this.onTerminate.splice(0)) reject(err);
+    this.abort.abort(err);
+    const requeue = this.acksLate && !this.message.acknowledged;
+    if (requeue) await this.settle('requeue').catch((e: unknown) => log.error(`could not requeue ${this.id}: ${String(e)}`));
+    if (backend && !this.fields.ignoreResult) {
+      await backend.markAsRetry(this.id, new Retry('cancelled by Celery'), null, this.storeInfo()).catch((e: unknown) => log.error(`could not store RETRY for ${this.id}: ${String(e)}`));
+    }
+    task_retry.send(this.task, { request: this.request, reason: null, einfo: null });
+    return requeue;
   }
 
   private async run(): Promise<unknown> {
@@ -132,7 +199,7 @@ export class Request {
       request: this.request,
       signal: this.abort.signal,
       retry(options = {}): never {
-        throw new Retry(`Retry in ${options.countdown ?? self.task.options.defaultRetryDelay ?? self.env.app.conf.task_default_retry_delay}s`, options);
+        throw self.task.retrySignal(self.request, options);
       },
       async updateState({ state, meta }) {
         if (self.env.backend) await self.env.backend.storeResult(self.id, meta ?? null, state, { request: self.storeInfo() });
@@ -142,48 +209,73 @@ export class Request {
 
   private async handleError(err: unknown, storeErrors: boolean, info: BackendRequest): Promise<'FAILURE' | 'RETRY' | 'IGNORED' | 'REJECTED'> {
     const { backend, log } = this.env;
+    if (this.terminated && err === this.terminated) return 'RETRY';
+    if (!(err instanceof TaskSignal)) {
+      const auto = autoretryFor(this.task.options, err, this.fields.retries);
+      if (auto) err = this.retrySignal(auto);
+    }
+    if (err instanceof Retry) {
+      const retried = await this.retry(err, storeErrors).catch((e: unknown) => e);
+      if (retried === true) return 'RETRY';
+      err = retried;
+    }
     if (err instanceof Ignore) return 'IGNORED';
     if (err instanceof Reject) {
       log.info(`Task ${this.fields.name}[${this.id}] rejected: ${err.message} (requeue=${err.requeue})`);
       await this.settle(err.requeue ? 'requeue' : 'reject');
       return 'REJECTED';
     }
-    if (err instanceof Retry) {
-      const retried = await this.retry(err).catch((e: unknown) => e);
-      if (retried === true) return 'RETRY';
-      err = retried;
-    }
     const error = err instanceof Error ? err : new Error(String(err));
+    const conf = this.env.app.conf;
+    const decision = failureSettlement(error, {
+      acksLate: this.acksLate,
+      rejectOnWorkerLost: this.task.options.rejectOnWorkerLost ?? conf.task_reject_on_worker_lost,
+      acksOnFailureOrTimeout: this.task.options.acksOnFailureOrTimeout ?? conf.task_acks_on_failure_or_timeout,
+    });
+    if (decision.settle !== 'none') await this.settle(decision.settle).catch((e: unknown) => log.error(`could not settle ${this.id}: ${String(e)}`));
+    if (!decision.storeFailure) {
+      log.warn(`Task ${this.fields.name}[${this.id}] requeued: ${error.name}(${pythonRepr(error.message)})`);
+      return 'REJECTED';
+    }
     if (backend && storeErrors) {
       await backend.markAsFailure(this.id, error, error.stack ?? null, info).catch((e: unknown) =>
         log.error(`Task ${this.fields.name}[${this.id}] could not store its failure: ${String(e)}`));
     }
     log.error(`Task ${this.fields.name}[${this.id}] raised unexpected: ${error.name}(${pythonRepr(error.message)})\n${error.stack ?? ''}`);
+    task_failure.send(this.task, {
+      taskId: this.id, exception: error, args: this.fields.args, kwargs: this.fields.kwargs, traceback: error.stack ?? null,
+      einfo: { type: error.name, exception: error, traceback: error.stack ?? null },
+    });
     return 'FAILURE';
   }
 
-  /** Re-sends the task with retries + 1 (Celery `Task.retry`); returns true or the error to fail with. */
-  private async retry(signal: Retry): Promise<true> {
-    const { app, backend, log } = this.env;
-    const max = signal.options.maxRetries !== undefined ? signal.options.maxRetries : this.task.options.maxRetries !== undefined ? this.task.options.maxRetries : app.conf.task_default_max_retries;
-    if (max !== null && this.fields.retries >= max) {
-      if (signal.options.exc !== undefined) throw signal.options.exc;
-      const e = new Error(`Can't retry ${this.fields.name}[${this.id}] args:${JSON.stringify(this.fields.args)} kwargs:${JSON.stringify(this.fields.kwargs)}`);
-      e.name = 'MaxRetriesExceededError';
-      throw e;
+  /** The Retry for `options`, or the error to fail with when no retries are left. */
+  private retrySignal(options: RetryOptions): unknown {
+    try {
+      return this.task.retrySignal(this.request, options);
+    } catch (err) {
+      return err;
     }
-    const countdown = signal.options.countdown ?? this.task.options.defaultRetryDelay ?? app.conf.task_default_retry_delay;
-    await app.sendTask(this.fields.name, this.fields.args, {
-      kwargs: this.fields.kwargs, taskId: this.id, retries: this.fields.retries + 1,
-      ...(signal.options.eta ? { eta: signal.options.eta } : { countdown }),
-      ...(this.fields.expires ? { expires: this.fields.expires } : {}),
-      ...(this.fields.rootId ? { rootId: this.fields.rootId } : {}),
-      parentId: this.id,
-      queue: this.message.deliveryInfo.routing_key,
-      ...(this.fields.replyTo ? { replyTo: this.fields.replyTo } : {}),
-    }, this.task);
-    if (backend) await backend.markAsRetry(this.id, signal.options.exc ?? signal, null, this.storeInfo());
+  }
+
+  /**
+   * Re-sends the task as `signal.sig` says (built by `Task.retrySignal`: same id, retries + 1, same
+   * arguments, eta, ids, headers, route) and stores RETRY with the cause; returns true, or throws the
+   * error to fail with. A failed send becomes `Reject` without requeue, as in Celery.
+   */
+  private async retry(signal: Retry, storeErrors: boolean): Promise<true> {
+    const { app, backend, log } = this.env;
+    const sig = signal.sig ?? this.task.retrySignal(this.request, signal.options).sig!;
+    try {
+      await app.sendTask(sig.name, sig.args, sig.options as ApplyOptions, this.task);
+    } catch (err) {
+      throw new Reject(`could not send the retry: ${String(err)}`, false);
+    }
+    if (backend && storeErrors) await backend.markAsRetry(this.id, signal.options.exc ?? signal, null, this.storeInfo());
     log.info(`Task ${this.fields.name}[${this.id}] retry: ${signal.message}`);
+    const reason = signal.options.exc ?? signal;
+    const exc = reason instanceof Error ? reason : signal;
+    task_retry.send(this.task, { request: this.request, reason, einfo: { type: exc.name, exception: exc, traceback: exc.stack ?? null } });
     return true;
   }
 

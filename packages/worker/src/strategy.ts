@@ -7,32 +7,73 @@
  * - neither protocol v2 nor v1 → "unknown message", logged and rejected without requeue;
  * - invalid eta/expires → rejected without requeue;
  * - unknown task name → rejected without requeue and FAILURE `NotRegistered` stored;
- * - expired → REVOKED (`expired`) stored and acked;
- * - eta in the future → held on a timer until due, with the prefetch count raised while held;
+ * - expired (checked on receipt and again when due) → REVOKED (`expired`) stored and acked;
+ * - eta in the future → held on a timer until due, with the prefetch count raised while held, up to
+ *   `worker_eta_task_limit` unacknowledged messages in all (see `eta-schedule.ts`);
+ * - a task type with a rate limit (`rateLimit`, `task_default_rate_limit`, unless
+ *   `worker_disable_rate_limits`) → held in its token bucket until it may run (see `rate-limit.ts`);
  * - otherwise handed to the pool.
  */
 import type { Message } from '@cq/kombu';
 import { NotRegistered, decodeTaskMessage, type Celery, type TaskRequestFields } from '@cq/app';
 import type { Backend } from '@cq/backend';
 import type { Logger } from '@cq/app';
+import { isTaskMessage, task_rejected, task_revoked, task_unknown } from '@cq/app';
 import { Request, backendRequest, type RequestEnv } from './request.js';
 import type { Pool } from './pool.js';
+import { EtaSchedule } from './eta-schedule.js';
+import { RateLimiter, parseRate } from './rate-limit.js';
 
 export interface StrategyHooks {
-  /** Raises (+1) or lowers (-1) the channel's prefetch while an ETA task is held. */
+  /** Raises (> 0) or lowers (< 0) the channel's prefetch while ETA tasks are held. */
   adjustPrefetch(delta: number): void;
+  /** The prefetch count without held tasks (0 = unlimited); with `worker_eta_task_limit` it bounds the raise. Default 0. */
+  basePrefetch?: number;
+  /** Sender of task_unknown and task_rejected (the worker's consumer); default: the strategy. */
+  consumer?: object;
 }
 
 export class TaskStrategy {
-  /** ETA tasks held in memory, by task id. */
-  readonly scheduled = new Map<string, { timer: NodeJS.Timeout; message: Message; fields: TaskRequestFields }>();
+  /** ETA tasks held in memory until due. */
+  readonly eta: EtaSchedule<Request>;
+  /** Requests of rate-limited task types waiting for a token. */
+  readonly rateLimiter: RateLimiter<Request>;
 
   constructor(
     private readonly app: Celery,
     private readonly pool: Pool,
     private readonly env: RequestEnv,
     private readonly hooks: StrategyHooks,
-  ) {}
+  ) {
+    this.eta = new EtaSchedule<Request>({
+      limit: app.conf.worker_eta_task_limit ?? null,
+      basePrefetch: hooks.basePrefetch ?? 0,
+      adjustPrefetch: (delta) => hooks.adjustPrefetch(delta),
+      due: (request) => void this.dispatch(request),
+    });
+    this.rateLimiter = new RateLimiter<Request>(
+      (name) => this.rateLimitOf(name),
+      (request) => this.pool.apply({ run: () => request.execute(), requeue: () => request.message.reject(true) }),
+    );
+  }
+
+  /** The rate limit of a task type, or null; an invalid one is logged and ignored. */
+  private rateLimitOf(name: string): string | number | null {
+    if (this.app.conf.worker_disable_rate_limits) return null;
+    const rate = this.app.tasks.get(name)?.options.rateLimit ?? this.app.conf.task_default_rate_limit;
+    try {
+      parseRate(rate);
+      return rate ?? null;
+    } catch (err) {
+      this.log.error(`Task ${name}: ${errText(err)}; running it without a rate limit`);
+      return null;
+    }
+  }
+
+  /** ETA tasks held in memory, keyed by task id and delivery tag (`inspect scheduled`). */
+  get scheduled(): ReadonlyMap<string, { item: Request; eta: number }> {
+    return this.eta.held;
+  }
 
   private get log(): Logger {
     return this.env.log;
@@ -59,6 +100,9 @@ export class TaskStrategy {
     } catch (err) {
       this.log.error(`Received invalid or unknown message (id:${headerId}): ${errText(err)}; rejected`);
       await message.reject(false).catch(() => undefined);
+      // Celery sends task_rejected for a message of unknown type only, not for an invalid task message.
+      const v1 = typeof payload === 'object' && payload !== null && Object.hasOwn(payload, 'task');
+      if (!isTaskMessage(message.headers) && !v1) task_rejected.send(this.hooks.consumer ?? this, { message, exc: null });
       return;
     }
     const task = this.app.tasks.get(fields.name);
@@ -68,18 +112,27 @@ export class TaskStrategy {
       if (this.backend) {
         await this.backend.markAsFailure(fields.id, new NotRegistered(fields.name), null, backendRequest(fields, this.env.hostname, message.deliveryInfo.routing_key)).catch((e: unknown) => this.log.error(`could not store NotRegistered for ${fields.id}: ${errText(e)}`));
       }
+      task_unknown.send(this.hooks.consumer ?? this, { name: fields.name, id: fields.id, message, exc: new NotRegistered(fields.name) });
       return;
     }
     const request = new Request(message, fields, task, this.env);
     this.log.info(`Task ${fields.name}[${fields.id}] received`);
+    if (await this.revokeIfExpired(request)) return;
     if (fields.eta && fields.eta.getTime() > Date.now()) {
-      this.hold(request);
+      this.eta.hold(`${fields.id}/${message.deliveryTag}`, fields.eta.getTime(), request);
       return;
     }
-    await this.runOrRevoke(request);
+    await this.dispatch(request);
   }
 
-  private async runOrRevoke(request: Request): Promise<void> {
+  /** A due request: revoked if it expired meanwhile, else to its rate limit lane or the pool. */
+  private async dispatch(request: Request): Promise<void> {
+    if (await this.revokeIfExpired(request)) return;
+    this.rateLimiter.add(request.fields.name, request);
+  }
+
+  /** Stores REVOKED (`expired`) and acks when the request's `expires` has passed; true if so. */
+  private async revokeIfExpired(request: Request): Promise<boolean> {
     const { fields, message } = request;
     if (fields.expires && fields.expires.getTime() <= Date.now()) {
       this.log.info(`Discarding revoked task: ${fields.name}[${fields.id}] (expired)`);
@@ -87,30 +140,16 @@ export class TaskStrategy {
         await this.backend.markAsRevoked(fields.id, 'expired', null).catch((e: unknown) => this.log.error(`could not store REVOKED for ${fields.id}: ${errText(e)}`));
       }
       await message.ack().catch(() => undefined);
-      return;
+      task_revoked.send(request.task, { request: request.request, terminated: false, signum: null, expired: true });
+      return true;
     }
-    this.pool.apply({ run: () => request.execute(), requeue: () => message.reject(true) });
+    return false;
   }
 
-  private hold(request: Request): void {
-    const delay = Math.max(0, request.fields.eta!.getTime() - Date.now());
-    this.hooks.adjustPrefetch(+1);
-    const timer = setTimeout(() => {
-      this.scheduled.delete(request.id);
-      this.hooks.adjustPrefetch(-1);
-      void this.runOrRevoke(request);
-    }, Math.min(delay, 2 ** 31 - 1));
-    this.scheduled.set(request.id, { timer, message: request.message, fields: request.fields });
-  }
-
-  /** Cancels held ETA tasks and returns their messages to the broker (warm shutdown). */
+  /** Cancels held ETA and rate-limited tasks and returns their messages to the broker (warm shutdown). */
   async releaseScheduled(): Promise<number> {
-    const held = [...this.scheduled.values()];
-    this.scheduled.clear();
-    for (const h of held) {
-      clearTimeout(h.timer);
-      await h.message.reject(true).catch(() => undefined);
-    }
+    const held = [...this.eta.takeAll(), ...this.rateLimiter.takePending()];
+    for (const request of held) await request.message.reject(true).catch(() => undefined);
     return held.length;
   }
 }

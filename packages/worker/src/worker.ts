@@ -1,116 +1,171 @@
 /**
- * The worker (first cut): connect, consume the app's queues, run tasks in a pool, store results,
- * ack. `stop()` is Celery's warm shutdown: stop consuming, let running tasks finish, and give every
- * prefetched or ETA-held message back to the broker.
+ * The worker (Celery `celery/worker/worker.py` `WorkController`): a {@link Blueprint} of bootsteps.
+ * Built-in steps, in start order: {@link PoolComponent} (`worker.pool`) and {@link ConsumerComponent}
+ * (`worker.consumer`, itself a blueprint: connection, QoS, tasks). Steps added with
+ * `app.steps.worker.add(Step)` start after the steps they require; all stop in reverse.
  *
  * ```ts
  * const worker = new Worker(app, { pool: 'async', concurrency: 50 });
  * await worker.start();
- * process.on('SIGTERM', () => void worker.stop());
+ * process.once('SIGTERM', () => void worker.stop());   // warm shutdown
  * ```
+ *
+ * Shutdown stages (Celery 5.5, docs "Worker shutdown"), see {@link Worker.shutdown}: every stage
+ * stops consuming and gives prefetched and ETA-held messages back to the broker; *warm* then waits for
+ * the running tasks, *soft* waits at most `worker_soft_shutdown_timeout` s and then cancels them,
+ * *cold* cancels them at once. A cancelled task's `signal` fires ({@link WorkerTerminate}), RETRY is
+ * stored and an acks-late message goes back to the queue. Signals sent: `worker_init` (before start),
+ * `worker_ready` (consuming), `worker_shutting_down` (stage entered), `worker_shutdown` (stopped).
  */
-import { Consumer, type Channel, type Connection, type Queue } from '@cq/kombu';
-import type { Celery } from '@cq/app';
-import type { Backend } from '@cq/backend';
-import type { Logger } from '@cq/app';
-import { WorkerStateError } from './errors.js';
+import type { Queue } from '@cq/kombu';
+import { deferred } from '@cq/vine';
+import { worker_init, worker_ready, worker_shutdown, worker_shutting_down, type Celery, type Logger } from '@cq/app';
+import { Blueprint, type StepClass } from './bootsteps.js';
+import { ConsumerComponent } from './components/consumer.js';
+import { PoolComponent } from './components/pool.js';
+import type { Consumer } from './consumer/consumer.js';
+import { WorkerError, WorkerStateError } from './errors.js';
 import { nodename } from './hostname.js';
-import { createPool, type Pool, type PoolName } from './pool.js';
-import { TaskStrategy } from './strategy.js';
+import type { Pool, PoolFactory, PoolName } from './pool.js';
+import type { Request } from './request.js';
+
+/** `warm` < `soft` < `cold`: a later call may only make a shutdown harder. */
+export type ShutdownMode = 'warm' | 'soft' | 'cold';
+const RANK: Record<ShutdownMode, number> = { warm: 0, soft: 1, cold: 2 };
+
+/** The worker blueprint's built-in steps (Celery `WorkController.Blueprint.default_steps`). */
+export const WORKER_STEPS: readonly StepClass[] = [PoolComponent, ConsumerComponent];
 
 export interface WorkerOptions {
   /** Node name; `%h` expands to the host name. Default `celery@%h` (Celery `-n`). */
   hostname?: string;
-  /** `solo` or `async`. Default `async`. */
-  pool?: PoolName;
+  /** `solo`, `async`, or a factory building another pool (e.g. a process pool). Default `async` (Celery `-P`, `pool_cls`). */
+  pool?: PoolName | PoolFactory;
   /** Tasks run at once (`-c`). Default: `worker_concurrency`, else 100 for async, 1 for solo. */
   concurrency?: number;
   /** Queue names to consume (`-Q`). Default: the app's `task_queues` or `task_default_queue`. */
   queues?: string[];
+  /** Queue names not to consume, removed from the above (`-X`, `--exclude-queues`). */
+  excludeQueues?: string[];
   /** Default: `worker_prefetch_multiplier` (4). Prefetch = concurrency × multiplier; 0 = unlimited. */
   prefetchMultiplier?: number;
   /** Worker-wide hard/soft time limits in seconds (`--time-limit`, `--soft-time-limit`). */
   timeLimit?: number;
   softTimeLimit?: number;
   log?: Logger;
+  /** The blueprint's built-in steps. Default {@link WORKER_STEPS}; `app.steps.worker` is added to them. */
+  steps?: Iterable<StepClass>;
 }
 
 export type WorkerState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 export class Worker {
   readonly hostname: string;
-  readonly pool: Pool;
+  /** Set by the Pool step. */
+  pool!: Pool;
+  /** Set by the Consumer step. */
+  consumer: Consumer | null = null;
   readonly queues: Queue[];
   readonly prefetchCount: number;
+  readonly blueprint: Blueprint<Worker>;
+  readonly log: Logger;
   state: WorkerState = 'new';
   /** Tasks finished since start, by outcome. */
   readonly stats = { processed: 0, succeeded: 0, failed: 0, retried: 0 };
-  private connection: Connection | null = null;
-  private channel: Channel | null = null;
-  private consumer: Consumer | null = null;
-  private strategy: TaskStrategy | null = null;
-  private backend: Backend | null = null;
-  private extraPrefetch = 0;
-  private readonly log: Logger;
+  /** Requests running now (Celery `worker.state.active_requests`). */
+  readonly activeRequests = new Set<Request>();
+  /** The shutdown stage in effect; null while not stopping. */
+  shutdownMode: ShutdownMode | null = null;
+  /** Messages given back to the broker during shutdown (Celery's `Restoring N unacknowledged message(s)`). */
+  restored = 0;
+  private starting: Promise<void> | null = null;
+  private stopping: Promise<void> | null = null;
+  private escalation = deferred<'escalated'>();
 
-  constructor(readonly app: Celery, private readonly options: WorkerOptions = {}) {
+  /**
+   * Builds the blueprint (steps are created now, so `pool`, `queues` and `prefetchCount` are known
+   * before `start`). Throws QueueNotFound for a queue missing from `task_queues`, WorkerError
+   * when every queue is excluded, BootstepError/BootstepCycleError for bad steps.
+   */
+  constructor(readonly app: Celery, readonly options: WorkerOptions = {}) {
     this.hostname = nodename(options.hostname);
-    const poolName = options.pool ?? 'async';
-    const concurrency = options.concurrency ?? app.conf.worker_concurrency ?? (poolName === 'solo' ? 1 : 100);
-    this.pool = createPool(poolName, concurrency);
-    this.queues = (options.queues && options.queues.length > 0 ? options.queues : null)?.map((q) => app.queue(q)) ?? app.defaultQueues();
+    this.log = options.log ?? app.log;
+    const names = options.queues && options.queues.length > 0 ? options.queues : null;
+    const excluded = new Set(options.excludeQueues ?? []);
+    this.queues = (names?.map((q) => app.queue(q)) ?? app.defaultQueues()).filter((q) => !excluded.has(q.name));
+    if (this.queues.length === 0) throw new WorkerError(`every queue is excluded (-X ${[...excluded].join(',')}): nothing to consume`);
+    this.blueprint = new Blueprint<Worker>('Worker', options.steps ?? WORKER_STEPS, app.steps.worker).apply(this);
+    if (!this.pool) throw new WorkerError('the worker blueprint created no pool: keep PoolComponent in its steps');
     const multiplier = options.prefetchMultiplier ?? app.conf.worker_prefetch_multiplier;
     this.prefetchCount = multiplier > 0 ? this.pool.limit * multiplier : 0;
-    this.log = options.log ?? app.log;
-  }
-
-  /** Connects to the broker and the result backend, declares the queues and starts consuming. */
-  async start(): Promise<void> {
-    if (this.state !== 'new') throw new WorkerStateError(`worker already ${this.state}: create a new Worker to start again`);
-    this.state = 'starting';
-    this.backend = await this.app.backend();
-    this.connection = this.app.connection();
-    this.channel = await this.connection.channel();
-    this.strategy = new TaskStrategy(this.app, this.pool, {
-      app: this.app, backend: this.backend, hostname: this.hostname, log: this.log,
-      timeLimit: this.options.timeLimit ?? null, softTimeLimit: this.options.softTimeLimit ?? null,
-      onDone: (_req, outcome) => {
-        this.stats.processed++;
-        if (outcome === 'SUCCESS') this.stats.succeeded++;
-        else if (outcome === 'FAILURE') this.stats.failed++;
-        else if (outcome === 'RETRY') this.stats.retried++;
-      },
-    }, { adjustPrefetch: (delta) => this.adjustPrefetch(delta) });
-    const strategy = this.strategy;
-    this.consumer = new Consumer(this.channel, {
-      queues: this.queues,
-      // Messages are handed over undecoded; the strategy decodes them against accept_content so a
-      // refused or broken body is logged and dropped the way Celery does.
-      accept: this.app.conf.accept_content,
-      prefetchCount: this.prefetchCount,
-      onMessage: (message) => strategy.onMessage(message),
-      onCallbackError: (err, message) => this.log.error(`error handling message ${message.deliveryTag}: ${String(err)}`),
-    });
-    await this.consumer.consume();
-    this.state = 'running';
-    this.log.info(`${this.hostname} ready.`);
   }
 
   /**
-   * Warm shutdown (Celery's first SIGTERM/SIGINT): stop consuming, requeue tasks not started and
-   * ETA tasks held, wait for running tasks to finish, then close connections.
+   * Sends `worker_init` (awaited), starts the steps in order (pool, then the consumer: connection,
+   * QoS, tasks), sends `worker_ready` and logs `<hostname> ready.`. Calling it twice throws
+   * WorkerStateError; a step failing to start stops the started ones and rethrows.
    */
-  async stop(): Promise<void> {
-    if (this.state === 'stopped' || this.state === 'stopping') return;
-    this.state = 'stopping';
-    await this.consumer?.cancel();
-    const held = (await this.strategy?.releaseScheduled()) ?? 0;
-    const waiting = this.pool.takeWaiting();
-    for (const job of waiting) await job.requeue?.();
-    if (held + waiting.length > 0) this.log.info(`Restoring ${held + waiting.length} unacknowledged message(s)`);
-    await this.pool.whenIdle();
-    await this.connection?.close();
-    this.state = 'stopped';
+  start(): Promise<void> {
+    if (this.state !== 'new') return Promise.reject(new WorkerStateError(`worker already ${this.state}: create a new Worker to start again`));
+    this.state = 'starting';
+    this.starting = (async () => {
+      await worker_init.sendAsync(this, {});
+      try {
+        await this.blueprint.start(this);
+      } catch (err) {
+        this.state = 'stopped';
+        throw err;
+      }
+      if (this.shutdownMode !== null) return;
+      this.state = 'running';
+      await worker_ready.sendAsync(this.consumer ?? this, {});
+      this.log.info(`${this.hostname} ready.`);
+    })();
+    return this.starting;
+  }
+
+  /** Warm shutdown: `shutdown('warm')`. */
+  stop(): Promise<void> {
+    return this.shutdown('warm');
+  }
+
+  /**
+   * Stops the worker at a stage (see the module doc); resolves once stopped and the connections
+   * closed. Called again with a harder stage while stopping, it escalates (warm → soft → cold) and
+   * returns the same promise; an easier stage changes nothing. Sends `worker_shutting_down` for each
+   * stage entered (`sig` as given, `exitcode` 0 for warm, 1 otherwise) and `worker_shutdown` at the end.
+   */
+  shutdown(how: ShutdownMode = 'warm', options: { sig?: string | null } = {}): Promise<void> {
+    if (this.stopping) {
+      if (this.shutdownMode !== null && RANK[how] > RANK[this.shutdownMode]) this.enter(how, options.sig ?? null);
+      return this.stopping;
+    }
+    if (this.state === 'stopped') return Promise.resolve();
+    if (this.state === 'new') {
+      this.state = 'stopped';
+      return Promise.resolve();
+    }
+    this.enter(how, options.sig ?? null);
+    this.stopping = this.runShutdown();
+    return this.stopping;
+  }
+
+  /** Resolves with 'escalated' at the next harder shutdown stage (for steps that wait while stopping). */
+  whenEscalated(): Promise<'escalated'> {
+    return this.escalation.promise;
+  }
+
+  /**
+   * Cancels the running tasks, except acks-late ones already acked (Celery
+   * `cancel_all_unacked_requests`); see `Request.terminate`. Resolves with the messages requeued.
+   */
+  async cancelActiveRequests(): Promise<number> {
+    const requests = [...this.activeRequests].filter((r) => !(r.acksLate && r.message.acknowledged));
+    if (requests.length === 0) return 0;
+    this.log.warn(`Cancelling ${requests.length} running task(s)`);
+    const requeued = (await Promise.all(requests.map((r) => r.terminate()))).filter(Boolean).length;
+    this.restored += requeued;
+    return requeued;
   }
 
   /** Names of registered tasks, sorted (the banner's `[tasks]`). */
@@ -120,12 +175,39 @@ export class Worker {
 
   /** ETA tasks held in memory now (`inspect scheduled`). */
   get scheduledCount(): number {
-    return this.strategy?.scheduled.size ?? 0;
+    return this.consumer?.strategy?.scheduled.size ?? 0;
   }
 
-  private adjustPrefetch(delta: number): void {
-    if (this.prefetchCount === 0 || !this.channel) return;
-    this.extraPrefetch = Math.max(0, this.extraPrefetch + delta);
-    void this.channel.qos(this.prefetchCount + this.extraPrefetch);
+  /** What `inspect stats` will show: pid, totals and each step's `info()` (Celery `WorkController.info` + `stats`). */
+  info(): Record<string, unknown> {
+    return { pid: process.pid, hostname: this.hostname, total: { ...this.stats }, ...this.blueprint.info(this) };
+  }
+
+  private enter(how: ShutdownMode, sig: string | null): void {
+    const escalating = this.shutdownMode !== null;
+    this.shutdownMode = how;
+    worker_shutting_down.send(this.hostname, { sig, how, exitcode: how === 'warm' ? 0 : 1 });
+    if (escalating) {
+      const previous = this.escalation;
+      this.escalation = deferred<'escalated'>();
+      previous.resolve('escalated');
+    }
+  }
+
+  private async runShutdown(): Promise<void> {
+    await this.starting?.catch(() => undefined);
+    if (this.state === 'stopped') return;
+    this.state = 'stopping';
+    try {
+      await this.blueprint.stop(this, { terminate: this.shutdownMode === 'cold' });
+    } finally {
+      if (this.restored > 0) this.log.warn(`Restoring ${this.restored} unacknowledged message(s)`);
+      try {
+        await this.blueprint.shutdown(this);
+      } finally {
+        this.state = 'stopped';
+        await worker_shutdown.sendAsync(this, {});
+      }
+    }
   }
 }

@@ -357,6 +357,7 @@ export abstract class VirtualChannel implements Channel {
             try {
               taken = await this._get(consumer.queue, room);
             } catch (err) {
+              if (!this.open) return; // closed meanwhile: the failure is the closing, not news
               // A failing store must not kill the process: report, back off, try again.
               process.emitWarning(`polling ${consumer.queue} failed: ${String(err)}`, { code: 'CQ_KOMBU_POLL' });
               await new Promise((resolve) => setTimeout(resolve, maxIdleMs));
@@ -399,11 +400,13 @@ export abstract class VirtualChannel implements Channel {
   /** One blocking wait in the store; a message it takes is delivered like a polled one. */
   private async waitInStore(timeoutMs: number): Promise<void> {
     const queues = [...new Set([...this.consumers.values()].map((c) => c.queue))];
+    if (queues.length === 0) return;
     let got: { queue: string; taken: TakenMessage } | null = null;
     this.blocking = true;
     try {
       got = await this._getBlocking!(queues, timeoutMs);
     } catch (err) {
+      if (!this.open) return;
       process.emitWarning(`waiting on ${queues.join(', ')} failed: ${String(err)}`, { code: 'CQ_KOMBU_POLL' });
       await new Promise((resolve) => setTimeout(resolve, Math.max(1, this.transport.pollingInterval * 1000)));
     } finally {

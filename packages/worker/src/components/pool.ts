@@ -1,0 +1,82 @@
+/**
+ * Pool component (Celery `celery/worker/components.py` `Pool`): creates the execution pool
+ * (`w.pool`) and, when the worker stops, drains it according to the shutdown stage (docs "Worker
+ * shutdown"):
+ *
+ * - jobs accepted but not started (prefetched) go back to the broker at once, at every stage;
+ * - warm: wait until the running tasks finish;
+ * - soft: wait up to `worker_soft_shutdown_timeout` s for them (the whole time when
+ *   `worker_enable_soft_shutdown_on_idle`), then cancel what still runs; a timeout of 0 cancels at once;
+ * - cold (`terminate`): cancel what runs now.
+ *
+ * Cancelling a task fires its `signal`, stores RETRY and requeues its message if acks late (see
+ * `Request.terminate`). An escalation (warm → soft → cold) during the wait takes effect at once.
+ * A pool given as a factory (`WorkerOptions.pool`, e.g. a process pool) is started and closed or
+ * terminated here too, through its optional `onStart`/`onStop`/`onTerminate`.
+ */
+import { Step } from '../bootsteps.js';
+import { createPool } from '../pool.js';
+import type { Worker } from '../worker.js';
+
+export class PoolComponent extends Step<Worker> {
+  static override readonly label = 'Pool';
+
+  override create(w: Worker): void {
+    const option = w.options.pool ?? 'async';
+    const concurrency = w.options.concurrency ?? w.app.conf.worker_concurrency ?? (option === 'solo' ? 1 : 100);
+    w.pool = typeof option === 'function' ? option(concurrency) : createPool(option, concurrency);
+  }
+
+  override async start(w: Worker): Promise<void> {
+    await w.pool.onStart?.();
+  }
+
+  override async stop(w: Worker): Promise<void> {
+    await this.requeueWaiting(w);
+    for (;;) {
+      const how = w.shutdownMode ?? 'warm';
+      const escalated = w.whenEscalated();
+      if (how === 'warm') {
+        if ((await Promise.race([w.pool.whenIdle().then(() => 'idle' as const), escalated])) === 'idle') break;
+        continue;
+      }
+      if (how === 'soft' && (await this.softWait(w, escalated)) === 'escalated') continue;
+      await w.cancelActiveRequests();
+      await w.pool.onTerminate?.();
+      return;
+    }
+    await w.pool.onStop?.();
+  }
+
+  override async terminate(w: Worker): Promise<void> {
+    await this.requeueWaiting(w);
+    await w.cancelActiveRequests();
+    await w.pool.onTerminate?.();
+  }
+
+  override info(w: Worker): Record<string, unknown> {
+    return { implementation: w.pool.name, 'max-concurrency': w.pool.limit, active: w.pool.active, waiting: w.pool.waiting };
+  }
+
+  private async requeueWaiting(w: Worker): Promise<void> {
+    const waiting = w.pool.takeWaiting();
+    for (const job of waiting) await job.requeue?.().catch((err: unknown) => w.log.error(`could not requeue a prefetched task: ${String(err)}`));
+    w.restored += waiting.length;
+  }
+
+  /** Celery `wait_for_soft_shutdown`; resolves 'done' when it is time to cancel (or nothing runs). */
+  private async softWait(w: Worker, escalated: Promise<'escalated'>): Promise<'done' | 'escalated'> {
+    const timeout = w.app.conf.worker_soft_shutdown_timeout;
+    const onIdle = w.app.conf.worker_enable_soft_shutdown_on_idle;
+    if (!(timeout > 0) || (w.pool.active === 0 && !onIdle)) return 'done';
+    w.log.warn(`Initiating Soft Shutdown, terminating in ${timeout} seconds`);
+    let timer: NodeJS.Timeout | undefined;
+    const waits: Array<Promise<'done' | 'escalated'>> = [new Promise((resolve) => { timer = setTimeout(() => resolve('done'), timeout * 1000); }), escalated];
+    if (!onIdle) waits.push(w.pool.whenIdle().then(() => 'done' as const));
+    try {
+      return await Promise.race(waits);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
