@@ -2,7 +2,7 @@
  * @cq/beat — periodic tasks for cq (Celery beat): interval, crontab and solar schedules, the
  * scheduler with persisted state, and a leased lock so only one beat per broker sends.
  */
-export { schedule, IntervalSchedule, type BaseSchedule, type ScheduleState, type IntervalOptions } from './schedules/schedule.js';
+export { schedule, IntervalSchedule, OccurrenceSchedule, type BaseSchedule, type ScheduleState, type IntervalOptions } from './schedules/schedule.js';
 export { crontab, Crontab, type CronField, type CrontabFields } from './schedules/crontab.js';
 export { CrontabParser, weekday } from './schedules/crontab-parser.js';
 export { solar, Solar, type SolarEvent } from './schedules/solar.js';

@@ -11,7 +11,7 @@
 import { DateTime } from 'luxon';
 import { ScheduleParseError } from '../errors.js';
 import { CrontabParser } from './crontab-parser.js';
-import type { BaseSchedule, ScheduleState } from './schedule.js';
+import { OccurrenceSchedule } from './schedule.js';
 
 /** A crontab field: `"*"`, a pattern string, a number, or a list of numbers. */
 export type CronField = string | number | Iterable<number>;
@@ -52,7 +52,7 @@ function expand(field: CronField | undefined, max: number, min: number, name: st
   return [...values].sort((a, b) => a - b);
 }
 
-export class Crontab implements BaseSchedule {
+export class Crontab extends OccurrenceSchedule {
   readonly minute: readonly number[];
   readonly hour: readonly number[];
   readonly dayOfWeek: readonly number[];
@@ -64,6 +64,7 @@ export class Crontab implements BaseSchedule {
 
   /** @throws ScheduleParseError for a field out of range or not parseable, or an unknown zone. */
   constructor(fields: CrontabFields = {}) {
+    super();
     this.minute = expand(fields.minute, 60, 0, 'minute');
     this.hour = expand(fields.hour, 24, 0, 'hour');
     this.dayOfWeek = expand(fields.day_of_week, 7, 0, 'day_of_week');
@@ -125,17 +126,7 @@ export class Crontab implements BaseSchedule {
     return this.monthOfYear.includes(day.month) && this.dayOfMonth.includes(day.day) && this.dayOfWeek.includes(day.weekday % 7);
   }
 
-  /** Seconds from `now` to the first matching time after `lastRunAt` (negative when it was missed). */
-  remainingEstimate(lastRunAt: Date, now: Date): number {
-    return (this.nextAfter(lastRunAt).getTime() - now.getTime()) / 1000;
-  }
 
-  /** Celery `crontab.is_due`: when due, `next` is the wait from `now` to the following match. */
-  isDue(lastRunAt: Date, now: Date): ScheduleState {
-    const remaining = Math.max(this.remainingEstimate(lastRunAt, now), 0);
-    if (remaining > 0) return { isDue: false, next: remaining };
-    return { isDue: true, next: Math.max(this.remainingEstimate(now, now), 0) };
-  }
 
   toString(): string {
     return `<crontab: ${this.orig} (m/h/dM/MY/d)>`;

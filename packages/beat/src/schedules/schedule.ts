@@ -25,6 +25,27 @@ export interface BaseSchedule {
   toString(): string;
 }
 
+/**
+ * A schedule of discrete occurrences (crontab, solar): it only says when the next one after a time
+ * is; the estimate and Celery's `is_due` follow from that, the same for every such schedule.
+ */
+export abstract class OccurrenceSchedule implements BaseSchedule {
+  /** The first occurrence strictly after `after`. */
+  abstract nextAfter(after: Date): Date;
+  abstract toString(): string;
+
+  remainingEstimate(lastRunAt: Date, now: Date): number {
+    return (this.nextAfter(lastRunAt).getTime() - now.getTime()) / 1000;
+  }
+
+  /** Celery `crontab.is_due` / `solar.is_due`: when due, `next` is the wait from `now` to the following occurrence. */
+  isDue(lastRunAt: Date, now: Date): ScheduleState {
+    const remaining = Math.max(this.remainingEstimate(lastRunAt, now), 0);
+    if (remaining > 0) return { isDue: false, next: remaining };
+    return { isDue: true, next: Math.max(this.remainingEstimate(now, now), 0) };
+  }
+}
+
 /** Options of {@link IntervalSchedule}. */
 export interface IntervalOptions {
   /**

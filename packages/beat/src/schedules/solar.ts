@@ -23,7 +23,7 @@
  */
 import SunCalc from 'suncalc';
 import { ScheduleParseError } from '../errors.js';
-import type { BaseSchedule, ScheduleState } from './schedule.js';
+import { OccurrenceSchedule } from './schedule.js';
 
 export type SolarEvent =
   | 'dawn_astronomical' | 'dawn_nautical' | 'dawn_civil' | 'sunrise' | 'solar_noon'
@@ -46,7 +46,7 @@ const DAY_MS = 86_400_000;
 const DELTA_T_MS = 69_000;
 const SEARCH_DAYS = 400;
 
-export class Solar implements BaseSchedule {
+export class Solar extends OccurrenceSchedule {
   /**
    * @param event one of Celery's event names (see the module table).
    * @param lat latitude in degrees, -90..90 (north positive).
@@ -54,6 +54,7 @@ export class Solar implements BaseSchedule {
    * @throws ScheduleParseError for an unknown event or a coordinate out of range (Celery's ValueError).
    */
   constructor(readonly event: SolarEvent, readonly lat: number, readonly lon: number) {
+    super();
     if (!(event in SUNCALC_NAMES)) throw new ScheduleParseError(`solar: event ${JSON.stringify(event)} is invalid, must be one of ${Object.keys(SUNCALC_NAMES).sort().join(', ')}`);
     if (!(lat >= -90 && lat <= 90)) throw new ScheduleParseError(`solar: latitude ${lat} is invalid, must be between -90 and 90`);
     if (!(lon >= -180 && lon <= 180)) throw new ScheduleParseError(`solar: longitude ${lon} is invalid, must be between -180 and 180`);
@@ -72,16 +73,7 @@ export class Solar implements BaseSchedule {
     throw new ScheduleParseError(`solar ${this.event} at ${this.lat}, ${this.lon}: no occurrence within ${SEARCH_DAYS} days`);
   }
 
-  remainingEstimate(lastRunAt: Date, now: Date): number {
-    return (this.nextAfter(lastRunAt).getTime() - now.getTime()) / 1000;
-  }
 
-  /** Celery `solar.is_due`. */
-  isDue(lastRunAt: Date, now: Date): ScheduleState {
-    const remaining = Math.max(this.remainingEstimate(lastRunAt, now), 0);
-    if (remaining > 0) return { isDue: false, next: remaining };
-    return { isDue: true, next: Math.max(this.remainingEstimate(now, now), 0) };
-  }
 
   toString(): string {
     return `<solar: ${this.event} at latitude ${this.lat}, longitude: ${this.lon}>`;
