@@ -8,16 +8,17 @@
  *   prints p50, p99 and max in ms.
  * - **publish**: tasks/s of `delay()` from one client, awaited in batches of 1,000.
  *
- * Usage: `pnpm bench [--n 20000] [--rt 500] [-c 100] [--broker URL --result-backend URL]`.
+ * Usage: `pnpm bench [--n 20000] [--rt 500] [-c 100] [--broker URL --result-backend URL] [--peers all]`.
  * Figures depend on the machine; the README records them with the machine and method.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Celery, createBackend, parseIsoDate } from './deps.js';
+import { runPeers } from './peers/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -28,6 +29,7 @@ const { values: opts } = parseArgs({
     c: { type: 'string', default: '100' },
     broker: { type: 'string' },
     'result-backend': { type: 'string' },
+    peers: { type: 'string' }, // `all` or e.g. `celery,bullmq`: see peers/index.ts
   },
 });
 const N = Number(opts.n);
@@ -40,7 +42,9 @@ const resultBackend = opts['result-backend'] ?? `sqlite:///${tmp}/results.db`;
 
 function startWorker(): Promise<ReturnType<typeof spawn>> {
   // Logging at warning level: per-task info lines would measure the terminal, not cq.
-  const child = spawn(process.execPath, ['--conditions=@cq/source', '--import', 'tsx', path.join(root, 'apps/cli/src/bin.ts'),
+  // CQ_BENCH_NODE_ARGS: extra node flags for the worker, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const nodeArgs = (process.env['CQ_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--conditions=@cq/source', '--import', 'tsx', path.join(root, 'apps/cli/src/bin.ts'),
     'worker', '-A', path.join(here, 'app.ts'), '-b', broker, '--result-backend', resultBackend, '-c', String(C), '-l', process.env['CQ_BENCH_LOGLEVEL'] ?? 'warning'],
   { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
@@ -65,6 +69,12 @@ async function stop(child: ReturnType<typeof spawn>): Promise<void> {
   await new Promise((r) => child.once('exit', r));
 }
 
+/** User + system CPU seconds of a process so far (Linux `/proc/<pid>/stat`, clock ticks of 10 ms). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 const client = new Celery('bench-client').configure({ brokerUrl: broker, resultBackend });
@@ -84,6 +94,7 @@ console.log(`publish     ${N} tasks in ${publishS.toFixed(2)} s = ${Math.round(N
 
 // drain
 const worker = await startWorker();
+const cpuAtStart = cpuSeconds(worker.pid!);
 t0 = performance.now();
 await client.asyncResult(ids[ids.length - 1]!).get({ timeout: 600, interval: 0.01 });
 const backend = await createBackend(resultBackend);
@@ -95,6 +106,8 @@ while (metas.some((m) => m.status !== 'SUCCESS')) {
 const done = metas.map((m) => parseIsoDate(m.date_done!).getTime()).sort((a, b) => a - b);
 const drainS = Math.max(0.001, (done[done.length - 1]! - done[0]!) / 1000);
 console.log(`drain       ${N} tasks in ${drainS.toFixed(2)} s = ${Math.round(N / drainS)} tasks/s (first to last completion, results stored)`);
+// CPU time is what a loaded machine does not distort: the worker's user + system seconds per task.
+console.log(`            worker CPU ${((1e6 * (cpuSeconds(worker.pid!) - cpuAtStart)) / N).toFixed(0)} µs per task (user + system; ${Math.round(N / (cpuSeconds(worker.pid!) - cpuAtStart))} tasks per CPU-second)`);
 
 // round trip
 const lat: number[] = [];
@@ -111,3 +124,7 @@ await stop(worker);
 await backend.close();
 await client.close();
 rmSync(tmp, { recursive: true, force: true });
+if (opts.peers) {
+  await runPeers(opts.peers, { broker, resultBackend, n: N, rt: RT, c: C,
+    cq: { system: `cq -P async -c ${C}`, drain: N / drainS, publish: N / publishS, rtMs: lat } });
+}
