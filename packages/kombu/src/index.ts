@@ -4,7 +4,7 @@
  */
 export { Connection, type ConnectionOptions } from './connection.js';
 export { Exchange, Queue, Binding, binding, type ExchangeOptions, type QueueOptions } from './entity.js';
-export { Producer, maybeDeclare, type ProducerOptions, type PublishOptions } from './producer.js';
+export { Producer, maybeDeclare, type ProducerOptions, type PublishOptions, type RetryPolicy } from './producer.js';
 export { Consumer, type ConsumerOptions, type MessageCallback } from './consumer.js';
 export { Message, type MessageState } from './message.js';
 

@@ -4,6 +4,7 @@
  */
 import { compress } from './compression.js';
 import { Exchange, Queue } from './entity.js';
+import { TransportError } from './errors.js';
 import { dumps } from './serialization/index.js';
 import type { Channel, MessageProperties, RawMessage } from './transport/types.js';
 
@@ -41,6 +42,30 @@ export interface PublishOptions {
   declare?: Array<Queue | Exchange>;
   /** Extra broker properties. */
   properties?: MessageProperties;
+  /**
+   * Retry a publish that failed with a recoverable transport error (connection lost or refused),
+   * as kombu's `publish(retry=True)` does through `Connection.ensure`. Default false (kombu);
+   * the app turns it on with Celery `task_publish_retry`.
+   */
+  retry?: boolean;
+  /** How to retry when `retry` is set (kombu `retry_policy`, Celery `task_publish_retry_policy`). */
+  retryPolicy?: RetryPolicy;
+}
+
+/**
+ * kombu's `retry_policy` (Celery `task_publish_retry_policy`), keys as Celery documents them, times
+ * in **seconds**. Retry `n` (0-based) waits `min(interval_start + n × interval_step, interval_max)`.
+ * Missing keys take kombu `Connection.ensure`'s defaults.
+ */
+export interface RetryPolicy {
+  /** Retries after the first attempt before the error is rethrown; null = forever. Default null. */
+  max_retries?: number | null;
+  /** Wait before the first retry, s. Default 1. */
+  interval_start?: number;
+  /** Added to the wait after each retry, s. Default 1. */
+  interval_step?: number;
+  /** Longest wait between retries, s. Default 1. */
+  interval_max?: number;
 }
 
 const declaredByChannel = new WeakMap<Channel, Set<unknown>>();
@@ -105,14 +130,36 @@ export class Producer {
 
   /**
    * Serializes and publishes `body`. Rejects with EncodeError/CompressionError before anything is
-   * sent, or with a TransportError from the broker.
+   * sent, or with a TransportError from the broker. With `retry`, a recoverable TransportError is
+   * retried per `retryPolicy` (entities in `declare` are declared again first, since a restarted
+   * broker may have lost them) and rethrown once the policy is spent.
    */
   async publish(body: unknown, options: PublishOptions = {}): Promise<void> {
     const message = this.prepare(body, options);
     const exchange = options.exchange ?? this.exchange;
     const exchangeName = typeof exchange === 'string' ? exchange : exchange.name;
-    if (this.autoDeclare && typeof exchange !== 'string' && exchange.name !== '') await maybeDeclare(exchange, this.channel);
-    for (const entity of options.declare ?? []) await maybeDeclare(entity, this.channel);
-    await this.channel.publish(message, exchangeName, options.routingKey ?? this.routingKey);
+    const send = async () => {
+      if (this.autoDeclare && typeof exchange !== 'string' && exchange.name !== '') await maybeDeclare(exchange, this.channel);
+      for (const entity of options.declare ?? []) await maybeDeclare(entity, this.channel);
+      await this.channel.publish(message, exchangeName, options.routingKey ?? this.routingKey);
+    };
+    if (!options.retry) return send();
+    const policy = options.retryPolicy ?? {};
+    const maxRetries = policy.max_retries ?? Infinity;
+    for (let retries = 0; ; retries++) {
+      try {
+        return await send();
+      } catch (err) {
+        if (!(err instanceof TransportError && err.recoverable) || retries >= maxRetries) throw err;
+        await new Promise((resolve) => setTimeout(resolve, retryDelayMs(policy, retries)));
+        declaredByChannel.delete(this.channel); // kombu revives the producer: declare again
+      }
+    }
   }
+}
+
+/** Wait before retry `retries` (0-based) in ms, per {@link RetryPolicy}. */
+function retryDelayMs(policy: RetryPolicy, retries: number): number {
+  const { interval_start: start = 1, interval_step: step = 1, interval_max: max = 1 } = policy;
+  return Math.max(0, Math.min(start + retries * step, max)) * 1000;
 }

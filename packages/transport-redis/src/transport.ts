@@ -168,7 +168,12 @@ export class RedisChannel extends VirtualChannel {
     if (t.ackEmulation && typeof tag === 'string') {
       const info = envelope.properties.delivery_info as { exchange?: unknown; routing_key?: unknown } | undefined;
       const entry = `[${payload}, ${JSON.stringify(String(info?.exchange ?? ''))}, ${JSON.stringify(String(info?.routing_key ?? ''))}]`;
-      await t.run('recording an unacked message', (c) => c.multi().zadd(t.unackedIndexKey, (Date.now() / 1000).toFixed(6), tag).hset(t.unackedKey, tag, entry).exec());
+      // Not awaited: the message is delivered at once, and its ack (ZREM + HDEL) cannot overtake this
+      // write on the same connection. The message is already off its list: if recording fails (Redis
+      // went away, possibly after storing the record), it is delivered all the same rather than
+      // dropped; its ack clears any record.
+      void t.run('recording an unacked message', (c) => c.multi().zadd(t.unackedIndexKey, (Date.now() / 1000).toFixed(6), tag).hset(t.unackedKey, tag, entry).exec())
+        .catch((err: unknown) => process.emitWarning(`delivering ${tag} of ${queue} unrecorded: ${String(err)}`, { code: 'CQ_REDIS_UNRECORDED' }));
     }
     return { queue, taken: { envelope, receipt: tag } };
   }
