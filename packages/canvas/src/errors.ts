@@ -1,0 +1,37 @@
+/**
+ * Errors raised by @cq/canvas. Every class has a stable `code` and keeps the original `cause`.
+ *
+ * ```
+ * CanvasError                     CQ_CANVAS
+ * ├── SignatureDictError          CQ_CANVAS_SIGNATURE_DICT   a dict is not a signature (missing `task`, bad `args`)
+ * ├── UnsupportedCanvasError      CQ_CANVAS_UNSUPPORTED      a composite cq cannot run yet (chords, chunks, map)
+ * └── CanvasUsageError            CQ_CANVAS_USAGE            misuse, e.g. `link` on a group (Celery raises TypeError)
+ * ```
+ */
+
+export interface CanvasErrorOptions {
+  cause?: unknown;
+}
+
+export class CanvasError extends Error {
+  readonly code: string = 'CQ_CANVAS';
+  constructor(message: string, options: CanvasErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+  }
+}
+
+/** A value read as a signature dict (`{task, args, kwargs, options, subtask_type, immutable}`) is not one. */
+export class SignatureDictError extends CanvasError {
+  override readonly code = 'CQ_CANVAS_SIGNATURE_DICT';
+}
+
+/** A canvas primitive cq does not run yet: chords (also a group followed by a task in a chain), chunks, map. */
+export class UnsupportedCanvasError extends CanvasError {
+  override readonly code = 'CQ_CANVAS_UNSUPPORTED';
+}
+
+/** The canvas was used in a way Celery refuses too, e.g. `link` on a group (use a chord). */
+export class CanvasUsageError extends CanvasError {
+  override readonly code = 'CQ_CANVAS_USAGE';
+}

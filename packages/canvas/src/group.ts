@@ -1,0 +1,91 @@
+/**
+ * A group: tasks sent at once to run in parallel (Celery `celery.canvas.group`, "Canvas" → Groups).
+ *
+ * As in Celery 5, no `celery.group` message is sent: each member goes out on its own with the
+ * headers `group` = the group id and `group_index` = its position (Celery ≥ 5.3 sets the index for
+ * every group; 5.2 only for chord headers). Partial args given to `applyAsync` are prepended to each
+ * mutable member. The result is a {@link GroupResult}, stored only by `save()`.
+ *
+ * ```ts
+ * const res = await group(signature(add, [1, 1]), signature(add, [2, 2])).applyAsync();
+ * await res.get({ timeout: 10 }); // [2, 4]
+ * ```
+ */
+import { randomUUID } from 'node:crypto';
+import type { ApplyOptions, AsyncResult, SignatureDict } from '@cq/app';
+import { CanvasUsageError, SignatureDictError } from './errors.js';
+import { GroupResult } from './group-result.js';
+import { toApplyOptions } from './options.js';
+import { Signature, type AnySignature, type CanvasApp } from './signature.js';
+
+export class Group extends Signature<unknown[], unknown[], GroupResult<unknown[]>> {
+  /** The member signatures, in order (their position is `group_index`). */
+  readonly tasks: AnySignature[];
+
+  constructor(tasks: readonly (AnySignature | SignatureDict)[], app: CanvasApp | null = null) {
+    const sigs = tasks.map((t) => (t instanceof Signature ? t : Signature.fromDict(t, app)));
+    super('celery.group', { subtaskType: 'group', app: app ?? sigs.find((s) => s.app)?.app ?? null });
+    this.tasks = sigs;
+  }
+
+  /** Reads `{"task": "celery.group", "kwargs": {"tasks": [...]}, "subtask_type": "group", ...}`. */
+  static override fromDict(dict: SignatureDict, app: CanvasApp | null = null): Group {
+    const tasks = (dict.kwargs as { tasks?: unknown }).tasks;
+    if (!Array.isArray(tasks)) throw new SignatureDictError('group signature without kwargs.tasks');
+    const group = new Group(tasks as SignatureDict[], app);
+    group.args = [...(dict.args ?? [])];
+    group.options = structuredClone(dict.options ?? {});
+    group.immutable = dict.immutable === true;
+    return group;
+  }
+
+  override toDict(): SignatureDict {
+    return { ...super.toDict(), kwargs: { ...structuredClone(this.kwargs), tasks: this.tasks.map((t) => t.toDict()) } };
+  }
+
+  override clone(args: readonly unknown[] = [], kwargs: Record<string, unknown> = {}): this {
+    const group = Group.fromDict(this.toDict(), this.app) as this;
+    const merged = this.merge(args, kwargs);
+    group.args = merged.args;
+    group.kwargs = merged.kwargs;
+    return group;
+  }
+
+  /**
+   * Sends every member (Celery `group.apply_async`): the group id is `options.taskId` (or the
+   * group's `task_id` option, else a new uuid4); each member gets that `group_id`, its `group_index`,
+   * and a frozen task id; `args` are prepended to mutable members' args; other options apply to every
+   * member. Nested groups are unrolled. An empty `chain` option (the end of a chain) is ignored.
+   * @throws CanvasUsageError for `link`/`linkError` (Celery: "Cannot add link to group: use a chord").
+   */
+  override async applyAsync(args: readonly unknown[] = [], options: ApplyOptions = {}): Promise<GroupResult<unknown[]>> {
+    const { taskId, link, linkError, chain, kwargs, rootId, ...rest } = { ...toApplyOptions(this.options), ...options };
+    if (link?.length || linkError?.length) throw new CanvasUsageError('Cannot add link to group: use a chord, or link the members');
+    if (chain?.length) throw new CanvasUsageError('a group cannot carry the rest of a chain: that is a chord, which cq does not run yet');
+    const groupId = taskId ?? randomUUID();
+    const partial = [...args, ...this.args];
+    const members = this.unroll();
+    const results: AsyncResult<unknown>[] = [];
+    for (const [index, member] of members.entries()) {
+      const sig = member.clone();
+      if (!sig.immutable && partial.length > 0) sig.args = [...partial, ...sig.args];
+      if (sig.subtaskType === null) sig.freeze({ groupId, groupIndex: index, rootId: rootId ?? null });
+      results.push(await sig.applyAsync([], {
+        ...rest, ...(kwargs ? { kwargs } : {}), ...(rootId ? { rootId } : {}), groupId, groupIndex: index,
+      }) as AsyncResult<unknown>);
+    }
+    return new GroupResult(groupId, results, this.requireApp());
+  }
+
+  /** Members with nested groups spliced in (Celery `_prepared` unrolls them). */
+  private unroll(): AnySignature[] {
+    return this.tasks.flatMap((t) => (t instanceof Group ? t.unroll() : [t]));
+  }
+}
+
+Signature.registerType('group', (dict, app) => Group.fromDict(dict, app));
+
+/** Tasks sent together to run in parallel (Celery `group(...)`). */
+export function group(...tasks: (AnySignature | SignatureDict)[]): Group {
+  return new Group(tasks);
+}

@@ -1,0 +1,12 @@
+/**
+ * @cq/canvas — Celery's canvas for cq: signatures, chains, groups and their results, and the
+ * worker-side continuation (link callbacks, errbacks, the next link of a chain), wire-compatible with
+ * Python Celery's signature dicts and `embed` fields.
+ */
+export { Signature, signature, immutable, type AnySignature, type CanvasApp, type SignatureInit, type SignatureReader } from './signature.js';
+export { Chain, chain } from './chain.js';
+export { Group, group } from './group.js';
+export { GroupResult } from './group-result.js';
+export { continueOnSuccess, continueOnFailure, type FinishedRequest, type FailureOptions } from './continuation.js';
+export { toApplyOptions, toSignatureOptions, signatureList, type SignatureOptions } from './options.js';
+export { CanvasError, SignatureDictError, UnsupportedCanvasError, CanvasUsageError, type CanvasErrorOptions } from './errors.js';
