@@ -12,13 +12,16 @@
  * Waiting: `waitFor` SUBSCRIBEs to the key's channel on one pub/sub connection shared by every
  * waiter, then GETs (so a result published in between is not missed), resolves on the first ready
  * state and UNSUBSCRIBEs; it never polls. Keys expire in Redis, so `cleanup()` has nothing to do.
- * Chords (`.j`/`.s`/`.t` keys) are not handled yet.
+ * Chords: joined here, with Celery's `.j`/`.t`/`.s` keys (see `chord.ts`), so Python and cq workers
+ * complete each other's chords.
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import {
   BackendClosedError, BackendGetMetaError, BackendStoreError, KeyValueStoreBackend, READY_STATES, TimeoutError,
-  WaitAbortedError, type KeyValueStoreBackendOptions, type TaskMeta, type WaitForOptions,
+  WaitAbortedError, type ChordPart, type ChordPartRequest, type KeyValueStoreBackendOptions, type State, type TaskMeta,
+  type WaitForOptions,
 } from '@cq/backend';
+import { addChordPart, chordKeys } from './chord.js';
 import { SCRIPTABLE_SERIALIZERS, storeUnlessSucceeded } from './store.js';
 import { ResultSubscriber } from './subscriber.js';
 import { DEFAULT_REDIS_URL, redisOptionsFromUrl } from './url.js';
@@ -33,6 +36,8 @@ export interface RedisTransportOptions {
    * already ends in `:`, `_`, `-` or `.`: `'app'` gives `app_celery-task-meta-<id>`.
    */
   global_keyprefix?: string;
+  /** Chord parts kept in a sorted set by `group_index` (true, Celery's default) or a list in finishing order (false). */
+  result_chord_ordered?: boolean;
   [key: string]: unknown;
 }
 
@@ -44,7 +49,7 @@ export interface RedisBackendOptions extends KeyValueStoreBackendOptions {
    * they win over what the URL says. Used for both connections.
    */
   redis?: RedisOptions;
-  /** Celery `result_backend_transport_options`; only `global_keyprefix` is read. */
+  /** Celery `result_backend_transport_options`; `global_keyprefix` and `result_chord_ordered` are read. */
   transportOptions?: RedisTransportOptions;
 }
 
@@ -56,6 +61,8 @@ export class RedisBackend extends KeyValueStoreBackend {
   readonly #subscriber: ResultSubscriber;
   /** Fails every pending `waitFor` (used by close). */
   readonly #waiters = new Set<(err: Error) => void>();
+  /** Celery `result_chord_ordered` (transport option); default true. */
+  readonly chordOrdered: boolean;
 
   /** @throws BackendConfigurationError for a bad URL, serializer or `expires`. */
   constructor(options: RedisBackendOptions = {}) {
@@ -66,6 +73,7 @@ export class RedisBackend extends KeyValueStoreBackend {
     this.client = new Redis({ enableAutoPipelining: true, ...this.redisOptions, lazyConnect: true });
     // Failures surface as rejected commands (wrapped by the base class); ioredis reconnects by itself.
     this.client.on('error', () => undefined);
+    this.chordOrdered = options.transportOptions?.result_chord_ordered !== false;
     this.#subscriber = new ResultSubscriber(() => new Redis({ ...this.redisOptions, lazyConnect: false }));
     // Celery's read-then-write of a task meta in one Lua script, for metas the script can read;
     // other serializers take the template's two-step path.
@@ -144,6 +152,49 @@ export class RedisBackend extends KeyValueStoreBackend {
       }, (err: unknown) => {
         finish(new BackendGetMetaError(`subscribing to ${channel} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err, taskId }));
       });
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------- chords
+
+  /**
+   * Stores the header size under `celery-taskset-meta-<groupId>.s` with the result expiry (Celery
+   * `set_chord_size`: SETEX and PUBLISH, value the decimal number); the chord is then joined by
+   * {@link onChordPartReturn}. Always resolves true.
+   * @throws BackendStoreError when Redis fails.
+   */
+  override async applyChord(groupId: string, size: number): Promise<boolean> {
+    this.assertOpen(groupId);
+    try {
+      await this.set(chordKeys(this.keyForGroup(groupId)).size, Buffer.from(String(size)), this.expires);
+    } catch (err) {
+      if (err instanceof BackendStoreError) throw err;
+      throw new BackendStoreError(`storing the size of chord ${groupId} failed: ${(err as Error).message}`, { cause: err });
+    }
+    return true;
+  }
+
+  /**
+   * Adds the part to the chord's `.j` key and, when it is the last one, reads and deletes the chord's
+   * keys in the same atomic step (Celery `RedisBackend.on_chord_part_return`, see `chord.ts`).
+   * Nothing happens for a request without group or id, or a group without a stored size.
+   * @returns the parts in group order for the call that completed the chord, else null.
+   * @throws BackendStoreError when Redis fails; kombu's DecodeError for an entry it cannot read.
+   */
+  override async onChordPartReturn(request: ChordPartRequest, state: State, result: unknown): Promise<ChordPart[] | null> {
+    if (!request.group || !request.id) return null;
+    this.assertOpen(request.id);
+    const entry = this.encode([1, request.id, state, this.encodeResult(result, state)]);
+    let entries: Buffer[] | null;
+    try {
+      entries = (await addChordPart(this.client, this.keyForGroup(request.group), entry, request.groupIndex, this.chordOrdered, this.expires)).entries;
+    } catch (err) {
+      throw new BackendStoreError(`adding task ${request.id} to chord ${request.group} failed: ${(err as Error).message}`, { cause: err, taskId: request.id });
+    }
+    if (entries === null) return null;
+    return entries.map((raw) => {
+      const [, taskId, partState, value] = this.decode(raw) as [number, string, State, unknown];
+      return { taskId, state: partState, result: value };
     });
   }
 

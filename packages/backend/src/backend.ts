@@ -14,7 +14,7 @@ import {
 import { errorFromExceptionInfo, isExceptionInfo, prepareException } from './exceptions.js';
 import { listen, wake } from './local-wake.js';
 import { EXCEPTION_STATES, FAILURE, READY_STATES, RETRY, REVOKED, STARTED, SUCCESS, type State } from './states.js';
-import type { GroupMeta, HasAsTuple, ResultTuple, TaskMeta, TaskRequest } from './types.js';
+import type { ChordPart, ChordPartRequest, GroupMeta, HasAsTuple, ResultTuple, TaskMeta, TaskRequest } from './types.js';
 
 /** Options shared by every backend. Each mirrors a Celery setting. */
 export interface BackendOptions {
@@ -275,6 +275,31 @@ export abstract class Backend {
    * override it.
    */
   async onTaskCall(_taskId: string): Promise<void> {}
+
+  // ---------------------------------------------------------------------------------------- chords
+
+  /**
+   * Prepares the store for a chord whose header group `groupId` has `size` parts, before the header
+   * is sent (Celery `set_chord_size` + `apply_chord`).
+   * @returns true when this backend joins the chord itself through {@link onChordPartReturn} (Redis);
+   *   false (the default) when the caller must send `celery.chord_unlock`, which polls the header's
+   *   results (Celery's base `apply_chord` → `fallback_chord_unlock`).
+   */
+  async applyChord(_groupId: string, _size: number): Promise<boolean> {
+    return false;
+  }
+
+  /**
+   * A chord header task finished in `state` with `result` (the return value, or the error); called
+   * by the worker after the task's own state is stored (Celery `on_chord_part_return`). Resolves with
+   * every header part in group order when this call completed the chord, which happens for exactly
+   * one call per chord, else null. Applying the body is the caller's job (the backend knows no app).
+   * Default: null (no native chords: `celery.chord_unlock` joins them).
+   * @throws what the store throws.
+   */
+  async onChordPartReturn(_request: ChordPartRequest, _state: State, _result: unknown): Promise<ChordPart[] | null> {
+    return null;
+  }
 
   // ---------------------------------------------------------------------------------------- hooks
 

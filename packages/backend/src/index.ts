@@ -8,7 +8,7 @@ export {
   READY_STATES, UNREADY_STATES, EXCEPTION_STATES, PROPAGATE_STATES, ALL_STATES, precedence, outranks,
   type State,
 } from './states.js';
-export type { TaskMeta, GroupMeta, ResultTuple, HasAsTuple, TaskRequest } from './types.js';
+export type { TaskMeta, GroupMeta, ResultTuple, HasAsTuple, TaskRequest, ChordPart, ChordPartRequest } from './types.js';
 export {
   prepareException, errorFromExceptionInfo, isExceptionInfo, RemoteTaskError,
   type ExceptionInfo, type ExceptionInfoLike,

@@ -90,3 +90,21 @@ export interface TaskRequest {
   stampedHeaders?: readonly string[] | null;
   stamps?: Readonly<Record<string, unknown>> | null;
 }
+
+/** The request fields of a chord header task that {@link import('./backend.js').Backend.onChordPartReturn} reads. */
+export interface ChordPartRequest {
+  /** The header task's id. */
+  id: string;
+  /** The header group id (header `group`); nothing happens without it. */
+  group: string | null;
+  /** Position in the header (header `group_index`); null sorts last, as Celery's `+inf`. */
+  groupIndex: number | null;
+}
+
+/** One finished chord header task, as stored by the backend (Celery's `[1, task_id, state, result]` entry). */
+export interface ChordPart {
+  taskId: string;
+  state: State;
+  /** The return value, or for FAILURE/REVOKED the exception dict. */
+  result: unknown;
+}

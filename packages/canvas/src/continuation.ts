@@ -16,9 +16,15 @@
  *   (Celery's "new style"); every other errback is sent as a message with the failed task's id as
  *   its first argument (old style, the form Python workers and tasks of other languages receive),
  *   all of them as one group, `parent_id` = the failed task, `root_id` = its root.
+ *
+ * A chord header task (`embed.chord` set) is then counted by the result backend, after the callbacks
+ * and chain on success and before the chain and errbacks on failure, as in Celery; the worker that
+ * finishes the last one applies the body or fails it (see `chord-join.ts`).
  */
 import type { Celery, SignatureDict, Task, TaskRequest } from '@cq/app';
 import type { Backend, TaskRequest as BackendRequest } from '@cq/backend';
+import { FAILURE, SUCCESS } from '@cq/backend';
+import { chordPartReturn } from './chord-join.js';
 import { Group } from './group.js';
 import { Signature, type AnySignature } from './signature.js';
 import './chain.js';
@@ -39,7 +45,6 @@ function idsOf(request: TaskRequest): { parentId: string; rootId: string } {
  * sending throws (EncodeError, TransportError); the worker then fails the task, as Celery does.
  */
 export async function continueOnSuccess({ app, request }: FinishedRequest, retval: unknown): Promise<void> {
-  warnChord(app, request);
   const ids = idsOf(request);
   const callbacks = request.embed.callbacks ?? [];
   if (callbacks.length === 1) {
@@ -53,6 +58,7 @@ export async function continueOnSuccess({ app, request }: FinishedRequest, retva
   const chain = [...(request.embed.chain ?? [])];
   const next = chain.pop();
   if (next) await Signature.fromDict(next, app).applyAsync([retval], { ...ids, chain });
+  await chordPartReturn(app, request, SUCCESS, retval, (a, r, e) => applyErrbacks(a, r, e, null));
 }
 
 /** Options of {@link continueOnFailure}. */
@@ -70,8 +76,9 @@ export interface FailureOptions {
  * Never throws: problems are logged on `app.log`, since the task has failed already.
  */
 export async function continueOnFailure({ app, request }: FinishedRequest, error: Error, options: FailureOptions): Promise<void> {
-  warnChord(app, request);
   const log = app.log;
+  await chordPartReturn(app, request, FAILURE, error, (a, r, e) => applyErrbacks(a, r, e, null)).catch((e: unknown) =>
+    log.error(`could not count ${request.task}[${request.id}] as a failed part of chord ${request.group ?? ''}: ${String(e)}`));
   if (options.backend && options.storeErrors) {
     for (const elem of request.embed.chain ?? []) {
       const taskId = (elem.options ?? {})['task_id'];
@@ -80,12 +87,18 @@ export async function continueOnFailure({ app, request }: FinishedRequest, error
         log.error(`could not store FAILURE for chained task ${elem.task}[${taskId}]: ${String(e)}`));
     }
   }
+  await applyErrbacks(app, request, error, options.traceback);
+}
+
+/** Celery `_call_task_errbacks`: new-style errbacks called here, old-style ones sent as one group. Never throws. */
+export async function applyErrbacks(app: Celery, request: TaskRequest, error: Error, traceback: string | null): Promise<void> {
+  const log = app.log;
   const oldStyle: AnySignature[] = [];
   for (const dict of request.embed.errbacks ?? []) {
     const sig = Signature.fromDict(dict, app);
     const task = sig.subtaskType === null ? app.tasks.get(sig.task) : undefined;
     if (task && isNewStyleErrback(task)) {
-      await callErrback(task, sig, request, error, options.traceback).catch((e: unknown) =>
+      await callErrback(task, sig, request, error, traceback).catch((e: unknown) =>
         log.error(`errback ${sig.task} of ${request.task}[${request.id}] raised: ${String(e)}`));
     } else {
       oldStyle.push(sig);
@@ -94,13 +107,6 @@ export async function continueOnFailure({ app, request }: FinishedRequest, error
   if (oldStyle.length > 0) {
     await new Group(oldStyle, app).applyAsync([request.id], idsOf(request)).catch((e: unknown) =>
       log.error(`could not send the errbacks of ${request.task}[${request.id}]: ${String(e)}`));
-  }
-}
-
-/** A chord header member from another client: cq does not count chord parts yet, so the body will not run. */
-function warnChord(app: Celery, request: TaskRequest): void {
-  if (request.embed.chord) {
-    app.log.warn(`Task ${request.task}[${request.id}] is part of a chord (body ${request.embed.chord.task}): cq workers do not run chord bodies yet`);
   }
 }
 

@@ -4,8 +4,10 @@
  * ```
  * CanvasError                     CQ_CANVAS
  * ├── SignatureDictError          CQ_CANVAS_SIGNATURE_DICT   a dict is not a signature (missing `task`, bad `args`)
- * ├── UnsupportedCanvasError      CQ_CANVAS_UNSUPPORTED      a composite cq cannot run yet (chords, chunks, map)
- * └── CanvasUsageError            CQ_CANVAS_USAGE            misuse, e.g. `link` on a group (Celery raises TypeError)
+ * ├── UnsupportedCanvasError      CQ_CANVAS_UNSUPPORTED      a composite cq cannot run yet (chunks, map, complex chord headers)
+ * ├── CanvasUsageError            CQ_CANVAS_USAGE            misuse, e.g. `link` on a group (Celery raises TypeError)
+ * └── ChordError                  CQ_CANVAS_CHORD            a chord's header failed or its body could not be sent;
+ *                                                            stored as the body's FAILURE (Celery `celery.exceptions.ChordError`)
  * ```
  */
 
@@ -34,4 +36,15 @@ export class UnsupportedCanvasError extends CanvasError {
 /** The canvas was used in a way Celery refuses too, e.g. `link` on a group (use a chord). */
 export class CanvasUsageError extends CanvasError {
   override readonly code = 'CQ_CANVAS_USAGE';
+}
+
+/**
+ * A chord could not run its body: a header task failed (`Dependency <id> raised <repr>`) or sending
+ * the body failed (`Callback error: <repr>`). Stored as the body's FAILURE with
+ * `{exc_type: 'ChordError', exc_module: 'celery.exceptions'}`, as Celery stores it.
+ */
+export class ChordError extends CanvasError {
+  override readonly code = 'CQ_CANVAS_CHORD';
+  /** Python module of the class, read when the error is stored. */
+  readonly module = 'celery.exceptions';
 }
