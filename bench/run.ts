@@ -8,7 +8,7 @@
  *   prints p50, p99 and max in ms.
  * - **publish**: tasks/s of `delay()` from one client, awaited in batches of 1,000.
  *
- * Usage: `pnpm bench [--n 20000] [--rt 500] [-c 100] [--broker URL --result-backend URL] [--peers all]`.
+ * Usage: `pnpm bench [--n 20000] [--rt 500] [-c 100] [--pool async|prefork|threads|solo] [--broker URL --result-backend URL] [--peers all]`.
  * Figures depend on the machine; the README records them with the machine and method.
  */
 import { spawn } from 'node:child_process';
@@ -27,6 +27,7 @@ const { values: opts } = parseArgs({
     n: { type: 'string', default: '20000' },
     rt: { type: 'string', default: '500' },
     c: { type: 'string', default: '100' },
+    pool: { type: 'string', default: 'async' },
     broker: { type: 'string' },
     'result-backend': { type: 'string' },
     peers: { type: 'string' }, // `all` or e.g. `celery,bullmq`: see peers/index.ts
@@ -35,6 +36,8 @@ const { values: opts } = parseArgs({
 const N = Number(opts.n);
 const RT = Number(opts.rt);
 const C = Number(opts.c);
+/** The worker's pool (`-P`): async by default, so the figures measure the messaging path. */
+const POOL = opts.pool!;
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'cq-bench-'));
 const broker = opts.broker ?? `sqlite:///${tmp}/broker.db`;
@@ -45,7 +48,7 @@ function startWorker(): Promise<ReturnType<typeof spawn>> {
   // CQ_BENCH_NODE_ARGS: extra node flags for the worker, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
   const nodeArgs = (process.env['CQ_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, '--conditions=@cq/source', '--import', 'tsx', path.join(root, 'apps/cli/src/bin.ts'),
-    'worker', '-A', path.join(here, 'app.ts'), '-b', broker, '--result-backend', resultBackend, '-c', String(C), '-l', process.env['CQ_BENCH_LOGLEVEL'] ?? 'warning'],
+    'worker', '-A', path.join(here, 'app.ts'), '-P', POOL, '-b', broker, '--result-backend', resultBackend, '-c', String(C), '-l', process.env['CQ_BENCH_LOGLEVEL'] ?? 'warning'],
   { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let banner = '';
@@ -80,7 +83,7 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 const client = new Celery('bench-client').configure({ brokerUrl: broker, resultBackend });
 const noop = client.task('bench.noop', (n: number) => n);
 console.log(`cq bench: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}`);
-console.log(`broker ${broker}, results ${resultBackend}, worker -P async -c ${C}\n`);
+console.log(`broker ${broker}, results ${resultBackend}, worker -P ${POOL} -c ${C}\n`);
 
 // publish
 let t0 = performance.now();
@@ -126,5 +129,5 @@ await client.close();
 rmSync(tmp, { recursive: true, force: true });
 if (opts.peers) {
   await runPeers(opts.peers, { broker, resultBackend, n: N, rt: RT, c: C,
-    cq: { system: `cq -P async -c ${C}`, drain: N / drainS, publish: N / publishS, rtMs: lat } });
+    cq: { system: `cq -P ${POOL} -c ${C}`, drain: N / drainS, publish: N / publishS, rtMs: lat } });
 }

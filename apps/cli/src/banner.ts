@@ -17,10 +17,13 @@ const ART = [
   ' -------------- ',
 ];
 
-export function banner(worker: Worker, version: string, poolName: string): string {
+/** The banner text; `concurrency` shows the pool (`prefork`...) and, with `--autoscale`, `{min=…, max=…}` as Celery does. */
+export function banner(worker: Worker, version: string): string {
   const app = worker.app;
   const broker = app.broker;
   const results = app.resultBackendUrl;
+  const scale = worker.options.autoscale;
+  const concurrency = scale ? `{min=${scale.min}, max=${scale.max}}` : String(worker.pool.limit);
   const right = [
     `${worker.hostname} v${version} (cq)`,
     '',
@@ -30,7 +33,7 @@ export function banner(worker: Worker, version: string, poolName: string): strin
     `.> app:         ${app.main}`,
     `.> transport:   ${redact(broker.url)}${broker.embedded ? '  (embedded default)' : ''}`,
     `.> results:     ${results ? redact(results) : 'disabled://'}`,
-    `.> concurrency: ${worker.pool.limit} (${poolName})`,
+    `.> concurrency: ${concurrency} (${worker.pool.name})`,
     `.> prefetch:    ${worker.prefetchCount || 'unlimited'}`,
     '.> task events: OFF',
     '',

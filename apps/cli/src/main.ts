@@ -3,7 +3,12 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { beatCommand } from './commands/beat.js';
 import { callCommand } from './commands/call.js';
+import { controlCommand } from './commands/control.js';
+import { inspectCommand } from './commands/inspect.js';
+import { purgeCommand } from './commands/purge.js';
+import { eventsCommand } from './commands/events.js';
 import { resultCommand } from './commands/result.js';
+import { statusCommand } from './commands/status.js';
 import { workerCommand } from './commands/worker.js';
 import { CliError } from './errors.js';
 
@@ -17,7 +22,12 @@ export function program(): Command {
     .addCommand(workerCommand(version))
     .addCommand(beatCommand(version))
     .addCommand(callCommand())
-    .addCommand(resultCommand());
+    .addCommand(resultCommand())
+    .addCommand(inspectCommand())
+    .addCommand(controlCommand())
+    .addCommand(statusCommand())
+    .addCommand(purgeCommand())
+    .addCommand(eventsCommand());
 }
 
 /** Runs the CLI; resolves with the process exit code. */

@@ -82,7 +82,7 @@ describe('beat interop with Python Celery 5', () => {
     const queue = `cqt.beat.fromPy.${run}`;
     keys.push(queue);
     const log = path.join(dir, 'frompy.log');
-    const worker = cq(['worker', '-A', beatApp, '-b', REDIS, '-Q', queue, '-l', 'info', '--no-banner'], { CQ_TEST_BEAT_QUEUE: queue, CQ_TEST_LOG: log });
+    const worker = cq(['worker', '-A', beatApp, '-b', REDIS, '-Q', queue, '-l', 'info', '-P', 'async', '--no-banner'], { CQ_TEST_BEAT_QUEUE: queue, CQ_TEST_LOG: log });
     children.push(worker);
     const beat = python(['beat', '-s', path.join(dir, 'celerybeat-schedule'), '--max-interval', '1', '-l', 'info'], { CQ_BEAT_QUEUE: queue, CQ_TEST_LOG: log });
     await waitFor(() => lines(log).length >= 2, 40_000, () => `the cq worker ran nothing:\n${worker.err.join('')}\n${(beat as unknown as { out: string[] }).out.join('')}`);

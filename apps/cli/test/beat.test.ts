@@ -127,7 +127,7 @@ describe('cq worker -B', () => {
   it('runs the beat schedule inside the worker, on the embedded SQLite broker', async () => {
     const box = sandbox();
     const log = path.join(box.dir, 'ran.log');
-    const worker = cq(['worker', '-A', beatApp, ...box.flags, '-l', 'info', '--no-banner', '-B'], { CQ_TEST_LOG: log, CQ_TEST_BEAT_EVERY: '1' });
+    const worker = cq(['worker', '-A', beatApp, ...box.flags, '-l', 'info', '-P', 'async', '--no-banner', '-B'], { CQ_TEST_LOG: log, CQ_TEST_BEAT_EVERY: '1' });
     children.push(worker);
     const lines = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []);
     await waitFor(() => lines().length >= 2, 30_000, () => `no periodic task ran:\n${worker.err.join('')}`);

@@ -47,7 +47,7 @@ export async function cqRun(args: string[], env: Record<string, string> = {}): P
 
 /** Starts a worker for the fixture app and resolves once it logged that it is ready. */
 export async function startWorker(box: Sandbox, extra: string[] = [], env: Record<string, string> = {}) {
-  const child = cq(['worker', '-A', fixtureApp, ...box.flags, '-l', 'info', ...extra], env);
+  const child = cq(['worker', '-A', fixtureApp, ...box.flags, '-l', 'info', '-P', 'async', ...extra], env);
   await waitFor(() => child.err.join('').includes('ready.'), 30_000, () => `worker did not start:\n${child.err.join('')}`);
   return child;
 }

@@ -12,7 +12,7 @@ import { cq, exited, repoRoot, sandbox, waitFor, type Sandbox } from './helpers.
 const shutdownApp = path.join(repoRoot, 'apps/cli/test/fixtures/shutdown-app.ts');
 
 async function startShutdownWorker(box: Sandbox, env: Record<string, string>, extra: string[] = ['--no-banner']) {
-  const child = cq(['worker', '-A', shutdownApp, ...box.flags, '-l', 'info', ...extra], env);
+  const child = cq(['worker', '-A', shutdownApp, ...box.flags, '-l', 'info', '-P', 'async', ...extra], env);
   await waitFor(() => child.err.join('').includes('ready.'), 30_000, () => `worker did not start:\n${child.err.join('')}`);
   return child;
 }

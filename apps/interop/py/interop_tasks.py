@@ -63,6 +63,12 @@ def fail(message):
     raise ValueError(message)
 
 
+@app.task(name='py.tsum')
+def tsum(numbers):
+    """A chord body: the sum of the header's results."""
+    return sum(numbers)
+
+
 def send_only(calls):
     """Sends tasks without waiting: [{"name", "args", "kwargs", "options", "task_options"}] -> ids.
 
@@ -86,10 +92,24 @@ def send_only(calls):
 def client(request):
     """Sends one task and waits for it: {"name", "args", "kwargs", "options", "timeout"}.
 
-    {"send": [calls]} only sends (see send_only).
+    {"send": [calls]} only sends (see send_only); {"chain": [signature dicts]} sends a chain.
     """
     if 'send' in request:
         return send_only(request['send'])
+    if 'chain' in request:  # {"chain": [signature dicts], "timeout"}: Python builds and sends the chain
+        from celery import chain, signature
+        result = chain(*[signature(d, app=app) for d in request['chain']]).apply_async()
+        value = result.get(timeout=request.get('timeout', 20))
+        return {'id': result.id, 'state': result.state, 'result': value}
+    if 'chord' in request:  # {"chord": {"header": [dicts], "body": dict}, "timeout"}: Python starts the chord
+        from celery import chord, signature
+        spec = request['chord']
+        result = chord([signature(d, app=app) for d in spec['header']], signature(spec['body'], app=app)).apply_async()
+        header = {'group': result.parent.id, 'header': [r.id for r in result.parent.results]}
+        try:
+            return {'id': result.id, 'result': result.get(timeout=request.get('timeout', 20)), 'state': result.state, **header}
+        except Exception as exc:  # the remote error, rebuilt by Celery
+            return {'id': result.id, 'state': result.state, 'error': type(exc).__name__, 'message': str(exc), **header}
     result = app.send_task(request['name'], args=request.get('args', []), kwargs=request.get('kwargs', {}),
                            **request.get('options', {}))
     try:

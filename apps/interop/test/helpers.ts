@@ -47,7 +47,7 @@ export async function startPythonWorker(urls: Urls, extra: string[] = [], env: R
 /** A cq worker process (the CLI from source) for ts/app.ts; consumes `urls.queue` unless `extra` has `-Q`. */
 export async function startCqWorker(urls: Urls, extra: string[] = [], env: Record<string, string> = {}): Promise<Proc> {
   const proc = collect(spawn(process.execPath, ['--conditions=@cq/source', '--import', 'tsx', path.join(repoRoot, 'apps/cli/src/bin.ts'),
-    'worker', '-A', path.resolve(here, '../ts/app.ts'), '-b', urls.broker, '--result-backend', urls.backend, '-l', 'info', '--no-banner',
+    'worker', '-A', path.resolve(here, '../ts/app.ts'), '-b', urls.broker, '--result-backend', urls.backend, '-l', 'info', '-P', 'async', '--no-banner',
     ...(extra.includes('-Q') ? [] : ['-Q', urls.queue]), ...extra], {
     cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   }));

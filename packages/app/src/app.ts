@@ -56,6 +56,11 @@ export class Celery {
    * They start after the steps they `require`, and stop in reverse.
    */
   readonly steps: { worker: Set<BootstepClass>; consumer: Set<BootstepClass> } = { worker: new Set(), consumer: new Set() };
+  /**
+   * Sends the `task-sent` event when `task_send_sent_event` is true (Celery `send_task_message`); set
+   * by @cq/events when it is loaded, with the publishing connection and channel to send on.
+   */
+  static taskSentHook: ((app: Celery, fields: Record<string, unknown>, via: { connection: Connection; channel: Channel }) => Promise<void>) | null = null;
 
   /**
    * @param main the app name (Celery `main`), used in task name prefixes and the banner.
@@ -251,6 +256,13 @@ export class Celery {
       retryPolicy: this.conf.task_publish_retry_policy,
     });
     after_task_publish.send(name, { headers, body: parts.body, exchange: route.exchange, routingKey: route.routingKey });
+    if (this.conf['task_send_sent_event'] === true && Celery.taskSentHook && this.producerConnection) {
+      await Celery.taskSentHook(this, {
+        uuid: id, root_id: headers['root_id'] ?? null, parent_id: headers['parent_id'] ?? null, name, args: headers['argsrepr'],
+        kwargs: headers['kwargsrepr'], retries: headers['retries'] ?? 0, eta: headers['eta'] ?? null, expires: headers['expires'] ?? null,
+        queue: route.queue, exchange: route.exchange, routing_key: route.routingKey,
+      }, { connection: this.producerConnection, channel: producer.channel });
+    }
     return this.asyncResult<R>(id);
   }
 

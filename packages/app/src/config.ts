@@ -76,6 +76,15 @@ export interface CelerySettings {
   worker_prefetch_multiplier: number;
   /** Default: number of CPUs (prefork) or 100 for the async pool. */
   worker_concurrency: number | null;
+  /**
+   * Execution pool (Celery `worker_pool`, `-P`): `prefork`, `threads`, `async` or `solo`. Default null:
+   * `cq worker` uses `prefork` (as Celery), a `Worker` built in code `async` unless given `appModule`.
+   */
+  worker_pool: string | null;
+  /** prefork/threads: replace a child after this many tasks. Default null (never). */
+  worker_max_tasks_per_child: number | null;
+  /** prefork/threads: replace a child whose resident memory passes this many KiB after a task. Default null (no limit). */
+  worker_max_memory_per_child: number | null;
   /** Default 'UTC'. */
   timezone: string;
   enable_utc: boolean;
@@ -137,6 +146,9 @@ export const DEFAULTS: Readonly<CelerySettings> = Object.freeze({
   result_extended: false,
   worker_prefetch_multiplier: 4,
   worker_concurrency: null,
+  worker_pool: null,
+  worker_max_tasks_per_child: null,
+  worker_max_memory_per_child: null,
   timezone: 'UTC',
   enable_utc: true,
   task_default_max_retries: 3,

@@ -5,7 +5,7 @@
 export { Celery, type AppOverrides, type BootstepClass } from './app.js';
 export {
   Signal, before_task_publish, after_task_publish, task_prerun, task_postrun, task_success, task_failure, task_retry,
-  task_revoked, task_unknown, task_rejected, worker_init, worker_ready, worker_shutting_down, worker_shutdown,
+  task_revoked, task_unknown, task_rejected, task_received, worker_init, worker_ready, worker_shutting_down, worker_shutdown,
   worker_process_init, worker_process_shutdown,
   type Receiver, type SignalEvent, type ConnectOptions, type SignalResponse, type ExceptionInfo,
 } from './signals.js';

@@ -17,6 +17,7 @@
  */
 import type { Message, Queue } from '@cq/kombu';
 import type { TaskRequest } from './context.js';
+import type { TaskRequestFields } from './protocol/types.js';
 import type { Task } from './task.js';
 
 /** What a receiver is called with: the signal's arguments, its sender and the signal itself. */
@@ -183,6 +184,8 @@ export const task_unknown = new Signal<{ name: string; id: string; message: Mess
 
 /** A message on a task queue was not a task message and was rejected. Sender: the worker's consumer. */
 export const task_rejected = new Signal<{ message: Message; exc: unknown }, object>('task_rejected');
+/** A task message was accepted for running (not expired), before ETA or rate-limit holds. Sender: the worker's consumer. */
+export const task_received = new Signal<{ request: TaskRequestFields }, object>('task_received');
 
 // ---- worker ----
 

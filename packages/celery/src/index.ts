@@ -28,12 +28,12 @@ export {
   type AppOverrides, type TaskOptions, type ApplyOptions, type GetOptions, type TaskContext, type TaskRequest,
   type CelerySettings, type TaskRoutes, type RouteSpec, type Logger, type RetryOptions,
   Signal, before_task_publish, after_task_publish, task_prerun, task_postrun, task_success, task_failure, task_retry,
-  task_revoked, task_unknown, task_rejected, worker_init, worker_ready, worker_shutting_down, worker_shutdown,
+  task_revoked, task_unknown, task_rejected, task_received, worker_init, worker_ready, worker_shutting_down, worker_shutdown,
   worker_process_init, worker_process_shutdown, type SignalEvent, type ExceptionInfo,
 } from '@cq/app';
 export {
   Worker, nodename, createPool, WorkerLostError, WorkerTerminate, Blueprint, Step, StartStopStep, PoolComponent,
-  ConsumerComponent, ConnectionStep, QosStep, TasksStep, type WorkerOptions, type Pool, type ShutdownMode, type StepClass,
+  ConsumerComponent, ConnectionStep, QosStep, TasksStep, EventsStep, HeartStep, ControlStep, type WorkerOptions, type Pool, type ShutdownMode, type StepClass,
 } from '@cq/worker';
 export {
   Connection, Exchange, Queue, binding, Producer, Consumer, Message, dumps, loads, kombuJson, compress, decompress,
@@ -52,6 +52,20 @@ export { default as RedisBackend } from '@cq/backend-redis';
 export { default as RpcBackend } from '@cq/backend-rpc';
 export { default as SqliteBackend } from '@cq/backend-sqlite';
 export { Thenable, Barrier, deferred, sleep } from '@cq/vine';
+export {
+  Control, Inspect, Mailbox, Node, Panel, controlPanel, builtinPanel, RevokedSet, StateDb, ControlError, ControlArgumentError,
+  StateDbError, type BroadcastOptions, type Reply, type InspectOptions, type ControlCommand, type ControlHandler, type ControlState,
+} from '@cq/control';
+export {
+  EventDispatcher, EventReceiver, State, WorkerState, TaskState, LamportClock, appClock, Dumper, eventSettings,
+  heartbeatExpires, HEARTBEAT_EXPIRE_WINDOW, EventsError, EventDispatcherError, EventReceiverError,
+  type CeleryEvent, type EventDispatcherOptions, type EventReceiverOptions, type EventHandler, type StateOptions, type EventSettings,
+} from '@cq/events';
+export {
+  Signature, signature, immutable, Chain, chain, Group, group, GroupResult, continueOnSuccess, continueOnFailure,
+  CanvasError, SignatureDictError, UnsupportedCanvasError, CanvasUsageError, Chord, chord, ChordError, registerBuiltins,
+  type AnySignature, type CanvasApp, type SignatureInit, type SignatureOptions,
+} from '@cq/canvas';
 export {
   Beat, scheduleFilename, Scheduler, ScheduleEntry, schedule, crontab, solar, IntervalSchedule, Crontab, Solar, SqliteScheduleStore,
   RedisLeaseLock, SqliteLeaseLock, BeatError, ScheduleParseError, ScheduleEntryError, BeatLockError,

@@ -12,11 +12,18 @@ export { QoS } from './consumer/qos.js';
 export { ConnectionStep } from './consumer/steps/connection.js';
 export { QosStep } from './consumer/steps/qos.js';
 export { TasksStep } from './consumer/steps/tasks.js';
+export { ControlStep, controlOf, type ControlHandle } from './consumer/steps/control.js';
+export { MingleStep } from './consumer/steps/mingle.js';
+export { EventsStep } from './consumer/steps/events.js';
+export { HeartStep, Heart, SOFTWARE_INFO } from './consumer/steps/heart.js';
 export { Request, failureSettlement, type RequestEnv, type FailureSettlement } from './request.js';
 export { TaskStrategy, type StrategyHooks } from './strategy.js';
 export { RateLimiter, TokenBucket, parseRate } from './rate-limit.js';
 export { EtaSchedule, type EtaScheduleOptions } from './eta-schedule.js';
-export { AsyncPool, SoloPool, createPool, type Pool, type PoolJob, type PoolName, type PoolFactory } from './pool.js';
+export { AsyncPool, SoloPool, createPool, isPoolName, POOL_NAMES, type Pool, type PoolJob, type PoolName, type PoolFactory } from './pool.js';
+export { ProcessPool, type ProcessPoolOptions } from './process-pool.js';
+export { fromChild, type Executor, type InvokeLimits, type TaskCall } from './executor.js';
+export type { ChildInitArgs } from './child-entry.js';
 export { nodename } from './hostname.js';
 export {
   WorkerError, WorkerLostError, WorkerStateError, WorkerTerminate, BootstepError, BootstepCycleError,

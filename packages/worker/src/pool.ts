@@ -1,9 +1,10 @@
 /**
- * Execution pools of the first cut: `solo` (one task at a time, in the consumer's process) and
- * `async` (up to `concurrency` tasks in flight on the event loop, for I/O-bound tasks). Both queue
- * accepted jobs beyond their limit; on warm shutdown the queued jobs are handed back for requeueing.
- * The process pool (`prefork`) and `threads` come with @cq/billiard.
+ * Execution pools: `solo` (one task at a time, in the consumer's process) and `async` (up to
+ * `concurrency` tasks in flight on the event loop, for I/O-bound tasks) run task functions in-process;
+ * `prefork` and `threads` (`process-pool.ts`, @cq/billiard) run them in children. All queue accepted
+ * jobs beyond their limit; on warm shutdown the queued jobs are handed back for requeueing.
  */
+import type { Executor } from './executor.js';
 
 export interface PoolJob {
   run(): Promise<void>;
@@ -30,6 +31,8 @@ export interface Pool {
   onStop?(): Promise<void>;
   /** Cold stop: kill what still runs (`on_terminate`). */
   onTerminate?(): Promise<void>;
+  /** Present on process pools: runs a task's function in a child (the {@link Executor} seam of `Request`). */
+  invoke?: Executor['invoke'];
 }
 
 /** Builds a pool for a concurrency (what `WorkerOptions.pool` accepts besides a name: e.g. a process pool). */
@@ -41,8 +44,12 @@ export class AsyncPool implements Pool {
   private readonly queue: PoolJob[] = [];
   private idleWaiters: Array<() => void> = [];
 
-  /** @param limit concurrency, at least 1. */
-  constructor(readonly limit: number) {
+  /**
+   * @param limit concurrency, at least 1.
+   * @param window jobs started at once (default `limit`); a process pool starts more than it has
+   *   children so the next job already waits in a child when one finishes.
+   */
+  constructor(readonly limit: number, protected readonly window: number = limit) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`pool concurrency must be a whole number >= 1, got ${limit}`);
   }
 
@@ -55,7 +62,7 @@ export class AsyncPool implements Pool {
   }
 
   apply(job: PoolJob): void {
-    if (this.running < this.limit) this.start(job);
+    if (this.running < this.window) this.start(job);
     else this.queue.push(job);
   }
 
@@ -91,11 +98,19 @@ export class SoloPool extends AsyncPool {
   }
 }
 
-export type PoolName = 'solo' | 'async';
+/** In-process pools (`solo`, `async`) and process pools (`prefork`, `threads`, see `ProcessPool`). */
+export type PoolName = 'solo' | 'async' | 'prefork' | 'threads';
 
-/** Creates a pool by name; throws naming the valid names. */
+export const POOL_NAMES: readonly PoolName[] = ['prefork', 'threads', 'async', 'solo'];
+
+/** True for a valid {@link PoolName}. */
+export function isPoolName(name: unknown): name is PoolName {
+  return POOL_NAMES.includes(name as PoolName);
+}
+
+/** Creates an in-process pool by name; throws a RangeError naming the valid names. */
 export function createPool(name: string, concurrency: number): Pool {
   if (name === 'solo') return new SoloPool();
   if (name === 'async') return new AsyncPool(concurrency);
-  throw new RangeError(`unknown pool ${JSON.stringify(name)}: use -P solo or -P async (prefork and threads arrive with @cq/billiard)`);
+  throw new RangeError(`unknown in-process pool ${JSON.stringify(name)}: use solo or async (prefork and threads are ProcessPool)`);
 }

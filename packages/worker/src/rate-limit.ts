@@ -119,6 +119,11 @@ export class RateLimiter<T> {
     if (lane.pending.length > 0) this.drain(lane);
   }
 
+  /** Items held now, over all types, without taking them (`inspect reserved`). */
+  get pending(): T[] {
+    return [...this.lanes.values()].flatMap((lane) => lane?.pending ?? []);
+  }
+
   /** Items held now, over all types. */
   get pendingCount(): number {
     let n = 0;

@@ -11,8 +11,10 @@ import {
 } from '@cq/app';
 import type { Backend, TaskRequest as BackendRequest } from '@cq/backend';
 import type { Logger } from '@cq/app';
-import { task_failure, task_postrun, task_prerun, task_retry, task_success } from '@cq/app';
+import { task_failure, task_postrun, task_prerun, task_retry, task_revoked, task_success } from '@cq/app';
+import { continueOnFailure, continueOnSuccess } from '@cq/canvas';
 import { WorkerLostError, WorkerTerminate } from './errors.js';
+import type { Executor } from './executor.js';
 
 export interface RequestEnv {
   app: Celery;
@@ -22,6 +24,8 @@ export interface RequestEnv {
   /** Worker-wide limits in seconds (`--time-limit`, `--soft-time-limit`). */
   timeLimit: number | null;
   softTimeLimit: number | null;
+  /** Where the function runs: a process pool's children; absent or null, in-process (`async`, `solo`). */
+  executor?: Executor | null;
   /** Called when the task starts (the worker's active requests, Celery `task_accepted`). */
   onStart?: (request: Request) => void;
   /** Called when the task finished, whatever the outcome. */
@@ -113,6 +117,8 @@ export class Request {
       }
       const value = await Promise.race([this.run(), this.untilTerminated()]);
       retval = value ?? null;
+      // Canvas: link callbacks and the next chain link are sent before the result is stored (Celery trace).
+      await continueOnSuccess({ app, request: this.request }, value ?? null);
       if (backend && !ignoreResult) await backend.markAsDone(this.id, value ?? null, info);
       log.info(`Task ${this.fields.name}[${this.id}] succeeded in ${this.elapsed()}s: ${pythonRepr(value ?? null, 256)}`);
       task_success.send(this.task, { result: retval, runtime: (performance.now() - this.startedAt) / 1000 });
@@ -136,6 +142,26 @@ export class Request {
       if (this.terminated) reject(this.terminated);
       else this.onTerminate.push(reject);
     });
+  }
+
+  /**
+   * Terminates the running task for `revoke(terminate=True)` (Celery `Request.terminate` +
+   * `_announce_revoked('terminated')`): its `signal` fires, REVOKED (`terminated`) is stored, the
+   * message is acked and task_revoked sent (`terminated` true, `signum` the signal name). A prefork
+   * child keeps running the function; its result is ignored. Never throws.
+   */
+  async revokeTerminate(signal = 'SIGTERM'): Promise<void> {
+    if (this.terminated) return;
+    const { backend, log } = this.env;
+    const err = new WorkerTerminate(`task ${this.fields.name}[${this.id}] terminated by revoke (${signal})`);
+    this.terminated = err;
+    for (const reject of this.onTerminate.splice(0)) reject(err);
+    this.abort.abort(err);
+    await this.settle('ack').catch((e: unknown) => log.error(`could not ack ${this.id}: ${String(e)}`));
+    if (backend && !this.fields.ignoreResult) {
+      await backend.markAsRevoked(this.id, 'terminated', null).catch((e: unknown) => log.error(`could not store REVOKED for ${this.id}: ${String(e)}`));
+    }
+    task_revoked.send(this.task, { request: this.request, terminated: true, signum: signal, expired: false });
   }
 
   /**
@@ -165,6 +191,11 @@ export class Request {
     const [hardMsg, softMsg] = this.fields.timeLimit;
     const hard = hardMsg ?? this.task.options.timeLimit ?? this.env.timeLimit ?? this.env.app.conf.task_time_limit;
     const soft = softMsg ?? this.task.options.softTimeLimit ?? this.env.softTimeLimit ?? this.env.app.conf.task_soft_time_limit;
+    if (this.env.executor) {
+      // A child runs the function and owns both clocks (billiard kills it at the hard limit).
+      const { name, args, kwargs } = this.fields;
+      return this.env.executor.invoke({ name, args, kwargs, request: this.request, info: this.storeInfo() }, { softTimeLimit: soft ?? null, timeLimit: hard ?? null });
+    }
     const context = this.context();
     const timers: NodeJS.Timeout[] = [];
     try {
@@ -241,6 +272,8 @@ export class Request {
       await backend.markAsFailure(this.id, error, error.stack ?? null, info).catch((e: unknown) =>
         log.error(`Task ${this.fields.name}[${this.id}] could not store its failure: ${String(e)}`));
     }
+    // Canvas: the rest of the chain is marked FAILURE and the errbacks run (Celery mark_as_failure).
+    await continueOnFailure({ app: this.env.app, request: this.request }, error, { backend, traceback: error.stack ?? null, storeErrors });
     log.error(`Task ${this.fields.name}[${this.id}] raised unexpected: ${error.name}(${pythonRepr(error.message)})\n${error.stack ?? ''}`);
     task_failure.send(this.task, {
       taskId: this.id, exception: error, args: this.fields.args, kwargs: this.fields.kwargs, traceback: error.stack ?? null,

@@ -18,7 +18,7 @@ import type { Message } from '@cq/kombu';
 import { NotRegistered, decodeTaskMessage, type Celery, type TaskRequestFields } from '@cq/app';
 import type { Backend } from '@cq/backend';
 import type { Logger } from '@cq/app';
-import { isTaskMessage, task_rejected, task_revoked, task_unknown } from '@cq/app';
+import { isTaskMessage, task_received, task_rejected, task_revoked, task_unknown } from '@cq/app';
 import { Request, backendRequest, type RequestEnv } from './request.js';
 import type { Pool } from './pool.js';
 import { EtaSchedule } from './eta-schedule.js';
@@ -38,6 +38,8 @@ export class TaskStrategy {
   readonly eta: EtaSchedule<Request>;
   /** Requests of rate-limited task types waiting for a token. */
   readonly rateLimiter: RateLimiter<Request>;
+  /** Revoked task ids (Celery `worker_state.revoked`), set by the Control step; checked on receipt and when due. */
+  revoked: { has(id: string): boolean } | null = null;
 
   constructor(
     private readonly app: Celery,
@@ -118,6 +120,7 @@ export class TaskStrategy {
     const request = new Request(message, fields, task, this.env);
     this.log.info(`Task ${fields.name}[${fields.id}] received`);
     if (await this.revokeIfExpired(request)) return;
+    task_received.send(this.hooks.consumer ?? this, { request: fields });
     if (fields.eta && fields.eta.getTime() > Date.now()) {
       this.eta.hold(`${fields.id}/${message.deliveryTag}`, fields.eta.getTime(), request);
       return;
@@ -131,16 +134,18 @@ export class TaskStrategy {
     this.rateLimiter.add(request.fields.name, request);
   }
 
-  /** Stores REVOKED (`expired`) and acks when the request's `expires` has passed; true if so. */
+  /** Stores REVOKED (`expired`/`revoked`) and acks when the request expired or its id was revoked; true if so. */
   private async revokeIfExpired(request: Request): Promise<boolean> {
     const { fields, message } = request;
-    if (fields.expires && fields.expires.getTime() <= Date.now()) {
-      this.log.info(`Discarding revoked task: ${fields.name}[${fields.id}] (expired)`);
+    const expired = Boolean(fields.expires && fields.expires.getTime() <= Date.now());
+    // Celery `Request.revoked()`: expired, or flagged by a `revoke` command (reason `revoked`).
+    if (expired || this.revoked?.has(fields.id)) {
+      this.log.info(`Discarding revoked task: ${fields.name}[${fields.id}]${expired ? ' (expired)' : ''}`);
       if (this.backend && !fields.ignoreResult) {
-        await this.backend.markAsRevoked(fields.id, 'expired', null).catch((e: unknown) => this.log.error(`could not store REVOKED for ${fields.id}: ${errText(e)}`));
+        await this.backend.markAsRevoked(fields.id, expired ? 'expired' : 'revoked', null).catch((e: unknown) => this.log.error(`could not store REVOKED for ${fields.id}: ${errText(e)}`));
       }
       await message.ack().catch(() => undefined);
-      task_revoked.send(request.task, { request: request.request, terminated: false, signum: null, expired: true });
+      task_revoked.send(request.task, { request: request.request, terminated: false, signum: null, expired });
       return true;
     }
     return false;

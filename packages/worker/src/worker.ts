@@ -20,6 +20,7 @@
 import type { Queue } from '@cq/kombu';
 import { deferred } from '@cq/vine';
 import { worker_init, worker_ready, worker_shutdown, worker_shutting_down, type Celery, type Logger } from '@cq/app';
+import { registerBuiltins } from '@cq/canvas';
 import { Blueprint, type StepClass } from './bootsteps.js';
 import { ConsumerComponent } from './components/consumer.js';
 import { PoolComponent } from './components/pool.js';
@@ -39,10 +40,27 @@ export const WORKER_STEPS: readonly StepClass[] = [PoolComponent, ConsumerCompon
 export interface WorkerOptions {
   /** Node name; `%h` expands to the host name. Default `celery@%h` (Celery `-n`). */
   hostname?: string;
-  /** `solo`, `async`, or a factory building another pool (e.g. a process pool). Default `async` (Celery `-P`, `pool_cls`). */
+  /**
+   * `prefork` (child processes), `threads` (worker threads), `async`, `solo`, or a factory building
+   * another pool (Celery `-P`, `pool_cls`). Default: the `worker_pool` setting, else `prefork` when
+   * `appModule` is given, else `async`. `prefork` and `threads` need `appModule`.
+   */
   pool?: PoolName | PoolFactory;
-  /** Tasks run at once (`-c`). Default: `worker_concurrency`, else 100 for async, 1 for solo. */
+  /**
+   * The module the app is loaded from in each child of a `prefork`/`threads` pool (the CLI's `-A`):
+   * an absolute path or file URL of a `.js`/`.ts` file exporting the app as `app` or default;
+   * `path:name` picks another export. Children run only the task functions; the parent keeps the
+   * broker, acks, results and retries.
+   */
+  appModule?: string;
+  /** Tasks run at once (`-c`). Default: `worker_concurrency`, else the number of CPUs for prefork/threads, 100 for async, 1 for solo. */
   concurrency?: number;
+  /** prefork/threads: replace a child after this many tasks (`--max-tasks-per-child`, `worker_max_tasks_per_child`). Default: never. */
+  maxTasksPerChild?: number;
+  /** prefork/threads: replace a child whose memory passes this many **KiB** after a task (`--max-memory-per-child`, `worker_max_memory_per_child`). Default: no limit. */
+  maxMemoryPerChild?: number;
+  /** prefork/threads: grow and shrink between `min` and `max` children with the load (`--autoscale max,min`). `max` sets the prefetch. */
+  autoscale?: { max: number; min: number };
   /** Queue names to consume (`-Q`). Default: the app's `task_queues` or `task_default_queue`. */
   queues?: string[];
   /** Queue names not to consume, removed from the above (`-X`, `--exclude-queues`). */
@@ -88,6 +106,8 @@ export class Worker {
    * when every queue is excluded, BootstepError/BootstepCycleError for bad steps.
    */
   constructor(readonly app: Celery, readonly options: WorkerOptions = {}) {
+    // Celery's built-in tasks (celery.chord_unlock, celery.group, ...) run in every worker.
+    registerBuiltins(app);
     this.hostname = nodename(options.hostname);
     this.log = options.log ?? app.log;
     const names = options.queues && options.queues.length > 0 ? options.queues : null;
@@ -168,9 +188,9 @@ export class Worker {
     return requeued;
   }
 
-  /** Names of registered tasks, sorted (the banner's `[tasks]`). */
+  /** Names of registered tasks, sorted, without Celery's built-in `celery.*` ones (the banner's `[tasks]`). */
   registeredTasks(): string[] {
-    return [...this.app.tasks.keys()].sort();
+    return [...this.app.tasks.keys()].filter((n) => !n.startsWith('celery.')).sort();
   }
 
   /** ETA tasks held in memory now (`inspect scheduled`). */

@@ -10,7 +10,13 @@
  * - SIGQUIT: cold, through the soft stage first when it is enabled (as Celery does);
  * - one more signal during cold: exit at once (Celery's hard shutdown).
  * Soft and cold exit with code 1.
+ *
+ * Pools (`-P`, Celery `worker_pool`): `prefork` (the default, as Celery: child processes), `threads`,
+ * `async`, `solo`. Children of `prefork`/`threads` load the app from the `-A` module and run only the
+ * task functions; this process keeps the broker, acks, results and retries. Without `-A` the default is
+ * `async` (there is no module for children to load).
  */
+import path from 'node:path';
 import { Command } from 'commander';
 import { Beat, Worker, createLogger, type ShutdownMode } from '@cq/celery';
 import { banner } from '../banner.js';
@@ -22,7 +28,10 @@ interface WorkerFlags extends AppFlags {
   queues?: string;
   excludeQueues?: string;
   concurrency?: string;
-  pool: string;
+  pool?: string;
+  maxTasksPerChild?: string;
+  maxMemoryPerChild?: string;
+  autoscale?: string;
   hostname?: string;
   loglevel: string;
   timeLimit?: string;
@@ -30,31 +39,65 @@ interface WorkerFlags extends AppFlags {
   prefetchMultiplier?: string;
   banner: boolean;
   beat?: boolean;
+  taskEvents?: boolean;
+  statedb?: string;
 }
 
 const list = (text: string) => text.split(',').map((q) => q.trim()).filter(Boolean);
+
+const POOLS = ['prefork', 'threads', 'async', 'solo'] as const;
+type PoolFlag = (typeof POOLS)[number];
+
+/** `-A` as an absolute path for the children (`path:name` keeps its export name). */
+function appModulePath(spec: string): string {
+  const colon = spec.lastIndexOf(':');
+  const hasAttr = colon > 1 && !spec.slice(colon).includes('/');
+  return hasAttr ? `${path.resolve(spec.slice(0, colon))}${spec.slice(colon)}` : path.resolve(spec);
+}
+
+/** `--autoscale max,min` (Celery: min defaults to 0). */
+function parseAutoscale(text: string): { max: number; min: number } {
+  const [max, min = '0'] = text.split(',').map((n) => n.trim());
+  const parsed = { max: parsePositiveInt('--autoscale max', max ?? ''), min: Number(min) };
+  if (!Number.isInteger(parsed.min) || parsed.min < 0 || parsed.min > parsed.max) throw new CliError(`--autoscale ${text}: give max,min with 0 <= min <= max, e.g. --autoscale 10,3`);
+  return parsed;
+}
 
 export function workerCommand(version: string): Command {
   return withAppFlags(new Command('worker').description('start a worker'))
     .option('-Q, --queues <names>', 'comma-separated queues to consume (default: task_queues or "celery")')
     .option('-X, --exclude-queues <names>', 'comma-separated queues not to consume')
-    .option('-c, --concurrency <n>', 'tasks run at once (default: 100 for async, 1 for solo)')
-    .option('-P, --pool <name>', 'execution pool: async or solo', 'async')
+    .option('-c, --concurrency <n>', 'tasks run at once (default: worker_concurrency, else CPUs for prefork/threads, 100 for async, 1 for solo)')
+    .option('-P, --pool <name>', 'execution pool: prefork, threads, async or solo (default: worker_pool, else prefork)')
+    .option('--max-tasks-per-child <n>', 'prefork/threads: replace a child after n tasks (worker_max_tasks_per_child)')
+    .option('--max-memory-per-child <KiB>', 'prefork/threads: replace a child past this resident memory, KiB (worker_max_memory_per_child)')
+    .option('--autoscale <max,min>', 'prefork/threads: grow and shrink between min and max children with the load')
     .option('-n, --hostname <name>', 'node name; %h is the host name (default: celery@%h)')
     .option('-l, --loglevel <level>', 'debug, info, warning, error or critical', 'info')
     .option('--time-limit <s>', 'hard time limit per task, seconds')
     .option('--soft-time-limit <s>', 'soft time limit per task, seconds')
     .option('--prefetch-multiplier <n>', 'prefetch = concurrency x this (worker_prefetch_multiplier)')
     .option('--no-banner', 'do not print the start-up banner')
+    .option('-E, --task-events', 'send task-related events for monitors (worker_send_task_events)')
     .option('-B, --beat', 'also run beat (periodic tasks) inside this worker, for development (Celery -B)')
+    .option('-S, --statedb <file>', 'keep revoked task ids in this file across restarts (worker_state_db)')
     .action(async (flags: WorkerFlags) => {
       const log = createLogger({ level: flags.loglevel });
       const app = applyAppFlags(await loadApp(flags.app), flags);
       app.log = log;
-      if (flags.pool !== 'async' && flags.pool !== 'solo') throw new CliError(`-P ${flags.pool}: unknown pool; use async or solo (prefork and threads come with @cq/billiard)`);
+      if (flags.taskEvents) app.conf['worker_send_task_events'] = true;
+      if (flags.statedb) app.conf['worker_state_db'] = flags.statedb;
+      const pool = (flags.pool ?? app.conf.worker_pool ?? (flags.app ? 'prefork' : 'async')) as PoolFlag;
+      if (!POOLS.includes(pool)) throw new CliError(`-P ${pool}: unknown pool; use ${POOLS.join(', ')}`);
+      const children = pool === 'prefork' || pool === 'threads';
+      if (children && !flags.app) throw new CliError(`-P ${pool}: its children load the app from a module: give -A, or use -P async`);
       const worker = new Worker(app, {
-        pool: flags.pool,
+        pool,
+        ...(children ? { appModule: appModulePath(flags.app!) } : {}),
         ...(flags.concurrency ? { concurrency: parsePositiveInt('-c', flags.concurrency) } : {}),
+        ...(flags.maxTasksPerChild ? { maxTasksPerChild: parsePositiveInt('--max-tasks-per-child', flags.maxTasksPerChild) } : {}),
+        ...(flags.maxMemoryPerChild ? { maxMemoryPerChild: parsePositiveInt('--max-memory-per-child', flags.maxMemoryPerChild) } : {}),
+        ...(flags.autoscale ? { autoscale: parseAutoscale(flags.autoscale) } : {}),
         ...(flags.queues ? { queues: list(flags.queues) } : {}),
         ...(flags.excludeQueues ? { excludeQueues: list(flags.excludeQueues) } : {}),
         ...(flags.hostname ? { hostname: flags.hostname } : {}),
@@ -63,7 +106,7 @@ export function workerCommand(version: string): Command {
         ...(flags.prefetchMultiplier ? { prefetchMultiplier: Number(flags.prefetchMultiplier) } : {}),
         log,
       });
-      if (flags.banner) process.stdout.write(banner(worker, version, flags.pool));
+      if (flags.banner) process.stdout.write(banner(worker, version));
       // Log lines are written asynchronously: flush them before the process ends.
       const exit = (code: number) => log.flush(() => process.exit(code));
       const softEnabled = app.conf.worker_soft_shutdown_timeout > 0;

@@ -11,20 +11,35 @@
  *
  * Cancelling a task fires its `signal`, stores RETRY and requeues its message if acks late (see
  * `Request.terminate`). An escalation (warm → soft → cold) during the wait takes effect at once.
- * A pool given as a factory (`WorkerOptions.pool`, e.g. a process pool) is started and closed or
- * terminated here too, through its optional `onStart`/`onStop`/`onTerminate`.
+ * A process pool (`prefork`, `threads`: {@link ProcessPool}) or a pool given as a factory is started
+ * and closed or terminated here too, through its optional `onStart`/`onStop`/`onTerminate`.
+ *
+ * Which pool (Celery `-P`, `worker_pool`): `WorkerOptions.pool`, else the `worker_pool` setting, else
+ * `prefork` when `appModule` is given (children load the app from it) and `async` otherwise. Concurrency
+ * (`-c`, `worker_concurrency`): default the number of CPUs for `prefork`/`threads`, 100 for `async`, 1
+ * for `solo`.
  */
+import { availableParallelism } from 'node:os';
 import { Step } from '../bootsteps.js';
-import { createPool } from '../pool.js';
+import { WorkerError } from '../errors.js';
+import { createPool, isPoolName, POOL_NAMES, type Pool } from '../pool.js';
+import { ProcessPool } from '../process-pool.js';
 import type { Worker } from '../worker.js';
 
 export class PoolComponent extends Step<Worker> {
   static override readonly label = 'Pool';
 
   override create(w: Worker): void {
-    const option = w.options.pool ?? 'async';
-    const concurrency = w.options.concurrency ?? w.app.conf.worker_concurrency ?? (option === 'solo' ? 1 : 100);
-    w.pool = typeof option === 'function' ? option(concurrency) : createPool(option, concurrency);
+    const conf = w.app.conf;
+    const option = w.options.pool ?? conf.worker_pool ?? (w.options.appModule ? 'prefork' : 'async');
+    if (typeof option === 'function') {
+      w.pool = option(w.options.concurrency ?? conf.worker_concurrency ?? 100);
+      return;
+    }
+    if (!isPoolName(option)) throw new RangeError(`unknown pool ${JSON.stringify(option)}: use one of ${POOL_NAMES.join(', ')}`);
+    const fallback = option === 'solo' ? 1 : option === 'async' ? 100 : availableParallelism();
+    const concurrency = w.options.concurrency ?? conf.worker_concurrency ?? fallback;
+    w.pool = option === 'prefork' || option === 'threads' ? processPool(w, option, concurrency) : createPool(option, concurrency);
   }
 
   override async start(w: Worker): Promise<void> {
@@ -55,7 +70,8 @@ export class PoolComponent extends Step<Worker> {
   }
 
   override info(w: Worker): Record<string, unknown> {
-    return { implementation: w.pool.name, 'max-concurrency': w.pool.limit, active: w.pool.active, waiting: w.pool.waiting };
+    const processes = w.pool instanceof ProcessPool ? { processes: w.pool.pids } : {};
+    return { implementation: w.pool.name, 'max-concurrency': w.pool.limit, ...processes, active: w.pool.active, waiting: w.pool.waiting };
   }
 
   private async requeueWaiting(w: Worker): Promise<void> {
@@ -79,4 +95,18 @@ export class PoolComponent extends Step<Worker> {
       clearTimeout(timer);
     }
   }
+}
+
+function processPool(w: Worker, kind: 'prefork' | 'threads', concurrency: number): Pool {
+  const { appModule, autoscale } = w.options;
+  if (!appModule) throw new WorkerError(`pool ${kind} runs tasks in children, which load the app from its module: give WorkerOptions.appModule (the CLI's -A), or use pool 'async'`);
+  const conf = w.app.conf;
+  const resultBackend = w.app.resultBackendUrl;
+  return new ProcessPool({
+    kind, concurrency: autoscale ? autoscale.min : concurrency, log: w.log,
+    init: { appModule, brokerUrl: w.app.broker.url, ...(resultBackend ? { resultBackend } : {}) },
+    ...(autoscale ? { autoscale } : {}),
+    maxTasksPerChild: w.options.maxTasksPerChild ?? conf.worker_max_tasks_per_child ?? undefined,
+    maxMemoryPerChild: w.options.maxMemoryPerChild ?? conf.worker_max_memory_per_child ?? undefined,
+  });
 }

@@ -3,25 +3,34 @@
  * steps hold the broker side of the worker. Default steps, in start order:
  *
  * - {@link ConnectionStep}: broker connection and channel (`connection`, `channel`);
+ * - {@link EventsStep}: the event dispatcher (`eventDispatcher`), task events with `-E`;
+ * - {@link HeartStep}: worker-online / worker-heartbeat every 2 s / worker-offline (`heart`);
  * - {@link QosStep}: the prefetch count (`qos`);
- * - {@link TasksStep}: result backend, task strategy and the kombu consumer (`strategy`, `taskConsumer`).
+ * - {@link TasksStep}: result backend, task strategy and the kombu consumer (`strategy`, `taskConsumer`);
+ * - {@link ControlStep}: the pidbox node answering remote control, and the revoked set (`--statedb`);
+ * - {@link MingleStep}: with `worker_mingle`, syncs revoked ids with the other workers at start-up.
  *
- * Events, heartbeats, remote control, mingle and gossip are to come as more steps here; users add
+ * Gossip is to come as one more step here; users add
  * theirs with `app.steps.consumer.add(MyStep)`.
  */
 import type { Channel, Connection, Consumer as KombuConsumer } from '@cq/kombu';
 import type { Celery } from '@cq/app';
+import type { EventDispatcher } from '@cq/events';
 import type { Backend } from '@cq/backend';
 import { Blueprint, type StepClass } from '../bootsteps.js';
 import type { TaskStrategy } from '../strategy.js';
 import type { Worker } from '../worker.js';
 import type { QoS } from './qos.js';
 import { ConnectionStep } from './steps/connection.js';
+import { EventsStep } from './steps/events.js';
+import { HeartStep, type Heart } from './steps/heart.js';
 import { QosStep } from './steps/qos.js';
 import { TasksStep } from './steps/tasks.js';
+import { ControlStep } from './steps/control.js';
+import { MingleStep } from './steps/mingle.js';
 
 /** The consumer blueprint's built-in steps. */
-export const CONSUMER_STEPS: readonly StepClass[] = [ConnectionStep, QosStep, TasksStep];
+export const CONSUMER_STEPS: readonly StepClass[] = [ConnectionStep, EventsStep, HeartStep, QosStep, TasksStep, ControlStep, MingleStep];
 
 export class Consumer {
   readonly blueprint: Blueprint<Consumer>;
@@ -31,6 +40,10 @@ export class Consumer {
   backend: Backend | null = null;
   strategy: TaskStrategy | null = null;
   taskConsumer: KombuConsumer | null = null;
+  /** Set by the Events step. */
+  eventDispatcher: EventDispatcher | null = null;
+  /** Set by the Heart step. */
+  heart: Heart | null = null;
 
   /** Builds the blueprint from {@link CONSUMER_STEPS} and `app.steps.consumer`. */
   constructor(readonly worker: Worker, steps: Iterable<StepClass> = CONSUMER_STEPS) {

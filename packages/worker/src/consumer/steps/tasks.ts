@@ -6,6 +6,7 @@
  */
 import { Consumer as KombuConsumer } from '@cq/kombu';
 import { Step } from '../../bootsteps.js';
+import type { Executor } from '../../executor.js';
 import { TaskStrategy } from '../../strategy.js';
 import type { Consumer } from '../consumer.js';
 import { QosStep } from './qos.js';
@@ -20,6 +21,7 @@ export class TasksStep extends Step<Consumer> {
     const strategy = new TaskStrategy(c.app, w.pool, {
       app: c.app, backend: c.backend, hostname: w.hostname, log: w.log,
       timeLimit: w.options.timeLimit ?? null, softTimeLimit: w.options.softTimeLimit ?? null,
+      executor: w.pool.invoke ? (w.pool as Executor) : null,
       onStart: (request) => w.activeRequests.add(request),
       onDone: (request, outcome) => {
         w.activeRequests.delete(request);

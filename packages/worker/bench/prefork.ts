@@ -1,0 +1,78 @@
+/**
+ * Trivial tasks per second through `cq worker -P prefork -c 2` on RabbitMQ, results in Redis db 1.
+ * 20,000 `bench.noop` tasks are published first to a fresh `cqt.pool.bench.` queue; then the worker
+ * starts and drains it. The rate runs from the first to the last `date_done` stored, so the worker's
+ * start-up is not counted. Usage, from packages/worker:
+ *   node --conditions=@cq/source --import tsx bench/prefork.ts [tasks=20000] [pool=prefork] [concurrency=2]
+ * CQ_BENCH_WORKER_ARGS adds `cq worker` flags (e.g. `--prefetch-multiplier 50`). Measured on the
+ * 2-core dev VM: see packages/worker/README.md "Pools".
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { Celery } from '@cq/app';
+
+const AMQP = 'amqp://guest:guest@127.0.0.1:5672//';
+const REDIS = 'redis://127.0.0.1:6379/1';
+const n = Number(process.argv[2] ?? 20_000);
+const pool = process.argv[3] ?? 'prefork';
+const concurrency = process.argv[4] ?? '2';
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../../..');
+const queue = `cqt.pool.bench.${randomUUID().slice(0, 8)}`;
+
+const client = new Celery('bench-client', { task_default_queue: queue }).configure({ brokerUrl: AMQP, resultBackend: REDIS });
+const ids: string[] = [];
+const dates: number[] = [];
+const redis = new Redis(REDIS);
+let worker: ChildProcess | undefined;
+try {
+  for (let i = 0; i < n; i += 1_000) {
+    const batch = await Promise.all(Array.from({ length: Math.min(1_000, n - i) }, (_, j) => client.sendTask('bench.noop', [i + j])));
+    ids.push(...batch.map((r) => r.id));
+  }
+  console.log(`published ${n} tasks to ${queue}`);
+  // CQ_BENCH_NODE_ARGS: extra node flags for the worker, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const nodeArgs = (process.env['CQ_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const workerArgs = (process.env['CQ_BENCH_WORKER_ARGS'] ?? '').split(' ').filter(Boolean);
+  worker = spawn(process.execPath, [...nodeArgs, '--conditions=@cq/source', '--import', 'tsx', path.join(root, 'apps/cli/src/bin.ts'), 'worker',
+    '-A', path.join(here, 'app.ts'), '-b', AMQP, '--result-backend', REDIS, '-Q', queue, '-P', pool, '-c', concurrency, ...workerArgs, '-l', 'warning', '--no-banner'],
+  { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const keys = ids.map((id) => `celery-task-meta-${id}`);
+  for (let done = 0; done < n;) {
+    await new Promise((r) => setTimeout(r, 500));
+    done = 0;
+    for (let i = 0; i < keys.length; i += 5_000) done += await redis.exists(...keys.slice(i, i + 5_000));
+  }
+  for (let i = 0; i < keys.length; i += 5_000) {
+    for (const raw of await redis.mget(...keys.slice(i, i + 5_000))) dates.push(Date.parse((JSON.parse(raw!) as { date_done: string }).date_done));
+  }
+} finally {
+  if (worker && worker.exitCode === null) {
+    worker.kill('SIGTERM');
+    await new Promise((r) => worker!.once('exit', r));
+  }
+  const keys = ids.map((id) => `celery-task-meta-${id}`);
+  for (let i = 0; i < keys.length; i += 5_000) await redis.del(...keys.slice(i, i + 5_000));
+  redis.disconnect();
+  const conn = client.connection();
+  await (await conn.channel()).deleteQueue(queue).catch(() => undefined);
+  await conn.close();
+  await client.close();
+  await deleteExchange(queue);
+}
+const seconds = (dates.reduce((a, b) => Math.max(a, b)) - dates.reduce((a, b) => Math.min(a, b))) / 1000;
+console.log(`cq worker -P ${pool} -c ${concurrency} on RabbitMQ: ${n} tasks in ${seconds.toFixed(2)} s = ${Math.round((n - 1) / seconds)} tasks/s`);
+
+/** cq declares a direct exchange named like the queue (as Celery does); amqplib comes with @cq/transport-amqp. */
+async function deleteExchange(name: string): Promise<void> {
+  const amqplib = createRequire(fileURLToPath(import.meta.resolve('@cq/transport-amqp')))('amqplib') as {
+    connect(url: string): Promise<{ createChannel(): Promise<{ deleteExchange(n: string): Promise<unknown> }>; close(): Promise<void> }>;
+  };
+  const conn = await amqplib.connect('amqp://guest:guest@127.0.0.1:5672');
+  await (await conn.createChannel()).deleteExchange(name).catch(() => undefined);
+  await conn.close();
+}
