@@ -146,6 +146,16 @@ def _where(tag):
     return {'tag': tag, 'by': 'py', 'exchange': info.get('exchange'), 'routing_key': info.get('routing_key')}
 
 
+@app.task(name='mix.relay', bind=True, max_retries=10)
+def relay(self, queues, trail):
+    """Retries itself into queues[retries] (countdown 0) until they run out, noting who ran each try:
+    a retry chain that crosses between Python and cq workers."""
+    trail = list(trail) + ['py:%d' % self.request.retries]
+    if self.request.retries < len(queues):
+        raise self.retry(kwargs={'queues': queues, 'trail': trail}, countdown=0, queue=queues[self.request.retries])
+    return trail
+
+
 @app.task(name='mix.where')
 def where(tag):
     """Reports where the message came from (exchange and routing key as the worker saw them)."""
