@@ -57,7 +57,8 @@ export class Signal<A extends object = Record<never, never>, S = unknown> {
     process.stderr.write(`Signal handler ${receiver.name || '<anonymous>'} of ${signal.name} raised: ${what}\n`);
   };
 
-  private connections: Array<Connection<A, S>> = [];
+  /** Replaced, never changed in place, so `send` can iterate it while receivers (dis)connect. */
+  private connections: ReadonlyArray<Connection<A, S>> = [];
 
   /** @param name the Celery signal name, e.g. `task_prerun`. */
   constructor(readonly name: string) {}
@@ -71,7 +72,7 @@ export class Signal<A extends object = Record<never, never>, S = unknown> {
     const key = options.dispatchUid ?? receiver;
     const senderKey = hasSender ? options.sender : NO_SENDER;
     const exists = this.connections.some((c) => c.key === key && (c.hasSender ? c.sender : NO_SENDER) === senderKey);
-    if (!exists) this.connections.push({ key, receiver, hasSender, sender: options.sender });
+    if (!exists) this.connections = [...this.connections, { key, receiver, hasSender, sender: options.sender }];
     return () => void this.disconnect(receiver, options);
   }
 
@@ -94,7 +95,7 @@ export class Signal<A extends object = Record<never, never>, S = unknown> {
     if (this.connections.length === 0) return [];
     const event = { ...args, sender, signal: this } as SignalEvent<A, S>;
     const responses: Array<SignalResponse<A, S>> = [];
-    for (const c of [...this.connections]) {
+    for (const c of this.connections) {
       if (c.hasSender && c.sender !== sender) continue;
       try {
         const result = c.receiver(event);

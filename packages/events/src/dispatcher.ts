@@ -116,15 +116,19 @@ export class EventDispatcher {
     for (const cb of this.onDisabled) cb();
   }
 
+  /** Whether an event of `group` (`task`, `worker`) would be sent now: callers skip building fields otherwise. */
+  willSend(group: string): boolean {
+    return this.enabled && (this.groups.size === 0 || this.groups.has(group));
+  }
+
   /**
    * Sends an event of `type` with `fields` (Celery `send`). Does nothing when disabled or the group
    * is filtered out. Resolves once published (buffered groups: once queued). With `blind`, no clock
    * is set. Rejects with {@link EventDispatcherError} only when `bufferWhileOffline` is off.
    */
   send(type: string, fields: Record<string, unknown> = {}, options: { blind?: boolean } = {}): Promise<void> {
-    if (!this.enabled) return Promise.resolve();
     const group = groupFrom(type);
-    if (this.groups.size > 0 && !this.groups.has(group)) return Promise.resolve();
+    if (!this.willSend(group)) return Promise.resolve();
     const event = this.build(type, fields, options.blind ?? false);
     if (this.bufferGroups.has(group)) {
       let buf = this.groupBuffer.get(group);

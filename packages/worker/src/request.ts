@@ -120,7 +120,8 @@ export class Request {
       // Canvas: link callbacks and the next chain link are sent before the result is stored (Celery trace).
       await continueOnSuccess({ app, request: this.request }, value ?? null);
       if (backend && !ignoreResult) await backend.markAsDone(this.id, value ?? null, info);
-      log.info(`Task ${this.fields.name}[${this.id}] succeeded in ${this.elapsed()}s: ${pythonRepr(value ?? null, 256)}`);
+      // The repr of the result is not free: build the line only when it is written.
+      if (log.isLevelEnabled('info')) log.info(`Task ${this.fields.name}[${this.id}] succeeded in ${this.elapsed()}s: ${pythonRepr(value ?? null, 256)}`);
       task_success.send(this.task, { result: retval, runtime: (performance.now() - this.startedAt) / 1000 });
     } catch (err) {
       retval = err;

@@ -52,9 +52,15 @@ export class EventsStep extends Step<Consumer> {
     const send = (type: string, fields: Record<string, unknown>) => {
       dispatcher.send(type, fields).catch((err: unknown) => w.log.error(`could not send ${type} event: ${String(err)}`));
     };
-    const mine = (taskId: string) => [...w.activeRequests].find((r) => r.id === taskId);
+    // Receivers return at once while task events are off (they can be enabled at run time).
+    const on = () => dispatcher.willSend('task');
+    const mine = (taskId: string) => {
+      if (!on()) return undefined;
+      for (const r of w.activeRequests) if (r.id === taskId) return r;
+      return undefined;
+    };
     this.disconnect = [
-      task_received.connect(({ request: r }) => send('task-received', {
+      task_received.connect(({ request: r }) => on() && send('task-received', {
         uuid: r.id, name: r.name, args: r.argsrepr, kwargs: r.kwargsrepr, root_id: r.rootId, parent_id: r.parentId,
         retries: r.retries, eta: isoOrNull(r.headers['eta'], r.eta), expires: isoOrNull(r.headers['expires'], r.expires),
       }), { sender: c }),
@@ -74,12 +80,12 @@ export class EventsStep extends Step<Consumer> {
         if (mine(taskId)) send('task-failed', { uuid: taskId, exception: errorRepr(exception), traceback });
       }),
       task_retry.connect(({ request, reason, einfo }) => {
-        if (request.hostname !== w.hostname) return;
+        if (!on() || request.hostname !== w.hostname) return;
         if (reason === null) send('task-cancelled', { uuid: request.id });
         else send('task-retried', { uuid: request.id, exception: errorRepr(reason), traceback: einfo?.traceback ?? null });
       }),
       task_revoked.connect(({ request, terminated, signum, expired }) => {
-        if (request.hostname === w.hostname) send('task-revoked', { uuid: request.id, terminated, signum, expired });
+        if (on() && request.hostname === w.hostname) send('task-revoked', { uuid: request.id, terminated, signum, expired });
       }),
     ];
   }
