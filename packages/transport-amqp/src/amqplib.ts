@@ -57,7 +57,7 @@ interface WithStream {
 const corked = new WeakSet<object>();
 
 /**
- * Corks the channel's socket until the end of this turn of the event loop, so a burst of publishes
+ * Corks the channel's socket until the end of the next turn of the event loop, so a burst of publishes
  * leaves in a few large writes instead of one system call per message. No-op when amqplib's
  * internals are not where expected.
  */
@@ -66,8 +66,10 @@ export function corkUntilNextTurn(channel: Amqplib.Channel): void {
   if (!stream?.cork || !stream.uncork || corked.has(stream)) return;
   stream.cork();
   corked.add(stream);
-  setImmediate(() => {
+  // amqplib's muxer writes the frames in a setImmediate of its own, queued after this one: uncork
+  // one turn later so its writes are inside the cork.
+  setImmediate(() => setImmediate(() => {
     corked.delete(stream);
     stream.uncork!();
-  });
+  }));
 }

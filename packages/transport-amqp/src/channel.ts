@@ -137,6 +137,8 @@ export class AmqpChannel implements Channel {
     const tag = this.liveTag(deliveryTag);
     if (tag === null || !this.ch) return;
     this.unacked.delete(tag);
+    // acks of one turn leave in one write, like publishes
+    corkUntilNextTurn(this.ch);
     this.ch.ack(fakeMessage(tag));
   }
 
@@ -144,6 +146,7 @@ export class AmqpChannel implements Channel {
     const tag = this.liveTag(deliveryTag);
     if (tag === null || !this.ch) return;
     this.unacked.delete(tag);
+    corkUntilNextTurn(this.ch);
     this.ch.reject(fakeMessage(tag), requeue);
   }
 
