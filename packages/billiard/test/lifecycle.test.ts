@@ -25,7 +25,9 @@ describe.each(KINDS)('%s pool', (kind) => {
   it('replaces a child whose memory passes maxMemoryPerChild after the job that allocated it', async () => {
     const pool = await startPool(kind, { size: 1, maxMemoryPerChild: 150_000 });
     const before = await pool.apply<number>({ op: 'pid' });
-    const allocating = pool.apply<number>({ op: 'alloc', mib: 64 });
+    // 100 MiB of heap plus a 100 MiB buffer: well past the 146 MiB limit whatever the child's baseline
+    // (a thread counts its own heap and external memory, a process its resident set)
+    const allocating = pool.apply<number>({ op: 'alloc', mib: 100 });
     const queuedBehind = pool.apply<number>({ op: 'pid' }); // prefetched into the child, handed back on retire
     expect(await allocating).toBe(before);
     const after = await queuedBehind;
