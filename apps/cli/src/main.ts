@@ -7,6 +7,9 @@ import { controlCommand } from './commands/control.js';
 import { inspectCommand } from './commands/inspect.js';
 import { purgeCommand } from './commands/purge.js';
 import { eventsCommand } from './commands/events.js';
+import { reportCommand } from './commands/report.js';
+import { listCommand } from './commands/list.js';
+import { migrateCommand } from './commands/migrate.js';
 import { resultCommand } from './commands/result.js';
 import { statusCommand } from './commands/status.js';
 import { workerCommand } from './commands/worker.js';
@@ -27,7 +30,10 @@ export function program(): Command {
     .addCommand(controlCommand())
     .addCommand(statusCommand())
     .addCommand(purgeCommand())
-    .addCommand(eventsCommand());
+    .addCommand(eventsCommand())
+    .addCommand(reportCommand())
+    .addCommand(listCommand())
+    .addCommand(migrateCommand());
 }
 
 /** Runs the CLI; resolves with the process exit code. */

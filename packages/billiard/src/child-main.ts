@@ -155,6 +155,9 @@ function receive(batch: ToChild[]): void {
   for (const message of batch) {
     if (message.t === 'job') {
       if (!retiring) queue.push(message);
+    } else if (message.t === 'cancel') {
+      const index = queue.findIndex((j) => j.i === message.i);
+      if (index >= 0) queue.splice(index, 1);
     } else if (message.t === 'stop') stopping = true;
     else void start(message);
   }

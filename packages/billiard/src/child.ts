@@ -37,6 +37,10 @@ export abstract class Child {
   readonly jobs: Job[] = [];
   /** Set before a hard time limit kill: the job that overran. */
   killedFor: Job | undefined;
+  /** Set before a `terminateJob()` kill: the running job and the signal sent. */
+  terminating: { job: Job; signal: NodeJS.Signals } | undefined;
+  /** Prefetched jobs taken back by `terminateJob()` (sequence number → signal), in case the child started one meanwhile. */
+  readonly cancelled = new Map<number, NodeJS.Signals>();
   /** The error `init()` or the entry import threw. */
   initError: Error | undefined;
 
@@ -67,6 +71,6 @@ export abstract class Child {
 
   /** Sends messages at once; throws (e.g. `DataCloneError`) when one cannot be serialized. */
   protected abstract send(batch: ToChild[]): void;
-  /** SIGKILL for a process, `terminate()` for a thread. */
-  abstract kill(): void;
+  /** Sends `signal` (default SIGKILL) to a process; a thread is stopped with `terminate()` whatever the signal. */
+  abstract kill(signal?: NodeJS.Signals): void;
 }

@@ -7,6 +7,7 @@
  * ├── TimeLimitExceeded              CQ_BILLIARD_TIME_LIMIT        hard limit: the child was killed
  * ├── WorkerLostError                CQ_BILLIARD_WORKER_LOST       the child died mid-job; `exitCode`, `signal`
  * ├── WorkerInitError                CQ_BILLIARD_WORKER_INIT       the entry module failed to load or `init()`
+ * ├── JobTerminatedError             CQ_BILLIARD_JOB_TERMINATED    `terminateJob()`: child killed or job removed
  * └── PoolClosedError                CQ_BILLIARD_POOL_CLOSED       `apply()` after `close()`
  *     └── PoolTerminatedError        CQ_BILLIARD_POOL_TERMINATED   job dropped by `terminate()`
  * ```
@@ -68,6 +69,29 @@ export class WorkerLostError extends BilliardError {
 /** A child could not load the entry module, or its `onProcessInit()`/`init()` threw. `cause` is the child's error. */
 export class WorkerInitError extends BilliardError {
   override readonly code = 'CQ_BILLIARD_WORKER_INIT';
+}
+
+export interface JobTerminatedErrorOptions extends BilliardErrorOptions {
+  /** The caller's id of the job. */
+  jobId: string | number;
+  /** The signal sent to the child that ran the job; null when the job had not started and was only removed. */
+  signal: NodeJS.Signals | null;
+}
+
+/**
+ * The job was terminated by `Pool.terminateJob()` (billiard `terminate_job`, used by Celery's
+ * `revoke(terminate=True)`): its child was killed with `signal` and replaced, or, not yet started, it
+ * was removed from the pool or from the child it waited in (`signal` null).
+ */
+export class JobTerminatedError extends BilliardError {
+  override readonly code = 'CQ_BILLIARD_JOB_TERMINATED';
+  readonly jobId: string | number;
+  readonly signal: NodeJS.Signals | null;
+  constructor(message: string, options: JobTerminatedErrorOptions) {
+    super(message, options);
+    this.jobId = options.jobId;
+    this.signal = options.signal;
+  }
 }
 
 /** The pool no longer accepts jobs (billiard raises `ValueError("Pool not running")`). */

@@ -29,6 +29,18 @@ export class Fifo<T> {
     return item;
   }
 
+  /** Removes and returns the first item matching `predicate` (O(n)), or undefined. */
+  remove(predicate: (item: T) => boolean): T | undefined {
+    for (let i = this.head; i < this.items.length; i++) {
+      const item = this.items[i]!;
+      if (predicate(item)) {
+        this.items.splice(i, 1);
+        return item;
+      }
+    }
+    return undefined;
+  }
+
   /** Removes and returns everything. */
   drain(): T[] {
     const all = this.items.slice(this.head);

@@ -17,7 +17,8 @@ export {
   TimeLimitExceeded,
   WorkerLostError,
   WorkerInitError,
+  JobTerminatedError,
   PoolClosedError,
   PoolTerminatedError,
 } from './errors.js';
-export type { BilliardErrorOptions, WorkerLostErrorOptions } from './errors.js';
+export type { BilliardErrorOptions, JobTerminatedErrorOptions, WorkerLostErrorOptions } from './errors.js';

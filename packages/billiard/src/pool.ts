@@ -3,7 +3,8 @@
  * supervisor (replaces dead, recycled and retired children), task handler (queues jobs and sends each
  * to an idle child, or prefetches one behind a busy child's running job), result handler (settles jobs
  * from the children's batched replies) and timeout handler (kills a child whose job passes its hard
- * time limit). Generic: it knows nothing of Celery apps or brokers.
+ * time limit). `terminateJob` kills the child running one job (Celery's revoke with terminate).
+ * Generic: it knows nothing of Celery apps or brokers.
  */
 
 import { constants } from 'node:os';
@@ -14,7 +15,7 @@ import type { AutoscaleOptions } from './autoscaler.js';
 import { Child } from './child.js';
 import type { ChildEvents, ChildSpec } from './child.js';
 import { childSpec, entryPath } from './child-spec.js';
-import { PoolClosedError, PoolTerminatedError, TimeLimitExceeded, WorkerInitError, WorkerLostError } from './errors.js';
+import { JobTerminatedError, PoolClosedError, PoolTerminatedError, TimeLimitExceeded, WorkerInitError, WorkerLostError } from './errors.js';
 import { Fifo } from './fifo.js';
 import { Job } from './job.js';
 import { ProcessChild } from './process-child.js';
@@ -165,6 +166,45 @@ export class Pool {
     this.maintain();
   }
 
+  /**
+   * Terminates the job applied with `jobId` (billiard `terminate_job(pid, signal)`, what Celery's
+   * `revoke(terminate=True, signal=...)` calls). Running: its child is sent `signal` (a process; a
+   * thread is stopped with `worker.terminate()` whatever the signal) and replaced; the job rejects with
+   * `JobTerminatedError` carrying the signal once the child is gone. Not started (waiting in the pool or
+   * prefetched in a child): it is removed and rejects with `JobTerminatedError`, signal null; the child
+   * is killed only if it began the job before hearing of it. A child that ignores the signal (SIGTERM
+   * caught by the job) keeps running it; call again with SIGKILL.
+   * @param signal default SIGTERM; SIGKILL and any other signal name of `os.constants.signals` accepted.
+   * @returns false when no such job is queued or running (unknown, finished, or already removed).
+   * @throws RangeError for an unknown signal name.
+   */
+  terminateJob(jobId: string | number, signal: NodeJS.Signals = 'SIGTERM'): boolean {
+    if (!Object.hasOwn(constants.signals, signal)) throw new RangeError(`unknown signal ${JSON.stringify(signal)}`);
+    const removed = (job: Job): JobTerminatedError => new JobTerminatedError(`Job ${job.jobId} terminated before it started.`, { jobId: job.jobId, signal: null });
+    const waiting = this.waiting.remove((j) => j.jobId === jobId);
+    if (waiting !== undefined) {
+      waiting.reject(removed(waiting));
+      return true;
+    }
+    for (const child of this.children) {
+      const index = child.jobs.findIndex((j) => j.jobId === jobId);
+      if (index < 0) continue;
+      const job = child.jobs[index]!;
+      if (!job.started) {
+        child.jobs.splice(index, 1);
+        child.cancelled.set(job.seq, signal);
+        child.post({ t: 'cancel', i: job.seq });
+        job.reject(removed(job));
+        this.pump();
+        return true;
+      }
+      child.terminating = { job, signal };
+      child.kill(signal);
+      return true;
+    }
+    return false;
+  }
+
   /** Stops accepting jobs; resolves when every accepted job has finished and every child has exited. */
   close(): Promise<void> {
     if (this.state === 'new') this.fail(new PoolClosedError('pool closed before it started'));
@@ -263,8 +303,14 @@ export class Pool {
           child.initError = deserializeError(message.e);
           break;
         case 'start': {
+          for (const seq of child.cancelled.keys()) if (seq < message.i) child.cancelled.delete(seq); // passed: dropped by the child
           const job = child.jobs.find((j) => j.seq === message.i);
-          if (job === undefined) break;
+          if (job === undefined) {
+            // A job taken back by terminateJob() that the child began before it heard: stop it there.
+            const signal = child.cancelled.get(message.i);
+            if (signal !== undefined && !child.terminating) child.kill(signal);
+            break;
+          }
           job.started = true;
           job.armTimeLimit(() => {
             child.killedFor = job;
@@ -308,6 +354,10 @@ export class Pool {
     const unstarted = this.takeUnstarted(child);
     for (const job of child.jobs.splice(0)) {
       if (child.killedFor === job) job.reject(new TimeLimitExceeded(job.timeLimit!));
+      else if (child.terminating?.job === job) {
+        const { signal: sent } = child.terminating;
+        job.reject(new JobTerminatedError(`Job ${job.jobId} terminated: ${describeExit(exitCode, signal)}.`, { jobId: job.jobId, signal: sent }));
+      }
       else job.reject(new WorkerLostError(`Worker exited prematurely: ${describeExit(exitCode, signal)} Job: ${job.jobId}.`, { exitCode, signal }));
     }
     this.waiting.unshift(...unstarted);

@@ -24,7 +24,7 @@ export class ProcessChild extends Child {
     if (this.proc.connected) this.proc.send(batch);
   }
 
-  kill(): void {
-    this.proc.kill('SIGKILL');
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    this.proc.kill(signal);
   }
 }

@@ -11,6 +11,8 @@ export type ToChild =
   | { t: 'init'; entry: string; initArgs: unknown; maxMemory: number }
   /** A job: `i` sequence number, `j` caller's job id, `p` payload, `s` soft time limit in ms. */
   | { t: 'job'; i: number; j: string | number; p: unknown; s?: number }
+  /** Drop job `i` if it has not started (`terminateJob` of a prefetched job); ignored otherwise. */
+  | { t: 'cancel'; i: number }
   /** Exit once every job received before this message has finished. */
   | { t: 'stop' };
 

@@ -16,6 +16,7 @@ export { ControlStep, controlOf, type ControlHandle } from './consumer/steps/con
 export { MingleStep } from './consumer/steps/mingle.js';
 export { EventsStep } from './consumer/steps/events.js';
 export { HeartStep, Heart, SOFTWARE_INFO } from './consumer/steps/heart.js';
+export { GossipStep, Gossip, GOSSIP_TRANSPORTS } from './consumer/steps/gossip.js';
 export { Request, failureSettlement, type RequestEnv, type FailureSettlement } from './request.js';
 export { TaskStrategy, type StrategyHooks } from './strategy.js';
 export { RateLimiter, TokenBucket, parseRate } from './rate-limit.js';

@@ -49,8 +49,24 @@ export class AsyncPool implements Pool {
    * @param window jobs started at once (default `limit`); a process pool starts more than it has
    *   children so the next job already waits in a child when one finishes.
    */
-  constructor(readonly limit: number, protected readonly window: number = limit) {
+  constructor(private size: number, protected window: number = size) {
+    if (!Number.isInteger(size) || size < 1) throw new RangeError(`pool concurrency must be a whole number >= 1, got ${size}`);
+  }
+
+  /** Concurrency; changed by {@link resize} (a process pool's `grow`/`shrink`). */
+  get limit(): number {
+    return this.size;
+  }
+
+  /**
+   * Sets the concurrency and the window (jobs started at once), starting queued jobs the larger window
+   * admits; a smaller one lets running jobs finish. Throws a RangeError unless `limit` is a whole number >= 1.
+   */
+  protected resize(limit: number, window: number = limit): void {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`pool concurrency must be a whole number >= 1, got ${limit}`);
+    this.size = limit;
+    this.window = window;
+    while (this.running < this.window && this.queue.length > 0) this.start(this.queue.shift()!);
   }
 
   get active(): number {

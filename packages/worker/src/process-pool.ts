@@ -10,9 +10,11 @@
  * autoscaling). Time limits go to billiard: the hard limit kills and replaces the child
  * (`TimeLimitExceeded`), the soft one aborts the task's `signal` (`SoftTimeLimitExceeded`). A child
  * dying mid-task rejects it with `WorkerLostError`. A task cancelled by a cold shutdown is abandoned
- * by the parent; `onTerminate` then kills the children.
+ * by the parent; `onTerminate` then kills the children. `terminateJob` kills the child running one task
+ * (revoke with terminate); `grow`/`shrink` change the number of children (`pool_grow`/`pool_shrink`).
  */
 import { fileURLToPath } from 'node:url';
+import { constants } from 'node:os';
 import { extname } from 'node:path';
 import { Pool as ChildPool, type AutoscaleOptions, type PoolKind } from '@cq/billiard';
 import type { Logger } from '@cq/app';
@@ -69,6 +71,42 @@ export class ProcessPool extends AsyncPool implements Executor {
     return this.children.pids;
   }
 
+  /**
+   * Adds `n` children (Celery `pool_grow`, billiard `grow`); `limit` grows by `n` and the window by
+   * 2 × `n`. The caller raises the prefetch count (`n` × `worker_prefetch_multiplier`).
+   * @throws RangeError unless `n` is a whole number >= 0.
+   */
+  grow(n = 1): void {
+    checkCount(n);
+    this.children.grow(n);
+    this.resize(this.limit + n, (this.limit + n) * 2);
+  }
+
+  /**
+   * Removes `n` children, idle ones first; a busy one finishes its task before it exits (Celery
+   * `pool_shrink`, billiard `shrink`). `limit` shrinks by `n`; the caller lowers the prefetch count.
+   * @throws RangeError unless `n` is a whole number >= 0 leaving at least one child.
+   */
+  shrink(n = 1): void {
+    checkCount(n);
+    if (this.limit - n < 1) throw new RangeError(`cannot shrink the pool by ${n}: it has ${this.limit} children and keeps at least 1`);
+    this.children.shrink(n);
+    this.resize(this.limit - n, (this.limit - n) * 2);
+  }
+
+  /**
+   * Terminates the task with request id `taskId` (Celery `Request.terminate` → billiard
+   * `terminate_job`): the child running it gets `signal` (threads: `worker.terminate()`) and is
+   * replaced; a task not begun in a child is removed. Its `invoke` rejects with billiard's
+   * `JobTerminatedError`.
+   * @param signal a signal name with or without `SIG` (`SIGTERM`, `KILL`) or number; default SIGTERM.
+   * @returns false when no child holds or waits for that task.
+   * @throws RangeError for an unknown signal.
+   */
+  terminateJob(taskId: string, signal: string | number = 'SIGTERM'): boolean {
+    return this.children.terminateJob(taskId, signalName(signal));
+  }
+
   /** Runs the call in a child; errors are mapped by {@link fromChild}. */
   async invoke(call: TaskCall, limits: InvokeLimits): Promise<unknown> {
     try {
@@ -96,4 +134,21 @@ export class ProcessPool extends AsyncPool implements Executor {
   onTerminate(): Promise<void> {
     return this.children.terminate();
   }
+}
+
+function checkCount(n: number): void {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`the number of children to add or remove must be a whole number >= 0, got ${n}`);
+}
+
+/** A Node signal name for a Celery signal (`signals.signum`): `SIGKILL`, `KILL`, `kill` or 9. */
+function signalName(signal: string | number): NodeJS.Signals {
+  if (typeof signal === 'number') {
+    const name = Object.entries(constants.signals).find(([, n]) => n === signal)?.[0];
+    if (name === undefined) throw new RangeError(`unknown signal number ${signal}`);
+    return name as NodeJS.Signals;
+  }
+  const upper = signal.toUpperCase();
+  const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
+  if (!Object.hasOwn(constants.signals, name)) throw new RangeError(`unknown signal ${JSON.stringify(signal)}`);
+  return name as NodeJS.Signals;
 }

@@ -148,8 +148,10 @@ export class Request {
   /**
    * Terminates the running task for `revoke(terminate=True)` (Celery `Request.terminate` +
    * `_announce_revoked('terminated')`): its `signal` fires, REVOKED (`terminated`) is stored, the
-   * message is acked and task_revoked sent (`terminated` true, `signum` the signal name). A prefork
-   * child keeps running the function; its result is ignored. Never throws.
+   * message is acked and task_revoked sent (`terminated` true, `signum` the signal name). On a
+   * process pool that can (`terminateJob`, prefork/threads) the child running the function gets
+   * `signal` and is replaced (billiard `terminate_job`); elsewhere the function only sees its signal
+   * and whatever it does afterwards is ignored. Never throws (a bad signal name is logged).
    */
   async revokeTerminate(signal = 'SIGTERM'): Promise<void> {
     if (this.terminated) return;
@@ -158,6 +160,12 @@ export class Request {
     this.terminated = err;
     for (const reject of this.onTerminate.splice(0)) reject(err);
     this.abort.abort(err);
+    const executor = this.env.executor as (Executor & { terminateJob?(taskId: string, signal: string): boolean }) | null | undefined;
+    try {
+      executor?.terminateJob?.(this.id, signal);
+    } catch (e) {
+      log.error(`could not terminate ${this.id} with ${signal}: ${String(e)}`);
+    }
     await this.settle('ack').catch((e: unknown) => log.error(`could not ack ${this.id}: ${String(e)}`));
     if (backend && !this.fields.ignoreResult) {
       await backend.markAsRevoked(this.id, 'terminated', null).catch((e: unknown) => log.error(`could not store REVOKED for ${this.id}: ${String(e)}`));

@@ -71,6 +71,12 @@ export interface WorkerOptions {
   timeLimit?: number;
   softTimeLimit?: number;
   log?: Logger;
+  /** Leave out the consumer's Gossip step (Celery `--without-gossip`). Default false. */
+  withoutGossip?: boolean;
+  /** Leave out the Mingle step even with `worker_mingle` (Celery `--without-mingle`). Default false. */
+  withoutMingle?: boolean;
+  /** Leave out the Heart step: no `worker-online`/`-heartbeat`/`-offline` events (Celery `--without-heartbeat`). Default false. */
+  withoutHeartbeat?: boolean;
   /** The blueprint's built-in steps. Default {@link WORKER_STEPS}; `app.steps.worker` is added to them. */
   steps?: Iterable<StepClass>;
 }

@@ -41,6 +41,9 @@ interface WorkerFlags extends AppFlags {
   beat?: boolean;
   taskEvents?: boolean;
   statedb?: string;
+  withoutGossip?: boolean;
+  withoutMingle?: boolean;
+  withoutHeartbeat?: boolean;
 }
 
 const list = (text: string) => text.split(',').map((q) => q.trim()).filter(Boolean);
@@ -81,6 +84,9 @@ export function workerCommand(version: string): Command {
     .option('-E, --task-events', 'send task-related events for monitors (worker_send_task_events)')
     .option('-B, --beat', 'also run beat (periodic tasks) inside this worker, for development (Celery -B)')
     .option('-S, --statedb <file>', 'keep revoked task ids in this file across restarts (worker_state_db)')
+    .option('--without-gossip', 'do not follow the other workers\' events (the Gossip step)')
+    .option('--without-mingle', 'do not sync revoked ids with the other workers at start-up (the Mingle step)')
+    .option('--without-heartbeat', 'send no worker-online/heartbeat/offline events (the Heart step)')
     .action(async (flags: WorkerFlags) => {
       const log = createLogger({ level: flags.loglevel });
       const app = applyAppFlags(await loadApp(flags.app), flags);
@@ -104,6 +110,9 @@ export function workerCommand(version: string): Command {
         ...(flags.timeLimit ? { timeLimit: parseSeconds('--time-limit', flags.timeLimit) } : {}),
         ...(flags.softTimeLimit ? { softTimeLimit: parseSeconds('--soft-time-limit', flags.softTimeLimit) } : {}),
         ...(flags.prefetchMultiplier ? { prefetchMultiplier: Number(flags.prefetchMultiplier) } : {}),
+        withoutGossip: flags.withoutGossip === true,
+        withoutMingle: flags.withoutMingle === true,
+        withoutHeartbeat: flags.withoutHeartbeat === true,
         log,
       });
       if (flags.banner) process.stdout.write(banner(worker, version));

@@ -8,10 +8,10 @@
  * - {@link QosStep}: the prefetch count (`qos`);
  * - {@link TasksStep}: result backend, task strategy and the kombu consumer (`strategy`, `taskConsumer`);
  * - {@link ControlStep}: the pidbox node answering remote control, and the revoked set (`--statedb`);
- * - {@link MingleStep}: with `worker_mingle`, syncs revoked ids with the other workers at start-up.
+ * - {@link MingleStep}: with `worker_mingle`, syncs revoked ids with the other workers at start-up;
+ * - {@link GossipStep}: follows the other workers' `worker-*` events (`gossip.peers()`).
  *
- * Gossip is to come as one more step here; users add
- * theirs with `app.steps.consumer.add(MyStep)`.
+ * Users add theirs with `app.steps.consumer.add(MyStep)`.
  */
 import type { Channel, Connection, Consumer as KombuConsumer } from '@cq/kombu';
 import type { Celery } from '@cq/app';
@@ -28,9 +28,10 @@ import { QosStep } from './steps/qos.js';
 import { TasksStep } from './steps/tasks.js';
 import { ControlStep } from './steps/control.js';
 import { MingleStep } from './steps/mingle.js';
+import { GossipStep, type Gossip } from './steps/gossip.js';
 
 /** The consumer blueprint's built-in steps. */
-export const CONSUMER_STEPS: readonly StepClass[] = [ConnectionStep, EventsStep, HeartStep, QosStep, TasksStep, ControlStep, MingleStep];
+export const CONSUMER_STEPS: readonly StepClass[] = [ConnectionStep, EventsStep, HeartStep, QosStep, TasksStep, ControlStep, MingleStep, GossipStep];
 
 export class Consumer {
   readonly blueprint: Blueprint<Consumer>;
@@ -44,6 +45,8 @@ export class Consumer {
   eventDispatcher: EventDispatcher | null = null;
   /** Set by the Heart step. */
   heart: Heart | null = null;
+  /** Set by the Gossip step (unless `withoutGossip`). */
+  gossip: Gossip | null = null;
 
   /** Builds the blueprint from {@link CONSUMER_STEPS} and `app.steps.consumer`. */
   constructor(readonly worker: Worker, steps: Iterable<StepClass> = CONSUMER_STEPS) {

@@ -26,6 +26,19 @@ export class QoS {
     if (this.value > 0) this.value = Math.max(1, this.value - n);
   }
 
+  /**
+   * Follows a pool resize (Celery `Consumer._update_prefetch_count` after `pool_grow`/`pool_shrink`):
+   * moves the value by |`delta`| × `multiplier` (`worker_prefetch_multiplier`) — up when the pool
+   * grew by `delta` children, down when it shrank — and applies it. Nothing changes when prefetch
+   * is unlimited (value or multiplier 0). Rejects when the channel refuses the new count.
+   */
+  async updatePrefetchCount(delta: number, multiplier: number): Promise<void> {
+    if (this.value === 0 || multiplier <= 0 || delta === 0) return;
+    if (delta > 0) this.incrementEventually(delta * multiplier);
+    else this.decrementEventually(-delta * multiplier);
+    await this.update();
+  }
+
   /** Applies the value to the channel if it changed. */
   async update(): Promise<void> {
     if (this.value === this.applied) return;

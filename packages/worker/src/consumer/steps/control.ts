@@ -121,6 +121,9 @@ export class ControlStep extends Step<Consumer> {
       max_length: q.arguments['x-max-length'] ?? null, max_length_bytes: q.arguments['x-max-length-bytes'] ?? null,
       max_priority: q.maxPriority ?? null,
     });
+    // Celery `_update_prefetch_count`: the prefetch count follows pool_grow/pool_shrink.
+    const followPool = (delta: number): void => void c.qos?.updatePrefetchCount(delta, w.options.prefetchMultiplier ?? c.app.conf.worker_prefetch_multiplier)
+      .catch((err: unknown) => w.log.error(`could not change the prefetch count: ${String(err)}`));
     const pool = w.pool as typeof w.pool & { grow?(n: number): void; shrink?(n: number): void; autoscale?(max: number | null, min: number | null): [number, number] };
     return {
       app: c.app, hostname: w.hostname, clock: this.handle.clock, revoked: this.handle.revoked,
@@ -176,11 +179,13 @@ export class ControlStep extends Step<Consumer> {
         if (w.options.autoscale) throw new Error('pool_grow is not supported with autoscale. Adjust autoscale range instead.');
         if (!pool.grow) throw new Error(`NotImplementedError: the ${pool.name} pool cannot grow`);
         pool.grow(n);
+        followPool(n);
       },
       poolShrink: (n) => {
         if (w.options.autoscale) throw new Error('pool_shrink is not supported with autoscale. Adjust autoscale range instead.');
         if (!pool.shrink) throw new Error(`NotImplementedError: the ${pool.name} pool cannot shrink`);
         pool.shrink(n);
+        followPool(-n);
       },
       autoscale: (max, min) => {
         if (!w.options.autoscale || !pool.autoscale) throw new Error('Autoscale not enabled');

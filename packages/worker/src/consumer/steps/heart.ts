@@ -53,6 +53,11 @@ export class HeartStep extends Step<Consumer> {
   static override readonly label = 'Heart';
   static override readonly requires = [EventsStep];
 
+  /** Out with the worker option `withoutHeartbeat` (`--without-heartbeat`). */
+  override includeIf(c: Consumer): boolean {
+    return !c.worker.options.withoutHeartbeat;
+  }
+
   override async start(c: Consumer): Promise<void> {
     c.heart = new Heart(c);
     await c.heart.start();

@@ -17,7 +17,7 @@ export class MingleStep extends Step<Consumer> {
   static override readonly requires = [ControlStep];
 
   override includeIf(c: Consumer): boolean {
-    return (c.app.conf as Record<string, unknown>)['worker_mingle'] === true;
+    return !c.worker.options.withoutMingle && (c.app.conf as Record<string, unknown>)['worker_mingle'] === true;
   }
 
   override async start(c: Consumer): Promise<void> {
