@@ -26,7 +26,7 @@ async function listFiles(dir: string): Promise<string[]> {
 
 function startWorker(): Promise<ReturnType<typeof spawn>> {
   const child = spawn(process.execPath, ['--conditions=@cq/source', '--import', 'tsx', path.join(root, 'apps/cli/src/bin.ts'),
-    'worker', '-A', path.join(here, 'tasks.ts'), '-c', '50', '-l', 'warning', '-n', 'demo@%h'], {
+    'worker', '-A', path.join(here, 'tasks.ts'), '-P', 'async', '-c', '50', '-l', 'warning', '-n', 'demo@%h'], {
     cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
