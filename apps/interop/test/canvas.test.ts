@@ -6,13 +6,13 @@
  * runs half on each side.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import {
-  Celery, GroupResult, Signature, Worker, after_task_publish, chain, createLogger, currentTask, group, signature, type ApplyOptions, type AsyncResult,
+  Celery, GroupResult, Signature, after_task_publish, chain, createLogger, currentTask, group, signature, type ApplyOptions, type AsyncResult,
 } from '@cq/celery';
 import { deleteAmqp } from './brokers.js';
-import { pythonCall, startPythonWorker, stop, type Proc, type Urls } from './helpers.js';
+import { pythonCall, type Urls, usePairedWorkers } from './helpers.js';
 
 const suffix = randomUUID().slice(0, 8);
 const TS = `cqt.canvas.ts.${suffix}`;
@@ -46,18 +46,7 @@ app.task('ts.record', (...args: unknown[]) => {
 /** A signature of a Python task by name, routed to the Python worker's queue. */
 const py = (name: string, args: unknown[] = [], options: ApplyOptions = {}): Signature => new Signature(name, { args, options: { queue: PY, ...options }, app });
 
-let worker: Worker;
-let python: Proc | undefined;
-beforeAll(async () => {
-  worker = new Worker(app, { log: app.log, pool: 'async', concurrency: 4, queues: [TS] });
-  await worker.start();
-  python = await startPythonWorker(urls);
-}, 60_000);
-
-afterAll(async () => {
-  await stop(python);
-  await worker?.shutdown('cold').catch(() => undefined);
-  await app.close();
+usePairedWorkers(app, TS, urls, async () => {
   await deleteAmqp([TS, PY], [TS, PY]);
   const redis = new Redis({ host: '127.0.0.1', port: 6379, db: 2 });
   const keys = [...ids].map((id) => `celery-task-meta-${id}`).concat(groupIds.map((g) => `celery-taskset-meta-${g}`));

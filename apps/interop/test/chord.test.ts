@@ -8,12 +8,12 @@
  * `celery.chord_unlock` (the fallback for backends without native chords) run by the cq worker.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  Celery, Signature, Worker, after_task_publish, chord, createLogger, signature, task_prerun, type ApplyOptions,
+  Celery, Signature, after_task_publish, chord, createLogger, signature, task_prerun, type ApplyOptions,
 } from '@cq/celery';
 import { deleteRedisKeys, waitFor } from './brokers.js';
-import { pythonCall, startPythonWorker, stop, type Proc, type Urls } from './helpers.js';
+import { pythonCall, type Urls, usePairedWorkers } from './helpers.js';
 
 const suffix = randomUUID().slice(0, 8);
 const TS = `cqt.chord.ts.${suffix}`;
@@ -45,18 +45,7 @@ app.task('ts.on_error', (taskId: string) => {
 /** A signature of a Python task by name, routed to the Python worker's queue. */
 const py = (name: string, args: unknown[] = [], options: ApplyOptions = {}): Signature => new Signature(name, { args, options: { queue: PY, ...options }, app });
 
-let worker: Worker;
-let python: Proc | undefined;
-beforeAll(async () => {
-  worker = new Worker(app, { log: app.log, pool: 'async', concurrency: 4, queues: [TS] });
-  await worker.start();
-  python = await startPythonWorker(urls);
-}, 60_000);
-
-afterAll(async () => {
-  await stop(python);
-  await worker?.shutdown('cold').catch(() => undefined);
-  await app.close();
+usePairedWorkers(app, TS, urls, async () => {
   // The workers' remote-control binding has no suffix; db 2 is this suite's own.
   await deleteRedisKeys(DB, suffix, [...ids].map((id) => `celery-task-meta-${id}`).concat('_kombu.binding.celery.pidbox'));
 });

@@ -2,7 +2,8 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { kombuJson } from '@cq/celery';
+import { afterAll, beforeAll } from 'vitest';
+import { Worker, kombuJson, type Celery } from '@cq/celery';
 
 export const PYTHON = '/usr/bin/python3';
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -96,5 +97,26 @@ function runClient(urls: Urls, request: unknown, env: Record<string, string>): P
       if (err) return reject(new Error(`python client failed: ${err.message}\n${stderr}`));
       resolve(kombuJson.parse(stdout.trim().split('\n').pop()!));
     });
+  });
+}
+
+/**
+ * For one test file: an in-process cq worker (async pool) of `app` on `queue`, and a real Python worker
+ * on `urls.queue`, started before its tests. After them both stop (Python first, then the cq worker
+ * cold and the app closed), and only then `cleanup` runs, so nothing consumes what it deletes.
+ */
+export function usePairedWorkers(app: Celery, queue: string, urls: Urls, cleanup: () => Promise<void>): void {
+  let worker: Worker | undefined;
+  let python: Proc | undefined;
+  beforeAll(async () => {
+    worker = new Worker(app, { log: app.log, pool: 'async', concurrency: 4, queues: [queue] });
+    await worker.start();
+    python = await startPythonWorker(urls);
+  }, 60_000);
+  afterAll(async () => {
+    await stop(python);
+    await worker?.shutdown('cold').catch(() => undefined);
+    await app.close();
+    await cleanup();
   });
 }

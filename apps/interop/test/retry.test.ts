@@ -6,11 +6,11 @@
  * (same id, `retries` + 1, new kwargs, `countdown` 0); the other side must run it as the next try.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { Celery, Worker, createLogger, type TaskContext } from '@cq/celery';
+import { Celery, createLogger, type TaskContext } from '@cq/celery';
 import { deleteAmqp } from './brokers.js';
-import { startPythonWorker, stop, type Proc, type Urls } from './helpers.js';
+import { type Urls, usePairedWorkers } from './helpers.js';
 
 const suffix = randomUUID().slice(0, 8);
 const TS = `cqt.retry.ts.${suffix}`;
@@ -28,18 +28,7 @@ app.task('mix.relay', (ctx: TaskContext, queues: string[], trail: string[]) => {
 }, { bind: true, maxRetries: 10, params: ['queues', 'trail'] });
 
 const ids: string[] = [];
-let worker: Worker;
-let python: Proc | undefined;
-beforeAll(async () => {
-  worker = new Worker(app, { log: app.log, pool: 'async', concurrency: 4, queues: [TS] });
-  await worker.start();
-  python = await startPythonWorker(urls);
-}, 60_000);
-
-afterAll(async () => {
-  await stop(python);
-  await worker?.shutdown('cold').catch(() => undefined);
-  await app.close();
+usePairedWorkers(app, TS, urls, async () => {
   await deleteAmqp([TS, PY], [TS, PY]);
   const redis = new Redis({ host: '127.0.0.1', port: 6379, db: 2 });
   if (ids.length > 0) await redis.del(...ids.map((id) => `celery-task-meta-${id}`));
