@@ -168,5 +168,21 @@ def routed(tag):
     return _where(tag)
 
 
+@app.task(name='py.replace_with', bind=True)
+def replace_with(self, sig):
+    """Replaces itself with the signature dict `sig` (Celery `Task.replace`)."""
+    from celery import signature
+    return self.replace(signature(sig, app=app))
+
+
+@app.task(name='py.grow', bind=True)
+def grow(self, x, sig):
+    """A chord header task that adds the signature dict `sig` to its chord (`Task.add_to_chord`), then returns x."""
+    from celery import signature
+    self.add_to_chord(signature(sig, app=app))
+    return x
+
+
 if __name__ == '__main__':
     print(json.dumps(client(json.loads(sys.argv[1]))))
+

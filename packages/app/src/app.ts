@@ -22,7 +22,7 @@ import { AsyncResult } from './result.js';
 import { resolveRoute } from './routes.js';
 import { after_task_publish, before_task_publish } from './signals.js';
 import { Task, type ApplyOptions, type TaskOptions } from './task.js';
-import type { TaskContext } from './context.js';
+import type { BoundTaskContext } from './context.js';
 
 /** The parameters after the first (the task context of a bound task). */
 type DropFirst<T extends unknown[]> = T extends [unknown, ...infer Rest] ? Rest : never;
@@ -103,7 +103,7 @@ export class Celery {
    * replaces the earlier task.
    */
   task<F extends (...args: never[]) => unknown>(name: string, fn: F, options?: TaskOptions & { bind?: false }): Task<Parameters<F>, Awaited<ReturnType<F>>>;
-  task<F extends (context: TaskContext, ...args: never[]) => unknown>(name: string, fn: F, options: TaskOptions & { bind: true }): Task<DropFirst<Parameters<F>>, Awaited<ReturnType<F>>>;
+  task<F extends (context: BoundTaskContext, ...args: never[]) => unknown>(name: string, fn: F, options: TaskOptions & { bind: true }): Task<DropFirst<Parameters<F>>, Awaited<ReturnType<F>>>;
   task(name: string, fn: (...args: never[]) => unknown, options: TaskOptions = {}): Task {
     if (typeof name !== 'string' || name === '') throw new ImproperlyConfigured('a task needs a non-empty name, e.g. app.task("proj.add", fn)');
     if (typeof fn !== 'function') throw new ImproperlyConfigured(`task ${name}: the second argument must be a function`);

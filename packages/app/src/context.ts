@@ -5,8 +5,10 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DeliveryInfo } from '@cq/kombu';
-import type { RetryOptions } from './errors.js';
-import type { TaskEmbed } from './protocol/types.js';
+import { CanvasUnavailableError, type RetryOptions } from './errors.js';
+import type { SignatureDict, TaskEmbed } from './protocol/types.js';
+import type { AsyncResult } from './result.js';
+import type { Task } from './task.js';
 
 /** What the worker knows about the message being run. Field names follow Celery's Context in camelCase. */
 export interface TaskRequest {
@@ -49,6 +51,84 @@ export interface TaskContext {
   retry(options?: RetryOptions): never;
   /** Stores a custom state such as `PROGRESS` with its meta (Celery `update_state`). */
   updateState(update: { state: string; meta?: unknown }): Promise<void>;
+}
+
+/** A signature as the app sees it: a @cq/canvas `Signature` (anything with `toDict()`) or its dict. */
+export type SignatureLike = { toDict(): SignatureDict } | SignatureDict;
+
+/**
+ * The first argument of a task registered with `{ bind: true }`: the {@link TaskContext} plus the
+ * canvas methods of Celery's bound `self`. They are implemented by @cq/canvas (see
+ * {@link installTaskCanvas}); importing `@cq/canvas` or `@cq/celery` anywhere in the process that runs
+ * the task installs them, else they reject with {@link CanvasUnavailableError}.
+ */
+export interface BoundTaskContext extends TaskContext {
+  /**
+   * Replaces this task with `sig`, which takes over its task id, chain, link callbacks and errbacks,
+   * group and chord membership, and root id (Celery `Task.replace`); a group becomes a chord whose
+   * body, `celery.accumulate`, returns the list of the group's results. Sends the replacement, then
+   * rejects with `Ignore`, so this task stores no result and the caller's AsyncResult resolves to the
+   * replacement's. Always `return ctx.replace(sig)` (or await it): the task must not go on.
+   * @throws ImproperlyConfigured when `sig` carries a `chord` option or is an empty chain;
+   *   UnsupportedCanvasError (canvas) for a chain ending with a group; what sending throws.
+   */
+  replace(sig: SignatureLike): Promise<never>;
+  /**
+   * Adds `sig` to the chord this task is a header part of (Celery `Task.add_to_chord`): `sig` gets
+   * this task's group id, group index, chord body and root id, the result backend counts one more
+   * header part (Redis: INCR of `celery-taskset-meta-<group id>.t`), and `sig` is sent; the body
+   * then receives its result too. With `{ lazy: true }` nothing is sent: the prepared signature is
+   * returned for the caller to send (`sig.delay()`), as Celery's `lazy=True`. Plain task signatures only.
+   * @throws NotInChordError when this task is not a chord header part; AddToChordUnsupportedError
+   *   when the result backend cannot grow chords (only Redis can, as in Celery).
+   */
+  addToChord(sig: SignatureLike, options?: { lazy?: false }): Promise<AsyncResult<unknown>>;
+  addToChord<S extends SignatureLike>(sig: S, options: { lazy: true }): Promise<S>;
+}
+
+/**
+ * What @cq/canvas installs so that tasks can call `ctx.replace()` / `ctx.addToChord()` (@cq/app
+ * cannot import canvas: dependencies point one way, canvas → app). `task` is the running task (its
+ * `app` sends the new messages), `context` its context. With `lazy`, `addToChord` resolves with the
+ * prepared signature, else with the AsyncResult of the sent one.
+ */
+export interface TaskCanvas {
+  replace(task: Task, context: TaskContext, sig: SignatureLike): Promise<never>;
+  addToChord(task: Task, context: TaskContext, sig: SignatureLike, lazy: boolean): Promise<unknown>;
+}
+
+let taskCanvas: TaskCanvas | null = null;
+
+/** Installs the canvas behind `ctx.replace()` / `ctx.addToChord()`; @cq/canvas calls it when imported. Last one wins. */
+export function installTaskCanvas(canvas: TaskCanvas): void {
+  taskCanvas = canvas;
+}
+
+function requireCanvas(method: string): TaskCanvas {
+  if (!taskCanvas) throw new CanvasUnavailableError(`ctx.${method}() needs @cq/canvas: import '@cq/canvas' (or '@cq/celery') in the module that defines the task`);
+  return taskCanvas;
+}
+
+/**
+ * Gives `context` the canvas methods of {@link BoundTaskContext} for `task` and returns it (the same
+ * object, so `currentTask()` sees them too). A context that has them already is returned as is.
+ * Called by `Task.invoke`.
+ */
+export function bindTaskContext(task: Task, context: TaskContext): BoundTaskContext {
+  const bound = context as BoundTaskContext;
+  if (typeof bound.replace === 'function') return bound;
+  Object.defineProperties(context, {
+    replace: {
+      configurable: true,
+      value: async (sig: SignatureLike): Promise<never> => requireCanvas('replace').replace(task, context, sig),
+    },
+    addToChord: {
+      configurable: true,
+      value: async (sig: SignatureLike, options: { lazy?: boolean } = {}): Promise<unknown> =>
+        requireCanvas('addToChord').addToChord(task, context, sig, options.lazy === true),
+    },
+  });
+  return bound;
 }
 
 const storage = new AsyncLocalStorage<TaskContext>();

@@ -16,6 +16,9 @@
  * │   └── InvalidTaskOptionsError      CQ_PROTOCOL_INVALID_OPTIONS    buildTaskMessage got bad options
  * ├── SoftTimeLimitExceeded            CQ_APP_SOFT_TIME_LIMIT         raised inside a task at its soft limit
  * ├── TimeLimitExceeded                CQ_APP_TIME_LIMIT              the task was stopped at its hard limit
+ * ├── CanvasUnavailableError           CQ_APP_CANVAS_UNAVAILABLE      ctx.replace()/addToChord() without @cq/canvas loaded
+ * ├── NotInChordError                  CQ_APP_NOT_IN_CHORD            ctx.addToChord() outside a chord header (Python's ValueError)
+ * ├── AddToChordUnsupportedError       CQ_APP_ADD_TO_CHORD_UNSUPPORTED  the result backend cannot grow chords (NotImplementedError)
  * └── TaskSignal                       (control flow, not failures)
  *     ├── Retry                        CQ_APP_RETRY
  *     ├── Ignore                       CQ_APP_IGNORE
@@ -122,6 +125,42 @@ export class SoftTimeLimitExceeded extends CeleryError {
 
 export class TimeLimitExceeded extends CeleryError {
   override readonly code = 'CQ_APP_TIME_LIMIT';
+}
+
+/**
+ * `ctx.replace()` or `ctx.addToChord()` was called in a process where @cq/canvas, which implements
+ * them, was never imported (see `installTaskCanvas`). The message names the import that fixes it.
+ */
+export class CanvasUnavailableError extends CeleryError {
+  override readonly code = 'CQ_APP_CANVAS_UNAVAILABLE';
+  static override readonly pythonModule = null;
+}
+
+/**
+ * `ctx.addToChord()` was called by a task that is not a chord header part (Celery raises
+ * `ValueError('Current task is not member of any chord')`); stored as Python's `ValueError`.
+ */
+export class NotInChordError extends CeleryError {
+  override readonly code = 'CQ_APP_NOT_IN_CHORD';
+  static override readonly pythonModule = 'builtins';
+  constructor(message = 'Current task is not member of any chord', options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.name = 'ValueError';
+  }
+}
+
+/**
+ * `ctx.addToChord()` with a result backend that cannot grow a chord while it runs: only Redis can
+ * (Celery's base backend raises `NotImplementedError('Backend does not support add_to_chord')`);
+ * stored as Python's `NotImplementedError`.
+ */
+export class AddToChordUnsupportedError extends CeleryError {
+  override readonly code = 'CQ_APP_ADD_TO_CHORD_UNSUPPORTED';
+  static override readonly pythonModule = 'builtins';
+  constructor(message = 'Backend does not support add_to_chord', options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.name = 'NotImplementedError';
+  }
 }
 
 /** Base of the control-flow signals; a worker never stores these as FAILURE. */

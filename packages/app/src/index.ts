@@ -13,6 +13,7 @@ export { Task, type TaskOptions, type ApplyOptions, type TaskFunction, type Boun
 export { autoretryFor, errorMatches, exponentialBackoff, type RandomSource } from './autoretry.js';
 export { AsyncResult, type GetOptions, type ResultBackend } from './result.js';
 export { currentTask, runWithContext, type TaskContext, type TaskRequest } from './context.js';
+export { bindTaskContext, installTaskCanvas, type BoundTaskContext, type TaskCanvas, type SignatureLike } from './context.js';
 export {
   DEFAULTS, EMBEDDED_BROKER_URL, EMBEDDED_RESULT_BACKEND, createSettings, resolveBrokerUrl, resolveResultBackend,
   type CelerySettings, type RouteSpec, type RouteFunction, type TaskRoutes, type QueueSetting,
@@ -32,3 +33,4 @@ export {
   SoftTimeLimitExceeded, TimeLimitExceeded, TaskSignal, Retry, Ignore, Reject, type RetryOptions,
   MaxRetriesExceededError, QueueNotFound, type RetrySignature,
 } from './errors.js';
+export { CanvasUnavailableError, NotInChordError, AddToChordUnsupportedError } from './errors.js';

@@ -14,7 +14,7 @@
 import { MaxRetriesExceededError, Retry, TaskArgumentError, type RetryOptions } from './errors.js';
 import { inferParamNames } from './params.js';
 import type { AsyncResult } from './result.js';
-import type { TaskContext, TaskRequest } from './context.js';
+import { bindTaskContext, type BoundTaskContext, type TaskContext, type TaskRequest } from './context.js';
 import type { RouteSpec } from './config.js';
 import type { SignatureDict } from './protocol/types.js';
 
@@ -127,7 +127,7 @@ export interface ApplyOptions {
 
 /** The function shapes `app.task()` accepts. */
 export type TaskFunction<Args extends unknown[], R> = (...args: Args) => R | PromiseLike<R>;
-export type BoundTaskFunction<Args extends unknown[], R> = (context: TaskContext, ...args: Args) => R | PromiseLike<R>;
+export type BoundTaskFunction<Args extends unknown[], R> = (context: BoundTaskContext, ...args: Args) => R | PromiseLike<R>;
 
 /** What a Task needs from its app; keeps task.ts free of the app's module. */
 export interface TaskApp {
@@ -277,11 +277,15 @@ export class Task<Args extends unknown[] = unknown[], R = unknown> {
     return out;
   }
 
-  /** Calls the function with bound arguments; the worker's tracer uses it. */
+  /**
+   * Calls the function with bound arguments; the worker's tracer uses it. `context` gains the canvas
+   * methods (`replace`, `addToChord`, see `bindTaskContext`) before the function runs.
+   */
   invoke(context: TaskContext, args: readonly unknown[], kwargs: Record<string, unknown>): unknown {
     const bound = this.bindArguments(args, kwargs);
+    const ctx = bindTaskContext(this as Task, context);
     const fn = this.fn as (...a: unknown[]) => unknown;
-    return this.options.bind ? fn(context, ...bound) : fn(...bound);
+    return this.options.bind ? fn(ctx, ...bound) : fn(...bound);
   }
 }
 

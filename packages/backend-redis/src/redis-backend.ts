@@ -187,7 +187,7 @@ export class RedisBackend extends KeyValueStoreBackend {
     const entry = this.encode([1, request.id, state, this.encodeResult(result, state)]);
     let entries: Buffer[] | null;
     try {
-      entries = (await addChordPart(this.client, this.keyForGroup(request.group), entry, request.groupIndex, this.chordOrdered, this.expires)).entries;
+      entries = (await addChordPart(this.client, this.keyForGroup(request.group), entry, request.groupIndex, this.chordOrdered, this.expires, request.id)).entries;
     } catch (err) {
       throw new BackendStoreError(`adding task ${request.id} to chord ${request.group} failed: ${(err as Error).message}`, { cause: err, taskId: request.id });
     }
@@ -196,6 +196,21 @@ export class RedisBackend extends KeyValueStoreBackend {
       const [, taskId, partState, value] = this.decode(raw) as [number, string, State, unknown];
       return { taskId, state: partState, result: value };
     });
+  }
+
+  /**
+   * Grows the chord by one part: INCR of `celery-taskset-meta-<groupId>.t`, which the chord counter
+   * adds to the stored size (Celery `RedisBackend.add_to_chord`). Always resolves true.
+   * @throws BackendStoreError when Redis fails.
+   */
+  override async addToChord(groupId: string, _taskId: string): Promise<boolean> {
+    this.assertOpen(groupId);
+    try {
+      await this.client.incr(chordKeys(this.keyForGroup(groupId)).total);
+    } catch (err) {
+      throw new BackendStoreError(`adding a part to chord ${groupId} failed: ${(err as Error).message}`, { cause: err });
+    }
+    return true;
   }
 
   // ---------------------------------------------------------------------------------------- store hooks

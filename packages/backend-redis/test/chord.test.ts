@@ -76,6 +76,48 @@ describe('redis chords (Celery on_chord_part_return)', () => {
     expect(done[0]!.map((p) => p.result)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
+  it('counts a part returned twice (acks_late re-run, another result) once: the first return wins and never completes the chord', async () => {
+    // Celery 5.2 counts this repeat (a second ZADD member) and fires the body early, with part 0 twice and part 2 missing.
+    const b = backend();
+    const gid = newGroup();
+    await b.applyChord(gid, 3);
+    expect(await b.onChordPartReturn({ id: 'p0', group: gid, groupIndex: 0 }, 'SUCCESS', { pid: 1 })).toBeNull();
+    expect(await b.onChordPartReturn({ id: 'p1', group: gid, groupIndex: 1 }, 'SUCCESS', { pid: 1 })).toBeNull();
+    expect(await b.onChordPartReturn({ id: 'p0', group: gid, groupIndex: 0 }, 'SUCCESS', { pid: 2 })).toBeNull();
+    expect(await b.onChordPartReturn({ id: 'p0', group: gid, groupIndex: 0 }, 'SUCCESS', { pid: 1 })).toBeNull();
+    expect(await raw.zcard(`celery-taskset-meta-${gid}.j`)).toBe(2);
+    expect(await b.onChordPartReturn({ id: 'p2', group: gid, groupIndex: 2 }, 'SUCCESS', { pid: 2 })).toEqual([
+      { taskId: 'p0', state: 'SUCCESS', result: { pid: 1 } },
+      { taskId: 'p1', state: 'SUCCESS', result: { pid: 1 } },
+      { taskId: 'p2', state: 'SUCCESS', result: { pid: 2 } },
+    ]);
+    expect(await raw.exists(`celery-taskset-meta-${gid}.j`, `celery-taskset-meta-${gid}.s`)).toBe(0);
+  });
+
+  it('a repeat of the last part, sent on another connection at the same moment, does not complete the chord a second time', async () => {
+    const gid = newGroup();
+    await backend().applyChord(gid, 2);
+    await backend().onChordPartReturn({ id: 'a', group: gid, groupIndex: 0 }, 'SUCCESS', 'a');
+    const replies = await Promise.all([1, 2, 3, 4].map((run) => backend().onChordPartReturn({ id: 'b', group: gid, groupIndex: 1 }, 'SUCCESS', `b${run}`)));
+    expect(replies.filter((r) => r !== null)).toHaveLength(1);
+  });
+
+  it('keeps Celery\'s rule for different tasks at one group_index and for parts without one: each is counted', async () => {
+    const b = backend();
+    const gid = newGroup();
+    await b.applyChord(gid, 4);
+    expect(await b.onChordPartReturn({ id: 'x', group: gid, groupIndex: 0 }, 'SUCCESS', 1)).toBeNull();
+    expect(await b.onChordPartReturn({ id: 'y', group: gid, groupIndex: 0 }, 'SUCCESS', 2)).toBeNull();
+    expect(await b.onChordPartReturn({ id: 'z', group: gid, groupIndex: null }, 'SUCCESS', 3)).toBeNull(); // +inf
+    expect(await raw.zcard(`celery-taskset-meta-${gid}.j`)).toBe(3);
+    // Without a group_index only a byte-identical repeat is ignored (a no-op ZADD, as in Celery).
+    const gid2 = newGroup();
+    await b.applyChord(gid2, 2);
+    expect(await b.onChordPartReturn({ id: 'z', group: gid2, groupIndex: null }, 'SUCCESS', 3)).toBeNull();
+    expect(await b.onChordPartReturn({ id: 'z', group: gid2, groupIndex: null }, 'SUCCESS', 3)).toBeNull();
+    expect(await raw.zcard(`celery-taskset-meta-${gid2}.j`)).toBe(1);
+  });
+
   it('counts what add_to_chord added under .t', async () => {
     const b = backend();
     const gid = newGroup();

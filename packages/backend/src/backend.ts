@@ -301,6 +301,17 @@ export abstract class Backend {
     return null;
   }
 
+  /**
+   * Counts one more header part for the chord of group `groupId`, a task `taskId` added while the
+   * chord runs (Celery `add_to_chord`, used by `Task.add_to_chord`).
+   * @returns true when counted; false (the default) when this backend cannot grow a chord (Celery's
+   *   base backend raises NotImplementedError; only Redis can).
+   * @throws what the store throws.
+   */
+  async addToChord(_groupId: string, _taskId: string): Promise<boolean> {
+    return false;
+  }
+
   // ---------------------------------------------------------------------------------------- hooks
 
   /**

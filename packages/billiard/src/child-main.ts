@@ -46,7 +46,7 @@ function flush(): void {
       try {
         send([message]);
       } catch (error) {
-        if (message.t === 'ok') send([{ t: 'err', i: message.i, e: serializeError(error) }]);
+        if (message.t === 'ok') send([{ t: 'err', i: message.i, e: serializeError(error), r: message.r }]);
         else throw error;
       }
     }
@@ -124,10 +124,12 @@ async function run(job: JobMessage): Promise<void> {
       controller?.signal.throwIfAborted();
     },
   };
+  const began = performance.now();
   try {
-    out({ t: 'ok', i: job.i, v: await handler(job.p, ctx) });
+    const value = await handler(job.p, ctx);
+    out({ t: 'ok', i: job.i, v: value, r: performance.now() - began });
   } catch (error) {
-    out({ t: 'err', i: job.i, e: serializeError(error) });
+    out({ t: 'err', i: job.i, e: serializeError(error), r: performance.now() - began });
   } finally {
     clearTimeout(timer);
   }
@@ -155,9 +157,12 @@ function receive(batch: ToChild[]): void {
   for (const message of batch) {
     if (message.t === 'job') {
       if (!retiring) queue.push(message);
-    } else if (message.t === 'cancel') {
+    } else if (message.t === 'cancel' || message.t === 'yield') {
       const index = queue.findIndex((j) => j.i === message.i);
-      if (index >= 0) queue.splice(index, 1);
+      if (index >= 0) {
+        queue.splice(index, 1);
+        if (message.t === 'yield') out({ t: 'yielded', i: message.i });
+      }
     } else if (message.t === 'stop') stopping = true;
     else void start(message);
   }

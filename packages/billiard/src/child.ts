@@ -1,9 +1,14 @@
 /**
  * The parent's handle on one child (process or thread) and its bookkeeping: the jobs sent to it, in
- * the order it runs them (at most the running one plus one prefetched), and whether it is retiring.
+ * the order it runs them (the running one plus those prefetched, see `capacity`), and whether it is retiring.
  */
 
 import type { Job } from './job.js';
+
+/** A child holding fast jobs gets enough prefetched to keep it busy for about this long (ms). */
+const PREFETCH_BUDGET_MS = 4;
+/** The most jobs prefetched behind a child's running one. */
+export const MAX_PREFETCH = 16;
 import type { ToChild, ToParent } from './protocol.js';
 
 /** What the pool hears from a child. */
@@ -43,14 +48,19 @@ export abstract class Child {
   readonly cancelled = new Map<number, NodeJS.Signals>();
   /** The error `init()` or the entry import threw. */
   initError: Error | undefined;
+  /** Moving average of its jobs' run times in ms (measured in the child); undefined before the first. */
+  private avgRuntime: number | undefined;
 
   private outbox: ToChild[] = [];
 
   constructor(protected readonly events: ChildEvents) {}
 
-  /** Queues a message; everything posted in one synchronous run is sent as one batch. */
+  /**
+   * Queues a message; everything posted in one turn of the event loop (all the I/O callbacks of one
+   * poll phase and their microtasks) is sent as one batch, in one write.
+   */
   post(message: ToChild): void {
-    if (this.outbox.push(message) === 1) queueMicrotask(() => this.flush());
+    if (this.outbox.push(message) === 1) setImmediate(() => this.flush());
   }
 
   private flush(): void {
@@ -67,6 +77,22 @@ export abstract class Child {
         }
       }
     }
+  }
+
+  /**
+   * Jobs it may hold, running one included: 2 until it has run a job, then as many as fill about
+   * {@link PREFETCH_BUDGET_MS} of its recent run time (2 for jobs of 4 ms or more, at most
+   * 1 + {@link MAX_PREFETCH} for sub-millisecond jobs). Prefetching hides the IPC round trip; the
+   * budget keeps a slow job from holding many others (the pool also takes back jobs stuck behind one).
+   */
+  get capacity(): number {
+    if (this.avgRuntime === undefined) return 2;
+    return 1 + Math.max(1, Math.min(MAX_PREFETCH, Math.floor(PREFETCH_BUDGET_MS / Math.max(this.avgRuntime, 0.001))));
+  }
+
+  /** Records that a job ran for `ms` milliseconds. */
+  recordRuntime(ms: number): void {
+    this.avgRuntime = this.avgRuntime === undefined ? ms : this.avgRuntime * 0.8 + ms * 0.2;
   }
 
   /** Sends messages at once; throws (e.g. `DataCloneError`) when one cannot be serialized. */

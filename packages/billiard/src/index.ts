@@ -5,6 +5,7 @@
  */
 
 export { Pool } from './pool.js';
+export { MAX_PREFETCH } from './child.js';
 export type { PoolKind, PoolOptions, ApplyOptions } from './pool.js';
 export { Autoscaler } from './autoscaler.js';
 export type { AutoscaleOptions, Scalable } from './autoscaler.js';

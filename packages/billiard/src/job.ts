@@ -7,6 +7,10 @@ export class Job {
   readonly done: Deferred<unknown> = deferred<unknown>();
   /** The child reported that it began running it. */
   started = false;
+  /** When the pool heard it began (`performance.now()`, ms). */
+  startedAt = 0;
+  /** The pool asked its child to give it back unstarted (see `Pool` rebalancing). */
+  yielding = false;
   private timer: NodeJS.Timeout | undefined;
 
   /**
@@ -21,6 +25,7 @@ export class Job {
     readonly payload: unknown,
     readonly softTimeLimit: number | undefined,
     readonly timeLimit: number | undefined,
+    readonly onStart: ((pid: number) => void) | undefined = undefined,
   ) {}
 
   /** Starts the hard time limit clock (the pool's timeout handler); `onExpire` kills the child. */

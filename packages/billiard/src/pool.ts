@@ -1,7 +1,8 @@
 /**
  * `Pool` — the process pool (billiard `Pool`): children run jobs one at a time each; the pool is their
  * supervisor (replaces dead, recycled and retired children), task handler (queues jobs and sends each
- * to an idle child, or prefetches one behind a busy child's running job), result handler (settles jobs
+ * to an idle child, or prefetches behind a busy child's running job: one for slow jobs, up to 16 for
+ * sub-millisecond ones, taken back when the running job turns out slow), result handler (settles jobs
  * from the children's batched replies) and timeout handler (kills a child whose job passes its hard
  * time limit). `terminateJob` kills the child running one job (Celery's revoke with terminate).
  * Generic: it knows nothing of Celery apps or brokers.
@@ -63,12 +64,14 @@ export interface ApplyOptions {
   softTimeLimit?: number;
   /** Seconds until the child is killed and the job rejects with `TimeLimitExceeded` (Celery `time_limit`). */
   timeLimit?: number;
+  /** Called when a child begins the job (billiard's accept callback); `pid` as in `onJobStarted`. */
+  onStart?(pid: number): void;
 }
 
 type State = 'new' | 'running' | 'closing' | 'closed' | 'terminated';
 
-/** A job sent to a busy child waits there behind the running one (hides IPC latency). */
-const PREFETCH = 1;
+/** A child idle while another's running job is this old (ms) takes the jobs waiting behind it. */
+const REBALANCE_AFTER_MS = 10;
 
 export class Pool {
   private state: State = 'new';
@@ -82,6 +85,7 @@ export class Pool {
   private readonly autoscaler: Autoscaler | undefined;
   private starting: Deferred<void> | undefined;
   private readonly stopped = deferred<void>();
+  private rebalanceTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: PoolOptions) {
     const { autoscale, maxTasksPerChild, maxMemoryPerChild } = options;
@@ -116,6 +120,21 @@ export class Pool {
     return n;
   }
 
+  /**
+   * Jobs the ready children can take without queueing in the pool: the sum of their `capacity`
+   * (running plus prefetched; see `Child.capacity`). Before any child is ready, 2 per wanted child.
+   */
+  get capacity(): number {
+    let n = 0;
+    let ready = 0;
+    for (const child of this.children) {
+      if (!child.ready || child.retiring) continue;
+      ready++;
+      n += child.capacity;
+    }
+    return ready === 0 ? this.target * 2 : n;
+  }
+
   /** Jobs running now. */
   get active(): number {
     let n = 0;
@@ -148,7 +167,7 @@ export class Pool {
       if (value !== undefined && !(value > 0)) return Promise.reject(new RangeError(`${name} must be > 0 seconds, got ${value}`));
     }
     const seq = ++this.seq;
-    const job = new Job(seq, options.jobId ?? seq, payload, options.softTimeLimit, options.timeLimit);
+    const job = new Job(seq, options.jobId ?? seq, payload, options.softTimeLimit, options.timeLimit, options.onStart);
     this.waiting.push(job);
     this.pump();
     return job.done.promise as Promise<R>;
@@ -264,12 +283,15 @@ export class Pool {
     }
   }
 
-  /** Sends waiting jobs to idle children, then prefetches behind busy ones (billiard task handler). */
+  /**
+   * Sends waiting jobs to idle children, then prefetches behind busy ones up to each child's
+   * `capacity` (billiard task handler).
+   */
   private pump(): void {
     while (this.waiting.length > 0) {
       let best: Child | undefined;
       for (const child of this.children) {
-        if (!child.ready || child.retiring || child.jobs.length > PREFETCH) continue;
+        if (!child.ready || child.retiring || child.jobs.length >= child.capacity) continue;
         if (best === undefined || child.jobs.length < best.jobs.length) best = child;
         if (child.jobs.length === 0) break;
       }
@@ -312,10 +334,13 @@ export class Pool {
             break;
           }
           job.started = true;
+          job.yielding = false;
+          job.startedAt = performance.now();
           job.armTimeLimit(() => {
             child.killedFor = job;
             child.kill();
           });
+          job.onStart?.(child.pid);
           this.options.onJobStarted?.(job.jobId, child.pid);
           break;
         }
@@ -324,12 +349,21 @@ export class Pool {
           const index = child.jobs.findIndex((j) => j.seq === message.i);
           if (index < 0) break;
           const [job] = child.jobs.splice(index, 1);
+          child.recordRuntime(message.r);
           if (message.t === 'ok') job!.resolve(message.v);
           else job!.reject(deserializeError(message.e));
           break;
         }
+        case 'yielded': {
+          const index = child.jobs.findIndex((j) => j.seq === message.i);
+          if (index < 0) break; // terminated meanwhile
+          const [job] = child.jobs.splice(index, 1);
+          child.dispatched--;
+          this.requeueFront([job!]);
+          break;
+        }
         case 'retire': // over maxMemoryPerChild: the child will start nothing more
-          this.waiting.unshift(...this.takeUnstarted(child));
+          this.requeueFront(this.takeUnstarted(child));
           this.retire(child);
           this.maintain();
           break;
@@ -337,6 +371,50 @@ export class Pool {
     }
     this.checkStarted();
     this.pump();
+    this.rebalance();
+  }
+
+  /**
+   * Takes back the jobs prefetched behind a running job that has run for {@link REBALANCE_AFTER_MS}
+   * or more while a child is idle and nothing waits in the pool, so a slow job does not hold fast
+   * ones (what Celery's `-O fair` avoids by never prefetching). The child answers `yielded` for each
+   * job it had not begun; those go back to the front of the queue. Re-checked by a timer while a
+   * child is idle and another's prefetched jobs are not yet due for it.
+   */
+  private rebalance(): void {
+    if (this.waiting.length > 0 || (this.state !== 'running' && this.state !== 'closing')) return;
+    let idle = false;
+    for (const child of this.children) if (child.ready && !child.retiring && child.jobs.length === 0) idle = true;
+    if (!idle) return;
+    const now = performance.now();
+    let next = Infinity;
+    for (const child of this.children) {
+      const head = child.jobs[0];
+      if (head === undefined || !head.started) continue;
+      const spare = child.jobs.filter((j) => !j.started && !j.yielding);
+      if (spare.length === 0) continue;
+      const due = head.startedAt + REBALANCE_AFTER_MS;
+      if (now < due) {
+        next = Math.min(next, due);
+        continue;
+      }
+      for (const job of spare) {
+        job.yielding = true;
+        child.post({ t: 'yield', i: job.seq });
+      }
+    }
+    if (next < Infinity && this.rebalanceTimer === undefined) {
+      this.rebalanceTimer = setTimeout(() => {
+        this.rebalanceTimer = undefined;
+        this.rebalance();
+      }, Math.ceil(next - now) + 1);
+    }
+  }
+
+  /** Puts unstarted jobs back at the front of the queue, in their original order. */
+  private requeueFront(jobs: Job[]): void {
+    for (const job of jobs) job.yielding = false;
+    this.waiting.unshift(...jobs.sort((a, b) => a.seq - b.seq));
   }
 
   /** A payload that cannot be cloned: the job fails, the child never saw it; an init failure fails the pool. */
@@ -360,7 +438,7 @@ export class Pool {
       }
       else job.reject(new WorkerLostError(`Worker exited prematurely: ${describeExit(exitCode, signal)} Job: ${job.jobId}.`, { exitCode, signal }));
     }
-    this.waiting.unshift(...unstarted);
+    this.requeueFront(unstarted);
     this.options.onChildExit?.(child.pid, exitCode, signal);
     if (!child.ready && !child.retiring && (this.state === 'running' || this.state === 'closing')) {
       const cause = child.initError ?? new Error(`child exited during start: ${describeExit(exitCode, signal)}`);
@@ -393,6 +471,7 @@ export class Pool {
   }
 
   private finish(state: 'closed' | 'terminated'): void {
+    clearTimeout(this.rebalanceTimer);
     this.state = state;
     this.stopped.resolve();
   }

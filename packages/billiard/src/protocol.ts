@@ -13,6 +13,8 @@ export type ToChild =
   | { t: 'job'; i: number; j: string | number; p: unknown; s?: number }
   /** Drop job `i` if it has not started (`terminateJob` of a prefetched job); ignored otherwise. */
   | { t: 'cancel'; i: number }
+  /** Give job `i` back if it has not started (the pool moves it to an idle child): answered by `yielded`. */
+  | { t: 'yield'; i: number }
   /** Exit once every job received before this message has finished. */
   | { t: 'stop' };
 
@@ -21,7 +23,10 @@ export type ToParent =
   | { t: 'ready' }
   | { t: 'init-error'; e: SerializedError }
   | { t: 'start'; i: number }
-  | { t: 'ok'; i: number; v: unknown }
-  | { t: 'err'; i: number; e: SerializedError }
+  /** `r`: how long the job ran in the child, ms. */
+  | { t: 'ok'; i: number; v: unknown; r: number }
+  | { t: 'err'; i: number; e: SerializedError; r: number }
+  /** Job `i` was given back unstarted (answer to `yield`); a job already begun gets no answer. */
+  | { t: 'yielded'; i: number }
   /** Over `maxMemory`: the child starts nothing more; jobs not yet started go back to the pool. */
   | { t: 'retire' };

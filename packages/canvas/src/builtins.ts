@@ -9,7 +9,7 @@
  * | `celery.accumulate` | returns its args, or `args[index]` with the keyword `index` (used by `Task.replace`) |
  * | `celery.map(task, it)` | calls the registered task's function once per item, in this worker |
  * | `celery.starmap(task, it)` | same, spreading each item as the arguments |
- * | `celery.chunks(task, it, n)` | sends `it` in chunks of `n` as a group of `celery.starmap`; returns the GroupResult |
+ * | `celery.chunks(task, it, n)` | sends `it` in chunks of `n` as a group of `celery.starmap`; returns the GroupResult's tuple |
  * | `celery.group(tasks, result, group_id, partial_args)` | the pre-4 group task: sends each member with `group_id` |
  * | `celery.chain` | raises NotImplementedError, as in Celery ("chain is not a real task") |
  * | `celery.chord(header, body, partial_args)` | the pre-4 chord task: starts the chord |
@@ -20,6 +20,7 @@ import type { Celery, SignatureDict, TaskContext, TaskOptions } from '@cq/app';
 import { Chord } from './chord.js';
 import { registerChordUnlock } from './chord-unlock.js';
 import { Group } from './group.js';
+import { Chunks } from './map.js';
 import { Signature } from './signature.js';
 
 /** Python's `NotImplementedError`, stored under that built-in name. */
@@ -32,13 +33,6 @@ export const BUILTIN_TASKS: readonly string[] = [
   'celery.chord_unlock', 'celery.backend_cleanup', 'celery.accumulate', 'celery.map', 'celery.starmap',
   'celery.chunks', 'celery.group', 'celery.chain', 'celery.chord',
 ];
-
-/** Splits `it` into lists of `n` items (Celery `celery.utils.functional.chunks`). */
-function chunked<T>(it: readonly T[], n: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < it.length; i += Math.max(1, n)) out.push(it.slice(i, i + Math.max(1, n)));
-  return out;
-}
 
 /** Registers Celery's built-in tasks on `app` where the name is still free. Idempotent. */
 export function registerBuiltins(app: Celery): void {
@@ -57,19 +51,19 @@ export function registerBuiltins(app: Celery): void {
     return typeof kwargs.index === 'number' ? rest[kwargs.index] : rest;
   }, { params: [], acceptsKwargs: true });
 
-  const runEach = async (ctx: TaskContext, task: SignatureDict, it: readonly unknown[], spread: boolean): Promise<unknown[]> => {
-    const target = app.getTask(Signature.fromDict(task, app).task);
+  // Celery: `signature(task, app=app).type` called on each item; the signature's own args are not used
+  const runEach = async (ctx: TaskContext, task: SignatureDict | string, it: readonly unknown[], spread: boolean): Promise<unknown[]> => {
+    const target = app.getTask(typeof task === 'string' ? task : Signature.fromDict(task, app).task);
     const out: unknown[] = [];
     for (const item of it) out.push(await target.invoke(ctx, spread ? item as unknown[] : [item], {}));
     return out;
   };
-  add('celery.map', (ctx: TaskContext, task: SignatureDict, it: unknown[]) => runEach(ctx, task, it, false), { params: ['task', 'it'] });
-  add('celery.starmap', (ctx: TaskContext, task: SignatureDict, it: unknown[][]) => runEach(ctx, task, it, true), { params: ['task', 'it'] });
+  add('celery.map', (ctx: TaskContext, task: SignatureDict | string, it: unknown[]) => runEach(ctx, task, it, false), { params: ['task', 'it'] });
+  add('celery.starmap', (ctx: TaskContext, task: SignatureDict | string, it: unknown[][]) => runEach(ctx, task, it, true), { params: ['task', 'it'] });
 
-  add('celery.chunks', (_ctx: TaskContext, task: SignatureDict, it: unknown[][], n: number) => {
-    const parts = chunked(it, n).map((part) => new Signature('celery.starmap', { kwargs: { task, it: part }, immutable: true, app }));
-    return new Group(parts, app).applyAsync();
-  }, { params: ['task', 'it', 'n'] });
+  // Celery `chunks.apply_chunks`: sends the group of starmaps; the GroupResult is stored as its tuple (Celery `prepare_value`)
+  add('celery.chunks', async (_ctx: TaskContext, task: SignatureDict | string, it: unknown[][], n: number) =>
+    (await new Chunks(task, it, n, app).applyAsync()).asTuple(), { params: ['task', 'it', 'n'] });
 
   add('celery.group', async (_ctx: TaskContext, tasks: SignatureDict[], result: unknown, groupId: string, partialArgs: unknown[] | null) => {
     for (const task of tasks) await Signature.fromDict(task, app).clone(partialArgs ?? []).applyAsync([], { groupId });

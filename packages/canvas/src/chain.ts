@@ -7,15 +7,31 @@
  * frozen up front. The worker pops the next element when a task succeeds (see `continuation.ts`), so
  * Python and cq workers continue each other's chains.
  *
+ * As in Celery's `prepare_steps`, nested chains are spliced in, a one-member group is its member, and
+ * a group followed by another step becomes a **chord** of that group and the step (`group | s` →
+ * `chord(group, s)`), wherever it stands: the chord's body then carries the rest of the chain.
+ *
  * ```ts
  * const r = await chain(signature(add, [1, 2]), signature(add, [3]), signature(mul, [4])).applyAsync();
  * await r.get({ timeout: 10 }); // ((1 + 2) + 3) * 4 = 24
  * ```
  */
 import type { ApplyOptions, AsyncResult, SignatureDict } from '@cq/app';
+import { Chord } from './chord.js';
 import { CanvasUsageError, SignatureDictError, UnsupportedCanvasError } from './errors.js';
+import { Group } from './group.js';
 import { signatureList, toApplyOptions } from './options.js';
 import { Signature, type AnySignature, type CanvasApp } from './signature.js';
+import type { CheckChain, LastOf, ResultOf, SigOrDict } from './types.js';
+import type { FreezeIds } from './signature.js';
+
+/** The ids the last step of a chain is frozen with (Celery `prepare_steps(last_task_id, group_id, chord_body, group_index)`). */
+interface LastStepIds {
+  taskId?: string | undefined;
+  groupId?: string | null | undefined;
+  groupIndex?: number | null | undefined;
+  chord?: SignatureDict | null | undefined;
+}
 
 export class Chain<R = unknown> extends Signature<unknown[], R> {
   /** The chained signatures, first to run first. */
@@ -43,36 +59,70 @@ export class Chain<R = unknown> extends Signature<unknown[], R> {
   }
 
   /**
-   * Sends the first task with the rest of the chain embedded (Celery `_chain.run`). `args` go to the
-   * first task (before its own); `options.taskId` becomes the last task's id; `link` is added to the
-   * last task and `linkError` to every task; `groupId`/`groupIndex` (a chain inside a group) go to the
-   * last task; other options apply to the first message. Resolves with the **last** task's result.
-   * @throws UnsupportedCanvasError for a group followed by a task (a chord, not supported yet);
-   *   CanvasUsageError for an empty chain.
+   * Sends the first step with the rest of the chain embedded (Celery `_chain.run`). `args` go to the
+   * first step (before its own); `options.taskId` becomes the last step's id; `groupId`/`groupIndex`/
+   * `chord` (a chain inside a group or a chord header) go to the last step; `link` is added to the
+   * last step and `linkError` to every step; other options apply to the first message. A group
+   * followed by a step is sent as a chord (see the module comment). Resolves with the **last**
+   * step's result (the body's for a chord, a GroupResult for a final group).
+   * @throws CanvasUsageError for an empty chain; UnsupportedCanvasError for a group followed by a
+   *   group or a chord (Celery would make a chord whose body is that group or chord).
    */
   override async applyAsync(args: readonly unknown[] = [], options: ApplyOptions = {}): Promise<AsyncResult<R>> {
-    const { taskId, link, linkError, groupId, groupIndex, kwargs, ...rest } = { ...toApplyOptions(this.options), ...options };
-    const steps = this.flatten();
-    if (steps.length === 0) throw new CanvasUsageError('cannot apply an empty chain');
+    const { taskId, link, linkError, groupId, groupIndex, chord, kwargs, chain: outer, ...rest } = { ...toApplyOptions(this.options), ...options };
     const partial = this.immutable ? this.args : [...args, ...this.args];
-    const reversed: AnySignature[] = [];
-    let lastResult: AsyncResult<R> | null = null;
-    for (let i = steps.length - 1; i >= 0; i--) {
-      const isFirst = i === 0;
-      const isLast = i === steps.length - 1;
-      const step = isFirst ? steps[i]!.clone(partial, kwargs ?? {}) : steps[i]!.clone();
-      if (step.subtaskType === 'group' && !isLast) throw new UnsupportedCanvasError('a group followed by another task in a chain is a chord, which cq does not run yet');
-      if (step.subtaskType === null) {
-        const res = step.freeze(isLast ? { ...(taskId ? { id: taskId } : {}), groupId: groupId ?? null, groupIndex: groupIndex ?? null } : {});
-        if (isLast) lastResult = res as AsyncResult<R>;
+    const { steps, results } = this.prepareSteps(partial, kwargs ?? {}, { taskId, groupId, groupIndex, chord }, rest.rootId ?? null);
+    if (steps.length === 0) throw new CanvasUsageError('cannot apply an empty chain');
+    if (link) for (const cb of signatureList(link)!) steps[0]!.link(cb);
+    if (linkError) for (const step of steps) for (const eb of signatureList(linkError)!) step.linkError(eb);
+    const first = steps.pop()!;
+    // the rest of an enclosing chain (this chain is a chord's body) runs after this one's steps
+    const sent = await first.applyAsync([], { ...rest, chain: [...(outer ?? []), ...steps.map((s) => s.toDict())] });
+    return (steps.length === 0 && !outer?.length ? sent : results[0]) as AsyncResult<R>;
+  }
+
+  /**
+   * Celery `_chain.prepare_steps`: the steps cloned and frozen, **last first**, with their results.
+   * The first step gets `partial`/`kwargs`; the last step gets `last`'s ids.
+   */
+  private prepareSteps(partial: readonly unknown[], kwargs: Record<string, unknown>, last: LastStepIds, rootId: string | null): { steps: AnySignature[]; results: unknown[] } {
+    const queue: AnySignature[] = [...this.tasks];
+    const steps: AnySignature[] = [];
+    const results: unknown[] = [];
+    let prev: AnySignature | null = null;
+    while (queue.length > 0) {
+      let step = queue.pop()!;
+      const isFirst = queue.length === 0;
+      const isLast = prev === null;
+      if (step instanceof Group && step.tasks.length === 1) step = step.tasks[0]!;
+      step = isFirst ? step.clone(partial, kwargs) : step.clone();
+      if (step instanceof Chain) {
+        // splice the nested chain in; its own partial args go to its first step (Celery `from_dict`, #1057)
+        const inner = step.tasks.map((t) => t.clone());
+        if (inner.length > 0 && step.args.length > 0) inner[0] = inner[0]!.clone(step.args);
+        queue.push(...inner);
+        continue;
       }
-      if (isLast && link) for (const cb of signatureList(link)!) step.link(cb);
-      if (linkError) for (const eb of signatureList(linkError)!) step.linkError(eb);
-      reversed.push(step);
+      step = plainIfNotComposite(step);
+      if (step instanceof Group && prev) {
+        if (prev.subtaskType === 'group' || prev.subtaskType === 'chord') {
+          throw new UnsupportedCanvasError(`a group followed by a ${prev.subtaskType} in a chain is not supported: put a task between them`);
+        }
+        steps.pop();
+        results.pop();
+        const upgraded = new Chord(step, prev, this.app);
+        if (rootId) upgraded.options['root_id'] = rootId;
+        step = upgraded;
+      }
+      // an upgraded chord's body was frozen as the last step already: freezing the chord keeps its ids
+      const result = isLast
+        ? freezeStep(step, { id: last.taskId, groupId: last.groupId ?? null, groupIndex: last.groupIndex ?? null, chord: last.chord ?? null, rootId })
+        : freezeStep(step, { rootId });
+      steps.push(step);
+      results.push(result);
+      prev = step;
     }
-    const first = reversed.pop()!;
-    const sent = await first.applyAsync([], { ...rest, chain: reversed.map((s) => s.toDict()) });
-    return lastResult ?? sent as AsyncResult<R>;
+    return { steps, results };
   }
 
   override clone(args: readonly unknown[] = [], kwargs: Record<string, unknown> = {}): this {
@@ -82,16 +132,26 @@ export class Chain<R = unknown> extends Signature<unknown[], R> {
     chain.kwargs = merged.kwargs;
     return chain;
   }
+}
 
-  /** Nested chains spliced in (Celery unrolls them in `prepare_steps`). */
-  private flatten(): AnySignature[] {
-    return this.tasks.flatMap((t) => (t instanceof Chain ? t.flatten() : [t]));
-  }
+/** A signature whose dict has no `subtask_type` (xmap, xstarmap, chunks) travels as the plain task it names, as Python reads it. */
+export function plainIfNotComposite(sig: AnySignature): AnySignature {
+  return sig.subtaskType === null && sig.constructor !== Signature ? Signature.fromDict(sig.toDict(), sig.app) : sig;
+}
+
+/** Freezes a step of any kind (Celery `freeze`): a group's members, a chord's body, or the signature itself. */
+export function freezeStep(sig: AnySignature, ids: FreezeIds): unknown {
+  if (sig instanceof Group) return sig.freezeGroup(ids);
+  return sig.freeze(ids);
 }
 
 Signature.registerType('chain', (dict, app) => Chain.fromDict(dict, app));
 
-/** Tasks run one after another, each getting the previous result first (Celery `chain(...)`). */
-export function chain<R = unknown>(...tasks: (AnySignature | SignatureDict)[]): Chain<R> {
-  return new Chain<R>(tasks);
+/**
+ * Steps run one after another, each getting the previous result as its first argument (Celery
+ * `chain(...)`). Typed: each step's first parameter must accept the previous step's result (unless
+ * the step is {@link immutable}), and the chain's result is the last step's.
+ */
+export function chain<const T extends readonly SigOrDict[]>(...tasks: T & CheckChain<T>): Chain<ResultOf<LastOf<T>>> {
+  return new Chain<ResultOf<LastOf<T>>>(tasks as readonly SigOrDict[]);
 }

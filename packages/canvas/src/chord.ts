@@ -21,7 +21,9 @@ import { ImproperlyConfigured, type ApplyOptions, type AsyncResult, type Signatu
 import { CanvasUsageError, SignatureDictError, UnsupportedCanvasError } from './errors.js';
 import { Group } from './group.js';
 import { toApplyOptions, toSignatureOptions } from './options.js';
-import { Signature, type AnySignature, type CanvasApp } from './signature.js';
+import { Chain, plainIfNotComposite } from './chain.js';
+import type { ResultOf } from './types.js';
+import { Signature, type AnySignature, type CanvasApp, type FreezeIds } from './signature.js';
 
 /** Default `countdown` (s) of the first `celery.chord_unlock` (Celery `chord.run(countdown=1)`). */
 export const CHORD_UNLOCK_COUNTDOWN = 1;
@@ -95,12 +97,26 @@ export class Chord<R = unknown> extends Signature<unknown[], R> {
   }
 
   /**
+   * Fixes the header's group id and freezes the **body** with `ids` (Celery `chord.freeze`): a chord
+   * inside a chain, a group or another chord's header completes through its body. Ids the body has
+   * already are kept. Returns the body's result.
+   */
+  override freeze(ids: FreezeIds = {}): AsyncResult<R> {
+    if (typeof this.options['group_id'] !== 'string') this.options['group_id'] = randomUUID();
+    return this.requireBody().freeze(ids) as AsyncResult<R>;
+  }
+
+  /**
    * Starts the chord (Celery `chord.apply_async` → `chord.run`). `args` are prepended to every
    * mutable header member; `options.taskId` becomes the body's task id; every other option (queue,
-   * link, linkError...) is set on the body and, except link/linkError, sent with the header members.
-   * An empty header applies the body with `[]` at once. Resolves with the **body's** result.
-   * @throws CanvasUsageError without a body; UnsupportedCanvasError for a header member that is
-   *   not a plain task (a chain or chord in the header); ImproperlyConfigured without a result backend.
+   * link, linkError, and `chain`, `groupId`, `groupIndex`, `chord` when the chord is a step of a
+   * chain or a member of a group or header) is set on the body and, except those, sent with the
+   * header members. Header members may be tasks, groups (unrolled), chains (their last task counts)
+   * and chords (their body counts); the chord size stored in the backend is counted as Celery's
+   * `chord._descend` counts it. An empty header applies the body with `[]` at once. Resolves with
+   * the **body's** result.
+   * @throws CanvasUsageError without a body; UnsupportedCanvasError for a header chain ending in a
+   *   group; ImproperlyConfigured without a result backend.
    */
   override async applyAsync(args: readonly unknown[] = [], options: ApplyOptions = {}): Promise<AsyncResult<R>> {
     const app = this.requireApp();
@@ -109,32 +125,37 @@ export class Chord<R = unknown> extends Signature<unknown[], R> {
     const merged: Record<string, unknown> = { ...this.options, ...given };
     const taskId = typeof merged['task_id'] === 'string' ? merged['task_id'] : null;
     const groupId = typeof this.options['group_id'] === 'string' ? this.options['group_id'] : randomUUID();
-    for (const key of ['task_id', 'group_id', 'group_index', 'chain', 'chord']) delete merged[key];
-    Object.assign(body.options, merged);
+    // the chord's own group id names its header; a group id given here is the enclosing group's, for the body
+    delete merged['task_id'];
+    delete merged['group_id'];
+    if (given['group_id'] !== undefined) merged['group_id'] = given['group_id'];
+    for (const [key, value] of Object.entries(merged)) if (value !== undefined && value !== null) body.options[key] = value;
     if (taskId) body.options['task_id'] = taskId;
     const rootId = typeof body.options['root_id'] === 'string' ? body.options['root_id'] : null;
     const bodyResult = body.freeze({ rootId }) as AsyncResult<R>;
 
-    const members = new Group(this.header, app).tasks.flatMap((t) => (t instanceof Group ? t.tasks : [t]));
-    const complex = members.find((m) => m.subtaskType !== null);
-    if (complex) throw new UnsupportedCanvasError(`a ${complex.subtaskType} in a chord header is not supported yet: use plain task signatures`);
+    const members = new Group(this.header, app).unroll().map(plainIfNotComposite);
+    const bad = members.find((m) => m instanceof Chain && lastNonEmpty(m) instanceof Group);
+    if (bad) throw new UnsupportedCanvasError('a chain ending in a group inside a chord header is not supported: end it with a task');
     if (members.length === 0) {
       await body.applyAsync([[]]);
       return bodyResult;
     }
     const backend = app.backend ? await app.backend() : null;
     if (!backend) throw new ImproperlyConfigured('Starting chords requires a result backend to be configured: set `result_backend`');
+    const bodyDict = body.toDict();
     const frozen = members.map((m, index) => {
       const sig = m.clone();
-      return { sig, id: sig.freeze({ groupId, groupIndex: index, rootId }).id };
+      return { sig, id: sig.freeze({ groupId, groupIndex: index, rootId, chord: bodyDict }).id };
     });
-    const native = await backend.applyChord(groupId, members.length);
+    const native = await backend.applyChord(groupId, chordSize(members));
     if (!native) await sendChordUnlock(app, groupId, body, frozen.map((f) => f.id));
 
-    const { link: _l, link_error: _le, ...headerOptions } = merged;
+    const headerOptions = { ...merged };
+    for (const key of ['link', 'link_error', 'chain', 'chord', 'group_id', 'group_index']) delete headerOptions[key];
     const partial = this.immutable ? [...this.args] : [...args, ...this.args];
     await new Group(frozen.map((f) => f.sig), app).applyAsync(partial, {
-      ...toApplyOptions(headerOptions), ...(rootId ? { rootId } : {}), taskId: groupId, chord: body.toDict(),
+      ...toApplyOptions(headerOptions), ...(rootId ? { rootId } : {}), taskId: groupId, chord: bodyDict,
       ...(Object.keys(this.kwargs).length > 0 || options.kwargs ? { kwargs: { ...this.kwargs, ...options.kwargs } } : {}),
     });
     return bodyResult;
@@ -164,7 +185,38 @@ async function sendChordUnlock(app: CanvasApp, groupId: string, body: AnySignatu
 
 Signature.registerType('chord', (dict, app) => Chord.fromDict(dict, app));
 
-/** A header group whose results go, as one list, to `body` (Celery `chord(header, body)`). */
-export function chord<R = unknown>(header: readonly SigLike[] | Group, body: SigLike | null = null): Chord<R> {
-  return new Chord<R>(header, body);
+/**
+ * A header group whose results go, as one list, to `body` (Celery `chord(header, body)`). Typed:
+ * the chord's result is the body's.
+ */
+export function chord<B extends SigLike | null = null>(header: readonly SigLike[] | Group, body?: B): Chord<B extends null ? unknown : ResultOf<B>> {
+  return new Chord<B extends null ? unknown : ResultOf<B>>(header, body ?? null);
+}
+
+/** The last step of a chain that counts (Celery `_descend` walks a chain from its end). */
+function lastNonEmpty(chain: Chain): AnySignature | null {
+  for (let i = chain.tasks.length - 1; i >= 0; i--) {
+    const step = chain.tasks[i]!;
+    if (descend(step) > 0) return step;
+  }
+  return null;
+}
+
+/**
+ * How many completions a header member contributes (Celery `chord._descend`): each task 1, a group
+ * the sum of its members, a chain its last non-empty step, a chord its body.
+ */
+export function descend(sig: AnySignature): number {
+  if (sig instanceof Group) return sig.tasks.reduce((n, t) => n + descend(t), 0);
+  if (sig instanceof Chain) {
+    const last = lastNonEmpty(sig);
+    return last ? descend(last) : 0;
+  }
+  if (sig instanceof Chord) return sig.body ? descend(sig.body) : 0;
+  return 1;
+}
+
+/** The chord size Celery stores for a header (`chord.__length_hint__`). */
+export function chordSize(header: readonly AnySignature[]): number {
+  return header.reduce((n, t) => n + descend(t), 0);
 }

@@ -4,7 +4,8 @@
  * ```
  * CanvasError                     CQ_CANVAS
  * ├── SignatureDictError          CQ_CANVAS_SIGNATURE_DICT   a dict is not a signature (missing `task`, bad `args`)
- * ├── UnsupportedCanvasError      CQ_CANVAS_UNSUPPORTED      a composite cq cannot run yet (chunks, map, complex chord headers)
+ * ├── UnsupportedCanvasError      CQ_CANVAS_UNSUPPORTED      a shape cq cannot run (group → group/chord in a chain,
+ * │                                                          a chain ending in a group inside a chord header)
  * ├── CanvasUsageError            CQ_CANVAS_USAGE            misuse, e.g. `link` on a group (Celery raises TypeError)
  * └── ChordError                  CQ_CANVAS_CHORD            a chord's header failed or its body could not be sent;
  *                                                            stored as the body's FAILURE (Celery `celery.exceptions.ChordError`)
@@ -28,7 +29,7 @@ export class SignatureDictError extends CanvasError {
   override readonly code = 'CQ_CANVAS_SIGNATURE_DICT';
 }
 
-/** A canvas primitive cq does not run yet: chords (also a group followed by a task in a chain), chunks, map. */
+/** A canvas shape cq does not run: a group followed by a group or chord in a chain, a chain ending in a group in a chord header. */
 export class UnsupportedCanvasError extends CanvasError {
   override readonly code = 'CQ_CANVAS_UNSUPPORTED';
 }

@@ -16,9 +16,10 @@ import type { ApplyOptions, AsyncResult, SignatureDict } from '@cq/app';
 import { CanvasUsageError, SignatureDictError } from './errors.js';
 import { GroupResult } from './group-result.js';
 import { toApplyOptions } from './options.js';
-import { Signature, type AnySignature, type CanvasApp } from './signature.js';
+import { Signature, type AnySignature, type CanvasApp, type FreezeIds } from './signature.js';
+import type { ResultsOf, SigOrDict } from './types.js';
 
-export class Group extends Signature<unknown[], unknown[], GroupResult<unknown[]>> {
+export class Group<R extends unknown[] = unknown[]> extends Signature<unknown[], R, GroupResult<R>> {
   /** The member signatures, in order (their position is `group_index`). */
   readonly tasks: AnySignature[];
 
@@ -58,10 +59,10 @@ export class Group extends Signature<unknown[], unknown[], GroupResult<unknown[]
    * member. Nested groups are unrolled. An empty `chain` option (the end of a chain) is ignored.
    * @throws CanvasUsageError for `link`/`linkError` (Celery: "Cannot add link to group: use a chord").
    */
-  override async applyAsync(args: readonly unknown[] = [], options: ApplyOptions = {}): Promise<GroupResult<unknown[]>> {
+  override async applyAsync(args: readonly unknown[] = [], options: ApplyOptions = {}): Promise<GroupResult<R>> {
     const { taskId, link, linkError, chain, kwargs, rootId, ...rest } = { ...toApplyOptions(this.options), ...options };
     if (link?.length || linkError?.length) throw new CanvasUsageError('Cannot add link to group: use a chord, or link the members');
-    if (chain?.length) throw new CanvasUsageError('a group cannot carry the rest of a chain: that is a chord, which cq does not run yet');
+    if (chain?.length) throw new CanvasUsageError('a group cannot carry the rest of a chain: put it in a chain, which makes group + next task a chord');
     const groupId = taskId ?? randomUUID();
     const partial = [...args, ...this.args];
     const members = this.unroll();
@@ -74,18 +75,54 @@ export class Group extends Signature<unknown[], unknown[], GroupResult<unknown[]
         ...rest, ...(kwargs ? { kwargs } : {}), ...(rootId ? { rootId } : {}), groupId, groupIndex: index,
       }) as AsyncResult<unknown>);
     }
-    return new GroupResult(groupId, results, this.requireApp());
+    return new GroupResult<R>(groupId, results as AsyncResult<R[number]>[], this.requireApp());
+  }
+
+  /**
+   * Gives the group its id (`options.task_id`, kept when set, else `ids.id` or a new uuid4) and each
+   * member its task id, that group id and its `group_index` now (Celery `group.freeze`); applying
+   * the group later sends the members with these ids. Returns the GroupResult.
+   */
+  freezeGroup(ids: FreezeIds = {}): GroupResult<R> {
+    const opts = this.options;
+    if (typeof opts['task_id'] !== 'string') opts['task_id'] = ids.id ?? randomUUID();
+    if (ids.rootId) opts['root_id'] = ids.rootId;
+    const groupId = opts['task_id'] as string;
+    const rootId = typeof opts['root_id'] === 'string' ? opts['root_id'] : null;
+    const results = this.unroll().map((m, index) => m.freeze({ groupId, groupIndex: index, rootId }) as AsyncResult<R[number]>);
+    return new GroupResult<R>(groupId, results, this.requireApp());
+  }
+
+  /**
+   * Links `callback` to the **first** member, as an immutable clone, since a member cannot pass its
+   * siblings' results (Celery `group.link`; use a chord to get them all). Returns the clone.
+   */
+  override link<S extends AnySignature | SignatureDict>(callback: S): S {
+    const first = this.tasks[0];
+    if (!first) throw new CanvasUsageError('cannot link an empty group');
+    const sig = (callback instanceof Signature ? callback : Signature.fromDict(callback, this.app)).clone();
+    sig.immutable = true;
+    return first.link(sig) as unknown as S;
+  }
+
+  /** Adds `errback` to every member: any of them may fail (Celery `group.link_error`). Returns `errback`. */
+  override linkError<S extends AnySignature | SignatureDict>(errback: S): S {
+    for (const member of this.tasks) member.linkError(errback);
+    return errback;
   }
 
   /** Members with nested groups spliced in (Celery `_prepared` unrolls them). */
-  private unroll(): AnySignature[] {
+  unroll(): AnySignature[] {
     return this.tasks.flatMap((t) => (t instanceof Group ? t.unroll() : [t]));
   }
 }
 
 Signature.registerType('group', (dict, app) => Group.fromDict(dict, app));
 
-/** Tasks sent together to run in parallel (Celery `group(...)`). */
-export function group(...tasks: (AnySignature | SignatureDict)[]): Group {
-  return new Group(tasks);
+/**
+ * Tasks sent together to run in parallel (Celery `group(...)`). The result type is the tuple of the
+ * members' results (`unknown` for dicts and signatures by name).
+ */
+export function group<const T extends readonly SigOrDict[]>(...tasks: T): Group<ResultsOf<T>> {
+  return new Group<ResultsOf<T>>(tasks);
 }

@@ -36,6 +36,17 @@ export type AnySignature = Signature<any[], any, unknown>;
 /** Reads a composite signature dict into its class (Celery `Signature.register_type`). */
 export type SignatureReader = (dict: SignatureDict, app: CanvasApp | null) => AnySignature;
 
+/** The ids {@link Signature.freeze} gives a signature (Celery `freeze(_id, group_id, chord, root_id, parent_id, group_index)`). */
+export interface FreezeIds {
+  id?: string | undefined;
+  groupId?: string | null | undefined;
+  groupIndex?: number | null | undefined;
+  rootId?: string | null | undefined;
+  parentId?: string | null | undefined;
+  /** The chord body dict this task counts toward. */
+  chord?: SignatureDict | null | undefined;
+}
+
 /** Options of the Signature constructor; every field defaults as Celery's `Signature.__init__`. */
 export interface SignatureInit {
   /** Partial positional args; default `[]`. */
@@ -80,6 +91,10 @@ export class Signature<Args extends unknown[] = unknown[], R = unknown, Handle =
   app: CanvasApp | null;
   /** Phantom field that keeps the argument types. */
   declare readonly __args?: Args;
+  /** Phantom field that keeps the result type. */
+  declare readonly __result?: R;
+  /** Phantom field: `true` in the type of {@link immutable} signatures, which ignore the parent's result. */
+  declare readonly __immutable?: boolean;
 
   constructor(task: string | Task<Args, R>, init: SignatureInit = {}) {
     this.task = typeof task === 'string' ? task : task.name;
@@ -180,11 +195,13 @@ export class Signature<Args extends unknown[] = unknown[], R = unknown, Handle =
 
   /**
    * Gives the signature its task id now (Celery `freeze`): keeps `options.task_id` when set, else uses
-   * `id` or a new uuid4; sets `reply_to` to the app's client id and the ids given. Returns the result.
+   * `id` or a new uuid4; sets `reply_to` to the app's client id and the ids given (`chord`: the body
+   * this task completes, for the last task of a chain in a chord header). Returns the result.
    */
-  freeze(ids: { id?: string; groupId?: string | null; groupIndex?: number | null; rootId?: string | null; parentId?: string | null } = {}): AsyncResult<R> {
+  freeze(ids: FreezeIds = {}): AsyncResult<R> {
     const opts = this.options;
     if (typeof opts['task_id'] !== 'string') opts['task_id'] = ids.id ?? randomUUID();
+    if (ids.chord) opts['chord'] = ids.chord;
     if (ids.rootId) opts['root_id'] = ids.rootId;
     if (ids.parentId) opts['parent_id'] = ids.parentId;
     if (opts['reply_to'] === undefined && this.app?.oid) opts['reply_to'] = this.app.oid;
@@ -230,9 +247,12 @@ export function signature<Args extends unknown[], R>(
   return new Signature<Args, R>(task, { args, kwargs, options });
 }
 
+/** A signature whose type says it ignores its parent's result (what {@link immutable} returns). */
+export type ImmutableSignature<Args extends unknown[] = unknown[], R = unknown> = Signature<Args, R> & { readonly __immutable?: true };
+
 /** An immutable signature: the parent's result is not prepended (Celery `task.si(*args)`). */
 export function immutable<Args extends unknown[], R>(
   task: Task<Args, R> | string, args: readonly unknown[] = [], kwargs: Record<string, unknown> = {}, options: ApplyOptions | SignatureOptions = {},
-): Signature<Args, R> {
-  return new Signature<Args, R>(task, { args, kwargs, options, immutable: true });
+): ImmutableSignature<Args, R> {
+  return new Signature<Args, R>(task, { args, kwargs, options, immutable: true }) as ImmutableSignature<Args, R>;
 }

@@ -7,6 +7,10 @@
  * `get`), the next operation opens a new one and resumes the consumers. Delivery tags are written
  * `<generation>:<tag>`; an ack or reject for a tag of an older generation is ignored, since the broker
  * has already requeued that message.
+ *
+ * Acks are gathered for one turn of the event loop and sent in one write; those below every delivery
+ * still unsettled on the channel go as one `basic.ack` with `multiple` set (AMQP 0-9-1), the rest one
+ * by one. The broker then handles one frame for a run of early acks instead of one per message.
  */
 import type * as Amqplib from 'amqplib';
 import {
@@ -45,6 +49,8 @@ export class AmqpChannel implements Channel {
   private readonly consumers = new Map<string, ConsumerRecord>();
   /** Unsettled delivery tags of the current generation. */
   private readonly unacked = new Set<number>();
+  /** Acks of this turn, sent by {@link flushAcks}. */
+  private pendingAcks: number[] = [];
   private tagCounter = 0;
 
   constructor(protected readonly transport: AmqpTransport) {}
@@ -137,9 +143,42 @@ export class AmqpChannel implements Channel {
     const tag = this.liveTag(deliveryTag);
     if (tag === null || !this.ch) return;
     this.unacked.delete(tag);
-    // acks of one turn leave in one write, like publishes
-    corkUntilNextTurn(this.ch);
-    this.ch.ack(fakeMessage(tag));
+    if (this.pendingAcks.push(tag) === 1) {
+      const ch = this.ch;
+      setImmediate(() => this.flushAcks(ch));
+    }
+  }
+
+  /**
+   * Sends the acks gathered this turn now (see the module note); called at the end of the turn and
+   * before the channel or the connection closes. Acks for a channel that was replaced meanwhile are
+   * dropped: the broker requeued those messages. @internal
+   */
+  flushAcks(ch: AnyChannel | null = this.ch): void {
+    if (this.pendingAcks.length === 0) return;
+    const tags = this.pendingAcks.sort((a, b) => a - b);
+    this.pendingAcks = [];
+    if (ch === null || ch !== this.ch) return;
+    try {
+      this.sendAcks(ch, tags);
+    } catch {
+      // the connection is closing: the broker requeues what was not acked, as for any lost ack
+    }
+  }
+
+  private sendAcks(ch: AnyChannel, tags: number[]): void {
+    corkUntilNextTurn(ch);
+    // The lowest unsettled tag: every pending ack below it can be one `multiple` ack. Scanning a huge
+    // set (ETA tasks held by the thousand) costs more than it saves: then each ack goes alone.
+    let floor = -Infinity;
+    if (this.unacked.size <= 4096) {
+      floor = Infinity;
+      for (const t of this.unacked) if (t < floor) floor = t;
+    }
+    let i = 0;
+    while (i < tags.length && tags[i]! < floor) i++;
+    if (i > 0) ch.ack(fakeMessage(tags[i - 1]!), i > 1);
+    for (; i < tags.length; i++) ch.ack(fakeMessage(tags[i]!));
   }
 
   async reject(deliveryTag: string, requeue: boolean): Promise<void> {
@@ -152,6 +191,7 @@ export class AmqpChannel implements Channel {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.flushAcks();
     this.closed = true;
     this.transport.forgetChannel(this);
     const ch = this.ch;

@@ -68,6 +68,7 @@ export class AmqpTransport implements Transport {
   /** Closes every channel and the connection; no reconnect follows. */
   async close(): Promise<void> {
     this.closing = true;
+    for (const channel of this.channels) channel.flushAcks(); // acks of this turn go before the close
     const model = this.current;
     this.current = null;
     this.channels.clear();

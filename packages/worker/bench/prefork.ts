@@ -9,6 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +28,7 @@ const queue = `cqt.pool.bench.${randomUUID().slice(0, 8)}`;
 const client = new Celery('bench-client', { task_default_queue: queue }).configure({ brokerUrl: AMQP, resultBackend: REDIS });
 const ids: string[] = [];
 const dates: number[] = [];
+let cpu: { parent: number; children: number } | undefined;
 const redis = new Redis(REDIS);
 let worker: ChildProcess | undefined;
 try {
@@ -50,6 +52,7 @@ try {
   for (let i = 0; i < keys.length; i += 5_000) {
     for (const raw of await redis.mget(...keys.slice(i, i + 5_000))) dates.push(Date.parse((JSON.parse(raw!) as { date_done: string }).date_done));
   }
+  cpu = cpuOf(worker.pid!);
 } finally {
   if (worker && worker.exitCode === null) {
     worker.kill('SIGTERM');
@@ -66,6 +69,23 @@ try {
 }
 const seconds = (dates.reduce((a, b) => Math.max(a, b)) - dates.reduce((a, b) => Math.min(a, b))) / 1000;
 console.log(`cq worker -P ${pool} -c ${concurrency} on RabbitMQ: ${n} tasks in ${seconds.toFixed(2)} s = ${Math.round((n - 1) / seconds)} tasks/s`);
+if (cpu) console.log(`CPU per task (start-up included): parent ${Math.round(cpu.parent / n)} µs, children ${Math.round(cpu.children / n)} µs`);
+
+/** CPU time (user + system, µs) of a process and of its child processes so far, from /proc (Linux). */
+function cpuOf(pid: number): { parent: number; children: number } | undefined {
+  const ticks = (p: number): number => {
+    const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime, stime
+  };
+  try {
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    const us = 1e6 / 100; // USER_HZ = 100
+    return { parent: ticks(pid) * us, children: kids.reduce((a, k) => a + ticks(k), 0) * us };
+  } catch {
+    return undefined;
+  }
+}
 
 /** cq declares a direct exchange named like the queue (as Celery does); amqplib comes with @cq/transport-amqp. */
 async function deleteExchange(name: string): Promise<void> {

@@ -41,8 +41,9 @@ export interface Executor {
   /**
    * Calls the task in a child; resolves with its return value, rejects with what it threw (re-created,
    * see {@link fromChild}), `TimeLimitExceeded` (hard limit: the child was killed) or `WorkerLostError`.
+   * `onStarted` is called when a child begins the call (it may wait behind another task first).
    */
-  invoke(call: TaskCall, limits: InvokeLimits): Promise<unknown>;
+  invoke(call: TaskCall, limits: InvokeLimits, onStarted?: () => void): Promise<unknown>;
 }
 
 /** Maps an error from the pool to the class the worker acts on; other errors pass unchanged. */

@@ -66,7 +66,12 @@ export class AsyncPool implements Pool {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`pool concurrency must be a whole number >= 1, got ${limit}`);
     this.size = limit;
     this.window = window;
-    while (this.running < this.window && this.queue.length > 0) this.start(this.queue.shift()!);
+    while (this.running < this.openWindow() && this.queue.length > 0) this.start(this.queue.shift()!);
+  }
+
+  /** Jobs that may be started now; a process pool narrows it to what its children can hold. */
+  protected openWindow(): number {
+    return this.window;
   }
 
   get active(): number {
@@ -78,7 +83,7 @@ export class AsyncPool implements Pool {
   }
 
   apply(job: PoolJob): void {
-    if (this.running < this.window) this.start(job);
+    if (this.running < this.openWindow()) this.start(job);
     else this.queue.push(job);
   }
 
@@ -95,9 +100,9 @@ export class AsyncPool implements Pool {
     this.running++;
     job.run().catch(() => undefined).finally(() => {
       this.running--;
-      const next = this.queue.shift();
-      if (next) this.start(next);
-      else if (this.running === 0) {
+      const open = this.openWindow();
+      while (this.running < open && this.queue.length > 0) this.start(this.queue.shift()!);
+      if (this.running === 0 && this.queue.length === 0) {
         const waiters = this.idleWaiters;
         this.idleWaiters = [];
         for (const w of waiters) w();

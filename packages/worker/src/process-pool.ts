@@ -4,8 +4,11 @@
  * worker {@link Pool} (the parent runs `Request.execute` for each job: acks, results, retries, signals)
  * and an {@link Executor} (the request's function call goes to a child).
  *
- * The parent starts up to twice as many requests as there are children, so a child finds its next
- * task waiting in it (billiard's one prefetched job) when it finishes one; `limit` — the worker's
+ * The parent hands the children as many requests as they can hold (billiard prefetches one job
+ * behind each running one, up to 16 for sub-millisecond tasks, and takes them back when a task turns
+ * out slow), so a child finds its next task waiting in it when it finishes one; the rest wait here and
+ * go back to the broker at shutdown. A request counts as started (early ack, `task_prerun`, STARTED,
+ * `inspect active`) when its child begins it, as Celery's accept callback. `limit` — the worker's
  * concurrency, which sets the prefetch count — stays the number of children (`autoscale.max` with
  * autoscaling). Time limits go to billiard: the hard limit kills and replaces the child
  * (`TimeLimitExceeded`), the soft one aborts the task's `signal` (`SoftTimeLimitExceeded`). A child
@@ -16,7 +19,7 @@
 import { fileURLToPath } from 'node:url';
 import { constants } from 'node:os';
 import { extname } from 'node:path';
-import { Pool as ChildPool, type AutoscaleOptions, type PoolKind } from '@cq/billiard';
+import { MAX_PREFETCH, Pool as ChildPool, type AutoscaleOptions, type PoolKind } from '@cq/billiard';
 import type { Logger } from '@cq/app';
 import type { ChildInitArgs } from './child-entry.js';
 import { fromChild, type Executor, type InvokeLimits, type TaskCall } from './executor.js';
@@ -48,7 +51,7 @@ export class ProcessPool extends AsyncPool implements Executor {
 
   constructor(options: ProcessPoolOptions) {
     const limit = options.autoscale?.max ?? options.concurrency;
-    super(limit, limit * 2);
+    super(limit, limit * (1 + MAX_PREFETCH));
     this.name = options.kind;
     const log = options.log;
     this.children = new ChildPool({
@@ -72,14 +75,14 @@ export class ProcessPool extends AsyncPool implements Executor {
   }
 
   /**
-   * Adds `n` children (Celery `pool_grow`, billiard `grow`); `limit` grows by `n` and the window by
-   * 2 × `n`. The caller raises the prefetch count (`n` × `worker_prefetch_multiplier`).
+   * Adds `n` children (Celery `pool_grow`, billiard `grow`); `limit` grows by `n`. The caller raises
+   * the prefetch count (`n` × `worker_prefetch_multiplier`).
    * @throws RangeError unless `n` is a whole number >= 0.
    */
   grow(n = 1): void {
     checkCount(n);
     this.children.grow(n);
-    this.resize(this.limit + n, (this.limit + n) * 2);
+    this.resize(this.limit + n, (this.limit + n) * (1 + MAX_PREFETCH));
   }
 
   /**
@@ -91,7 +94,7 @@ export class ProcessPool extends AsyncPool implements Executor {
     checkCount(n);
     if (this.limit - n < 1) throw new RangeError(`cannot shrink the pool by ${n}: it has ${this.limit} children and keeps at least 1`);
     this.children.shrink(n);
-    this.resize(this.limit - n, (this.limit - n) * 2);
+    this.resize(this.limit - n, (this.limit - n) * (1 + MAX_PREFETCH));
   }
 
   /**
@@ -107,11 +110,17 @@ export class ProcessPool extends AsyncPool implements Executor {
     return this.children.terminateJob(taskId, signalName(signal));
   }
 
-  /** Runs the call in a child; errors are mapped by {@link fromChild}. */
-  async invoke(call: TaskCall, limits: InvokeLimits): Promise<unknown> {
+  /** What the children can take now: their prefetch capacity, at least two per child. */
+  protected override openWindow(): number {
+    return Math.min(this.window, Math.max(this.children.capacity, this.limit * 2));
+  }
+
+  /** Runs the call in a child; `onStarted` when the child begins it. Errors are mapped by {@link fromChild}. */
+  async invoke(call: TaskCall, limits: InvokeLimits, onStarted?: () => void): Promise<unknown> {
     try {
       return await this.children.apply(call, {
         jobId: call.request.id,
+        ...(onStarted ? { onStart: onStarted } : {}),
         ...(limits.softTimeLimit ? { softTimeLimit: limits.softTimeLimit } : {}),
         ...(limits.timeLimit ? { timeLimit: limits.timeLimit } : {}),
       });

@@ -12,7 +12,7 @@ import {
 import type { Backend, TaskRequest as BackendRequest } from '@cq/backend';
 import type { Logger } from '@cq/app';
 import { task_failure, task_postrun, task_prerun, task_retry, task_revoked, task_success } from '@cq/app';
-import { continueOnFailure, continueOnSuccess } from '@cq/canvas';
+import { continueOnFailure, continueOnRevoked, continueOnSuccess } from '@cq/canvas';
 import { WorkerLostError, WorkerTerminate } from './errors.js';
 import type { Executor } from './executor.js';
 
@@ -106,16 +106,28 @@ export class Request {
     const info = this.storeInfo();
     let outcome: 'SUCCESS' | 'FAILURE' | 'RETRY' | 'IGNORED' | 'REJECTED' = 'SUCCESS';
     let retval: unknown = null;
-    this.startedAt = performance.now();
-    this.env.onStart?.(this);
-    try {
-      // Early ack (Celery `on_accepted`): sent as the task starts; the task does not wait for the broker.
+    let begun = false;
+    let started: Promise<void> = Promise.resolve();
+    // Celery `on_accepted` + the start of `trace_task`: on a process pool, when a child begins the task.
+    const begin = (): void => {
+      begun = true;
+      this.startedAt = performance.now();
+      this.env.onStart?.(this);
+      // Early ack: sent as the task starts; the task does not wait for the broker.
       if (!this.acksLate) this.settle('ack').catch((e: unknown) => log.error(`Task ${this.fields.name}[${this.id}] could not be acked: ${String(e)}`));
       task_prerun.send(this.task, { taskId: this.id, task: this.task, args: this.fields.args, kwargs: this.fields.kwargs });
       if (backend && !ignoreResult && (topts.trackStarted ?? conf.task_track_started)) {
-        await backend.markAsStarted(this.id, { pid: process.pid, hostname: this.env.hostname }, info);
+        started = backend.markAsStarted(this.id, { pid: process.pid, hostname: this.env.hostname }, info).then(() => undefined);
+        started.catch(() => undefined); // awaited below
       }
-      const value = await Promise.race([this.run(), this.untilTerminated()]);
+    };
+    try {
+      if (!this.env.executor) {
+        begin();
+        await started;
+      }
+      const value = await Promise.race([this.run(begin), this.untilTerminated()]);
+      await started;
       retval = value ?? null;
       // Canvas: link callbacks and the next chain link are sent before the result is stored (Celery trace).
       await continueOnSuccess({ app, request: this.request }, value ?? null);
@@ -127,9 +139,10 @@ export class Request {
       retval = err;
       outcome = await this.handleError(err, storeErrors, info);
     } finally {
-      // A failure was settled by handleError (Celery on_failure); any other outcome is acked now.
-      if (this.acksLate && !this.message.acknowledged) await this.settle('ack');
-      if (!this.terminated) task_postrun.send(this.task, { taskId: this.id, task: this.task, args: this.fields.args, kwargs: this.fields.kwargs, retval, state: outcome });
+      // A failure was settled by handleError (Celery on_failure); any other outcome is acked now, and
+      // so is an early-ack task that failed before a child began it.
+      if (!this.message.acknowledged && !this.terminated) await this.settle('ack');
+      if (begun && !this.terminated) task_postrun.send(this.task, { taskId: this.id, task: this.task, args: this.fields.args, kwargs: this.fields.kwargs, retval, state: outcome });
       this.env.onDone?.(this, outcome);
     }
   }
@@ -170,6 +183,8 @@ export class Request {
     if (backend && !this.fields.ignoreResult) {
       await backend.markAsRevoked(this.id, 'terminated', null).catch((e: unknown) => log.error(`could not store REVOKED for ${this.id}: ${String(e)}`));
     }
+    await continueOnRevoked({ app: this.env.app, request: this.request }, 'terminated').catch((e: unknown) =>
+      log.error(`could not count ${this.id} as a revoked part of chord ${this.fields.group ?? ''}: ${String(e)}`));
     task_revoked.send(this.task, { request: this.request, terminated: true, signum: signal, expired: false });
   }
 
@@ -196,14 +211,15 @@ export class Request {
     return requeue;
   }
 
-  private async run(): Promise<unknown> {
+  /** Runs the function: in-process, or in a child that calls `onStarted` when it begins it. */
+  private async run(onStarted: () => void): Promise<unknown> {
     const [hardMsg, softMsg] = this.fields.timeLimit;
     const hard = hardMsg ?? this.task.options.timeLimit ?? this.env.timeLimit ?? this.env.app.conf.task_time_limit;
     const soft = softMsg ?? this.task.options.softTimeLimit ?? this.env.softTimeLimit ?? this.env.app.conf.task_soft_time_limit;
     if (this.env.executor) {
       // A child runs the function and owns both clocks (billiard kills it at the hard limit).
       const { name, args, kwargs } = this.fields;
-      return this.env.executor.invoke({ name, args, kwargs, request: this.request, info: this.storeInfo() }, { softTimeLimit: soft ?? null, timeLimit: hard ?? null });
+      return this.env.executor.invoke({ name, args, kwargs, request: this.request, info: this.storeInfo() }, { softTimeLimit: soft ?? null, timeLimit: hard ?? null }, onStarted);
     }
     const context = this.context();
     const timers: NodeJS.Timeout[] = [];

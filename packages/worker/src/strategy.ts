@@ -19,6 +19,7 @@ import { NotRegistered, decodeTaskMessage, type Celery, type TaskRequestFields }
 import type { Backend } from '@cq/backend';
 import type { Logger } from '@cq/app';
 import { isTaskMessage, task_received, task_rejected, task_revoked, task_unknown } from '@cq/app';
+import { continueOnRevoked } from '@cq/canvas';
 import { Request, backendRequest, type RequestEnv } from './request.js';
 import type { Pool } from './pool.js';
 import { EtaSchedule } from './eta-schedule.js';
@@ -144,6 +145,9 @@ export class TaskStrategy {
       if (this.backend && !fields.ignoreResult) {
         await this.backend.markAsRevoked(fields.id, expired ? 'expired' : 'revoked', null).catch((e: unknown) => this.log.error(`could not store REVOKED for ${fields.id}: ${errText(e)}`));
       }
+      // Celery `mark_as_revoked`: a chord header part counts as REVOKED, which fails the chord's body.
+      await continueOnRevoked({ app: this.env.app, request: request.request }, expired ? 'expired' : 'revoked').catch((e: unknown) =>
+        this.log.error(`could not count ${fields.id} as a revoked part of chord ${fields.group ?? ''}: ${errText(e)}`));
       await message.ack().catch(() => undefined);
       task_revoked.send(request.task, { request: request.request, terminated: false, signum: null, expired });
       return true;

@@ -145,6 +145,27 @@ export function describePool(kind: 'prefork' | 'threads'): void {
     });
   });
 
+  describe(`${kind} pool: a task prefetched in a child`, () => {
+    it('is acked (early ack) and counted active only when the child begins it, as Celery acks on accept', async () => {
+      const worker = await startWorker({ concurrency: 1 });
+      const redis = new Redis('redis://127.0.0.1:6379/1');
+      try {
+        const slow = await send('pool.sleep', [1_500]);
+        const next = await send('pool.add', [1, 2]);
+        await until(() => worker.activeRequests.size === 1 && (worker.pool as ProcessPool).children.queued === 1);
+        // The running task's message is acked; the one waiting in the child behind it is not.
+        await until(async () => (await redis.hlen(unacked)) === 1);
+        expect(await redis.hkeys(unacked)).toHaveLength(1);
+        expect([...worker.activeRequests].map((r) => r.id)).toEqual([slow.id]);
+        expect(await next.get({ timeout: 10 })).toBe(3);
+        await until(async () => (await redis.hlen(unacked)) === 0);
+      } finally {
+        redis.disconnect();
+        await worker.stop();
+      }
+    });
+  });
+
   describe(`${kind} pool with maxTasksPerChild`, () => {
     it('replaces a child after 2 tasks; a warm stop runs worker_process_shutdown in each child', async () => {
       const worker = await startWorker({ concurrency: 1, maxTasksPerChild: 2 });
