@@ -30,6 +30,7 @@ export {
   Signal, before_task_publish, after_task_publish, task_prerun, task_postrun, task_success, task_failure, task_retry,
   task_revoked, task_unknown, task_rejected, task_received, worker_init, worker_ready, worker_shutting_down, worker_shutdown,
   worker_process_init, worker_process_shutdown, type SignalEvent, type ExceptionInfo,
+  CanvasUnavailableError, NotInChordError, AddToChordUnsupportedError, type BoundTaskContext,
 } from '@cq/app';
 export {
   Worker, nodename, createPool, WorkerLostError, WorkerTerminate, Blueprint, Step, StartStopStep, PoolComponent,
@@ -64,7 +65,8 @@ export {
 export {
   Signature, signature, immutable, Chain, chain, Group, group, GroupResult, continueOnSuccess, continueOnFailure,
   CanvasError, SignatureDictError, UnsupportedCanvasError, CanvasUsageError, Chord, chord, ChordError, registerBuiltins,
-  type AnySignature, type CanvasApp, type SignatureInit, type SignatureOptions,
+  XMap, XStarmap, Chunks, xmap, xstarmap, chunks,
+  type AnySignature, type CanvasApp, type SignatureInit, type SignatureOptions, type ResultOf,
 } from '@cq/canvas';
 export {
   Beat, scheduleFilename, Scheduler, ScheduleEntry, schedule, crontab, solar, IntervalSchedule, Crontab, Solar, SqliteScheduleStore,

@@ -9,7 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,8 @@ const client = new Celery('bench-client', { task_default_queue: queue }).configu
 const ids: string[] = [];
 const dates: number[] = [];
 let cpu: { parent: number; children: number } | undefined;
+let brokerBefore: number | undefined;
+let brokerAfter: number | undefined;
 const redis = new Redis(REDIS);
 let worker: ChildProcess | undefined;
 try {
@@ -37,6 +39,7 @@ try {
     ids.push(...batch.map((r) => r.id));
   }
   console.log(`published ${n} tasks to ${queue}`);
+  brokerBefore = brokerTicks();
   // CQ_BENCH_NODE_ARGS: extra node flags for the worker, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
   const nodeArgs = (process.env['CQ_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
   const workerArgs = (process.env['CQ_BENCH_WORKER_ARGS'] ?? '').split(' ').filter(Boolean);
@@ -53,6 +56,7 @@ try {
     for (const raw of await redis.mget(...keys.slice(i, i + 5_000))) dates.push(Date.parse((JSON.parse(raw!) as { date_done: string }).date_done));
   }
   cpu = cpuOf(worker.pid!);
+  brokerAfter = brokerTicks();
 } finally {
   if (worker && worker.exitCode === null) {
     worker.kill('SIGTERM');
@@ -70,6 +74,23 @@ try {
 const seconds = (dates.reduce((a, b) => Math.max(a, b)) - dates.reduce((a, b) => Math.min(a, b))) / 1000;
 console.log(`cq worker -P ${pool} -c ${concurrency} on RabbitMQ: ${n} tasks in ${seconds.toFixed(2)} s = ${Math.round((n - 1) / seconds)} tasks/s`);
 if (cpu) console.log(`CPU per task (start-up included): parent ${Math.round(cpu.parent / n)} µs, children ${Math.round(cpu.children / n)} µs`);
+if (brokerBefore !== undefined && brokerAfter !== undefined) console.log(`RabbitMQ CPU per task while draining: ${Math.round(((brokerAfter - brokerBefore) * 1e4) / n)} µs`);
+
+/** CPU ticks (1/100 s) used so far by the local RabbitMQ node (beam.smp), or undefined when not found (Linux only). */
+function brokerTicks(): number | undefined {
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (!stat.includes('(beam.smp)')) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return Number(fields[11]) + Number(fields[12]);
+    }
+  } catch {
+    // not Linux, or the process went away
+  }
+  return undefined;
+}
 
 /** CPU time (user + system, µs) of a process and of its child processes so far, from /proc (Linux). */
 function cpuOf(pid: number): { parent: number; children: number } | undefined {
