@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import {
-  Celery, Chord, Signature, after_task_publish, createLogger, signature, task_prerun,
+  Celery, Chord, Signature, after_task_publish, createLogger, signature, task_prerun, type SignatureDict,
 } from '@cq/celery';
 import { deleteAmqp } from './brokers.js';
 import { type Urls, usePairedWorkers } from './helpers.js';
@@ -39,15 +39,6 @@ const grow = app.task('ts.grow', async (ctx, x: number, sig: SignatureDict) => {
   return x;
 }, { bind: true });
 
-/** Celery's signature dict, as it travels in task arguments. */
-type SignatureDict = {
-  task: string;
-  args: unknown[];
-  kwargs: Record<string, unknown>;
-  options: Record<string, unknown>;
-  subtask_type: string | null;
-  immutable: boolean;
-};
 
 /** A signature of a Python task by name, routed to the Python worker's queue. */
 const py = (name: string, args: unknown[]): Signature => new Signature(name, { args, options: { queue: PY }, app });

@@ -30,7 +30,7 @@ export {
   Signal, before_task_publish, after_task_publish, task_prerun, task_postrun, task_success, task_failure, task_retry,
   task_revoked, task_unknown, task_rejected, task_received, worker_init, worker_ready, worker_shutting_down, worker_shutdown,
   worker_process_init, worker_process_shutdown, type SignalEvent, type ExceptionInfo,
-  CanvasUnavailableError, NotInChordError, AddToChordUnsupportedError, type BoundTaskContext,
+  CanvasUnavailableError, NotInChordError, AddToChordUnsupportedError, type BoundTaskContext, type SignatureDict,
 } from '@cq/app';
 export {
   Worker, nodename, createPool, WorkerLostError, WorkerTerminate, Blueprint, Step, StartStopStep, PoolComponent,

@@ -6,13 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import { Celery, before_task_publish, createLogger, type TaskRequest } from '@cq/app';
 import { registerBackend } from '@cq/backend';
 import { registerTransport } from '@cq/kombu';
 import { Chain, Chord, Group, Signature, signature } from '@cq/canvas';
 import { Control } from '@cq/control';
 import { Worker } from '@cq/worker';
+import { tearDownCanvas, until } from './helpers.js';
 
 registerTransport('amqp', async () => (await import('@cq/transport-amqp')).transport);
 registerBackend('redis', async () => (await import('@cq/backend-redis')).default);
@@ -82,25 +82,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await control?.close().catch(() => undefined);
-  await worker.shutdown('cold').catch(() => undefined);
-  const conn = app.connection();
-  const ch = await conn.channel();
-  await ch.deleteQueue(QUEUE).catch(() => 0);
-  await conn.close();
-  await app.close();
-  const redis = new Redis({ host: '127.0.0.1', port: 6379, db: 2 });
-  const keys = [...published.keys(), ...bodies].map((id) => `celery-task-meta-${id}`)
-    .concat([...groups].flatMap((g) => ['', '.j', '.t', '.s'].map((s) => `celery-taskset-meta-${g}${s}`)));
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
+  await tearDownCanvas(worker, app, QUEUE, [...published.keys(), ...bodies], groups);
 });
 
 /** Chord body ids whose FAILURE is stored without a message being sent. */
 const bodies: string[] = [];
-const until = async (check: () => boolean, ms = 15_000): Promise<boolean> => {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) if (check()) return true;
-  return check();
-};
 
 describe('ctx.replace', () => {
   it('with a task: the replacement takes the task id, so the caller\'s result is the replacement\'s', async () => {

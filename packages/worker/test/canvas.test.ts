@@ -7,12 +7,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import { Celery, after_task_publish, createLogger, type TaskRequest } from '@cq/app';
 import { registerBackend } from '@cq/backend';
 import { registerTransport } from '@cq/kombu';
 import { GroupResult, chain, group, immutable, signature } from '@cq/canvas';
 import { Worker } from '@cq/worker';
+import { tearDownCanvas, until } from './helpers.js';
 
 registerTransport('amqp', async () => (await import('@cq/transport-amqp')).transport);
 registerBackend('redis', async () => (await import('@cq/backend-redis')).default);
@@ -52,24 +52,9 @@ beforeAll(async () => {
   await worker.start();
 });
 
-afterAll(async () => {
-  await worker.shutdown('cold').catch(() => undefined);
-  const conn = app.connection();
-  const ch = await conn.channel();
-  await ch.deleteQueue(QUEUE).catch(() => 0);
-  await conn.close();
-  await app.close();
-  const redis = new Redis({ host: '127.0.0.1', port: 6379, db: 2 });
-  const keys = [...published].map((id) => `celery-task-meta-${id}`).concat(groups.map((g) => `celery-taskset-meta-${g}`));
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-});
+afterAll(() => tearDownCanvas(worker, app, QUEUE, published, groups));
 
 const groups: string[] = [];
-const until = async (check: () => boolean, ms = 15_000): Promise<boolean> => {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) if (check()) return true;
-  return check();
-};
 
 describe('chains', () => {
   it('chain(add(1,2), add(3), mul(4)) runs link by link and gives ((1+2)+3)*4', async () => {

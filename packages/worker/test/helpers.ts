@@ -34,6 +34,25 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
   }
 }
 
+/**
+ * Ends a canvas test file: cold-stops `worker`, deletes `queue`, closes `app`, and deletes from Redis
+ * db 2 the results of `taskIds` and every key of `groupIds` (`celery-taskset-meta-<id>` and its
+ * `.j`/`.t`/`.s` chord keys).
+ */
+export async function tearDownCanvas(worker: Worker, app: Celery, queue: string, taskIds: Iterable<string>, groupIds: Iterable<string>): Promise<void> {
+  await worker.shutdown('cold').catch(() => undefined);
+  const conn = app.connection();
+  const ch = await conn.channel();
+  await ch.deleteQueue(queue).catch(() => 0);
+  await conn.close();
+  await app.close();
+  const redis = rawRedis();
+  const keys = [...taskIds].map((id) => `celery-task-meta-${id}`)
+    .concat([...groupIds].flatMap((g) => ['', '.j', '.t', '.s'].map((s) => `celery-taskset-meta-${g}${s}`)));
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+}
+
 /** Tracks apps, workers and queues of one test file and removes them in `cleanup()`. */
 export class Fixture {
   private readonly apps: Celery[] = [];
