@@ -26,6 +26,10 @@ export interface RequestEnv {
   softTimeLimit: number | null;
   /** Where the function runs: a process pool's children; absent or null, in-process (`async`, `solo`). */
   executor?: Executor | null;
+  /** Called when a due request is handed on to run (rate limit, pool): the worker's reserved requests. */
+  onReserved?: (request: Request) => void;
+  /** Called when a reserved request leaves without running (revoked or expired while it waited, or given back). */
+  onReleased?: (request: Request) => void;
   /** Called when the task starts (the worker's active requests, Celery `task_accepted`). */
   onStart?: (request: Request) => void;
   /** Called when the task finished, whatever the outcome. */

@@ -56,7 +56,17 @@ export class TaskStrategy {
     });
     this.rateLimiter = new RateLimiter<Request>(
       (name) => this.rateLimitOf(name),
-      (request) => this.pool.apply({ run: () => request.execute(), requeue: () => request.message.reject(true) }),
+      (request) => this.pool.apply({
+        // Revoked or expired while it waited (rate limit, pool queue): Celery checks again before running.
+        run: async () => {
+          if (!(await this.revokeIfExpired(request))) await request.execute();
+          else this.env.onReleased?.(request);
+        },
+        requeue: async () => {
+          this.env.onReleased?.(request);
+          await request.message.reject(true);
+        },
+      }),
     );
   }
 
@@ -132,11 +142,13 @@ export class TaskStrategy {
   /** A due request: revoked if it expired meanwhile, else to its rate limit lane or the pool. */
   private async dispatch(request: Request): Promise<void> {
     if (await this.revokeIfExpired(request)) return;
+    this.env.onReserved?.(request);
     this.rateLimiter.add(request.fields.name, request);
   }
 
   /** Stores REVOKED (`expired`/`revoked`) and acks when the request expired or its id was revoked; true if so. */
   private async revokeIfExpired(request: Request): Promise<boolean> {
+    if (request.message.acknowledged) return false; // settled meanwhile (e.g. terminated)
     const { fields, message } = request;
     const expired = Boolean(fields.expires && fields.expires.getTime() <= Date.now());
     // Celery `Request.revoked()`: expired, or flagged by a `revoke` command (reason `revoked`).
@@ -158,7 +170,10 @@ export class TaskStrategy {
   /** Cancels held ETA and rate-limited tasks and returns their messages to the broker (warm shutdown). */
   async releaseScheduled(): Promise<number> {
     const held = [...this.eta.takeAll(), ...this.rateLimiter.takePending()];
-    for (const request of held) await request.message.reject(true).catch(() => undefined);
+    for (const request of held) {
+      this.env.onReleased?.(request);
+      await request.message.reject(true).catch(() => undefined);
+    }
     return held.length;
   }
 }

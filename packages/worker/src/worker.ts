@@ -98,6 +98,11 @@ export class Worker {
   readonly stats = { processed: 0, succeeded: 0, failed: 0, retried: 0 };
   /** Requests running now (Celery `worker.state.active_requests`). */
   readonly activeRequests = new Set<Request>();
+  /**
+   * Requests received and due, not yet begun: waiting for a rate-limit token, in the pool's queue, or
+   * prefetched in a child (Celery `worker.state.reserved_requests` minus the active ones).
+   */
+  readonly reservedRequests = new Set<Request>();
   /** The shutdown stage in effect; null while not stopping. */
   shutdownMode: ShutdownMode | null = null;
   /** Messages given back to the broker during shutdown (Celery's `Restoring N unacknowledged message(s)`). */

@@ -162,6 +162,37 @@ describe.each([['redis', REDIS], ['amqp', AMQP]] as const)('remote control on %s
     expect(await control.revoke(id(), { ...dest, reply: true, terminate: true })).toEqual([{ [w.hostname]: { ok: 'terminate: tasks unknown' } }]);
   });
 
+  it('a task waiting in the pool behind a running one: inspect reserved lists it, and a revoke stops it from running', async () => {
+    const app = makeApp();
+    const ran: string[] = [];
+    const gate = { open: false };
+    app.task('cqt.ctl.block', async () => {
+      ran.push('block');
+      while (!gate.open) await new Promise((r) => setTimeout(r, 20));
+    });
+    app.task('cqt.ctl.after', (tag: string) => { ran.push(tag); return tag; });
+    const control = client(app);
+    const w = new Worker(app, { log: app.log, pool: 'async', concurrency: 1, hostname: `cqt-ctl-${randomUUID().slice(0, 6)}@test` });
+    cleanups.push(() => w.shutdown('cold'));
+    await w.start();
+    const dest = { destination: [w.hostname], timeout: 5, reply: true };
+    const blocking = id();
+    const waiting = id();
+    const kept = id();
+    await app.sendTask('cqt.ctl.block', [], { taskId: blocking });
+    await app.sendTask('cqt.ctl.after', ['revoked'], { taskId: waiting });
+    await app.sendTask('cqt.ctl.after', ['kept'], { taskId: kept });
+    expect(await until(async () => ((await control.inspect(dest).reserved())?.[w.hostname] as unknown[] ?? []).length === 2)).toBe(true);
+    const reserved = (await control.inspect(dest).reserved())![w.hostname] as Array<{ id: string }>;
+    expect(reserved.map((r) => r.id).sort()).toEqual([waiting, kept].sort());
+    await control.revoke(waiting, { ...dest });
+    gate.open = true;
+    expect(await app.asyncResult(kept).get({ timeout: 10 })).toBe('kept');
+    expect(await app.asyncResult(waiting).state()).toBe('REVOKED');
+    expect(ran).toEqual(['block', 'kept']);
+    expect(w.reservedRequests.size).toBe(0);
+  });
+
   it('rate_limit holds and releases a task type; time_limit and custom commands apply', async () => {
     const app = makeApp();
     const ran: number[] = [];

@@ -157,6 +157,7 @@ export function describePool(kind: 'prefork' | 'threads'): void {
         await until(async () => (await redis.hlen(unacked)) === 1);
         expect(await redis.hkeys(unacked)).toHaveLength(1);
         expect([...worker.activeRequests].map((r) => r.id)).toEqual([slow.id]);
+        expect([...worker.reservedRequests].map((r) => r.id)).toEqual([next.id]);
         expect(await next.get({ timeout: 10 })).toBe(3);
         await until(async () => (await redis.hlen(unacked)) === 0);
       } finally {

@@ -105,7 +105,7 @@ export class ControlStep extends Step<Consumer> {
       worker_pid: r.startedAt ? process.pid : null,
     });
     const active = (): Request[] => [...w.activeRequests];
-    const reserved = (): Request[] => (c.strategy?.rateLimiter.pending ?? []).filter((r) => !w.activeRequests.has(r));
+    const reserved = (): Request[] => [...w.reservedRequests].filter((r) => !w.activeRequests.has(r));
     const scheduled = (): Request[] => [...(c.strategy?.scheduled.values() ?? [])].map((h) => h.item);
     const queueDict = (q: Queue): Record<string, unknown> => ({
       name: q.name,

@@ -22,8 +22,14 @@ export class TasksStep extends Step<Consumer> {
       app: c.app, backend: c.backend, hostname: w.hostname, log: w.log,
       timeLimit: w.options.timeLimit ?? null, softTimeLimit: w.options.softTimeLimit ?? null,
       executor: w.pool.invoke ? (w.pool as Executor) : null,
-      onStart: (request) => w.activeRequests.add(request),
+      onReserved: (request) => w.reservedRequests.add(request),
+      onReleased: (request) => w.reservedRequests.delete(request),
+      onStart: (request) => {
+        w.reservedRequests.delete(request);
+        w.activeRequests.add(request);
+      },
       onDone: (request, outcome) => {
+        w.reservedRequests.delete(request);
         w.activeRequests.delete(request);
         w.stats.processed++;
         if (outcome === 'SUCCESS') w.stats.succeeded++;
