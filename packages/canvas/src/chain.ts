@@ -9,7 +9,9 @@
  *
  * As in Celery's `prepare_steps`, nested chains are spliced in, a one-member group is its member, and
  * a group followed by another step becomes a **chord** of that group and the step (`group | s` →
- * `chord(group, s)`), wherever it stands: the chord's body then carries the rest of the chain.
+ * `chord(group, s)`), wherever it stands: the chord's body then carries the rest of the chain. The
+ * step may be a group too (`group | group` → a chord whose body is the second group: each of its
+ * members gets the first group's results list as first argument) or a chord (its header members get it).
  *
  * ```ts
  * const r = await chain(signature(add, [1, 2]), signature(add, [3]), signature(mul, [4])).applyAsync();
@@ -18,7 +20,7 @@
  */
 import type { ApplyOptions, AsyncResult, SignatureDict } from '@cq/app';
 import { Chord } from './chord.js';
-import { CanvasUsageError, SignatureDictError, UnsupportedCanvasError } from './errors.js';
+import { CanvasUsageError, SignatureDictError } from './errors.js';
 import { Group } from './group.js';
 import { signatureList, toApplyOptions } from './options.js';
 import { Signature, type AnySignature, type CanvasApp } from './signature.js';
@@ -64,9 +66,8 @@ export class Chain<R = unknown> extends Signature<unknown[], R> {
    * `chord` (a chain inside a group or a chord header) go to the last step; `link` is added to the
    * last step and `linkError` to every step; other options apply to the first message. A group
    * followed by a step is sent as a chord (see the module comment). Resolves with the **last**
-   * step's result (the body's for a chord, a GroupResult for a final group).
-   * @throws CanvasUsageError for an empty chain; UnsupportedCanvasError for a group followed by a
-   *   group or a chord (Celery would make a chord whose body is that group or chord).
+   * step's result (the body's for a chord, a GroupResult for a final group or a chord whose body is a group).
+   * @throws CanvasUsageError for an empty chain.
    */
   override async applyAsync(args: readonly unknown[] = [], options: ApplyOptions = {}): Promise<AsyncResult<R>> {
     const { taskId, link, linkError, groupId, groupIndex, chord, kwargs, chain: outer, ...rest } = { ...toApplyOptions(this.options), ...options };
@@ -105,9 +106,8 @@ export class Chain<R = unknown> extends Signature<unknown[], R> {
       }
       step = plainIfNotComposite(step);
       if (step instanceof Group && prev) {
-        if (prev.subtaskType === 'group' || prev.subtaskType === 'chord') {
-          throw new UnsupportedCanvasError(`a group followed by a ${prev.subtaskType} in a chain is not supported: put a task between them`);
-        }
+        // prev may itself be a group or a chord: the chord's body is then that group (each member gets
+        // the header's results list first) or that chord (its header members get it)
         steps.pop();
         results.pop();
         const upgraded = new Chord(step, prev, this.app);

@@ -4,8 +4,8 @@
  * ```
  * CanvasError                     CQ_CANVAS
  * ├── SignatureDictError          CQ_CANVAS_SIGNATURE_DICT   a dict is not a signature (missing `task`, bad `args`)
- * ├── UnsupportedCanvasError      CQ_CANVAS_UNSUPPORTED      a shape cq cannot run (group → group/chord in a chain,
- * │                                                          a chain ending in a group inside a chord header)
+ * ├── UnsupportedCanvasError      CQ_CANVAS_UNSUPPORTED      a shape cq cannot run (a chain ending in a group inside
+ * │                                                          a chord header, a replacement ending in a group in a chain)
  * ├── CanvasUsageError            CQ_CANVAS_USAGE            misuse, e.g. `link` on a group (Celery raises TypeError)
  * └── ChordError                  CQ_CANVAS_CHORD            a chord's header failed or its body could not be sent;
  *                                                            stored as the body's FAILURE (Celery `celery.exceptions.ChordError`)
@@ -29,7 +29,11 @@ export class SignatureDictError extends CanvasError {
   override readonly code = 'CQ_CANVAS_SIGNATURE_DICT';
 }
 
-/** A canvas shape cq does not run: a group followed by a group or chord in a chain, a chain ending in a group in a chord header. */
+/**
+ * A canvas shape cq does not run: a chain ending in a group inside a chord header (Celery 5.2 runs it
+ * only on Redis, by saving the header GroupResult and joining it in the worker), `addToChord` with a
+ * composite signature, a replacement chain ending in a group.
+ */
 export class UnsupportedCanvasError extends CanvasError {
   override readonly code = 'CQ_CANVAS_UNSUPPORTED';
 }

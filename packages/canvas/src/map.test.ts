@@ -101,3 +101,36 @@ describe('chunks.group() and sending', () => {
     expect(res.results.map((r) => r.id)).toEqual(sent.map((s) => s.headers['id']));
   });
 });
+
+describe('routing by the inner task name (Celery route_name)', () => {
+  const routed = new Celery('canvas-map-routes', {
+    broker_url: 'memory://',
+    task_routes: { 'tasks.add': 'addq', 'celery.starmap': 'starq' },
+  });
+  const radd = routed.task('tasks.add', (x: number, y: number) => x + y);
+  const keys: Array<[unknown, string]> = [];
+  const untrackRoutes = after_task_publish.connect(({ headers, routingKey }) => {
+    keys.push([headers['task'], routingKey]);
+  }, { dispatchUid: 'cqt.canvas.map.routes' });
+  afterAll(async () => {
+    untrackRoutes();
+    await routed.close();
+  });
+
+  it('xmap and xstarmap go where task_routes sends the inner task; given options win', async () => {
+    keys.length = 0;
+    await xmap(radd, [1]).applyAsync();
+    await xstarmap(radd, [[1, 2]]).applyAsync();
+    await xmap(radd, [1]).applyAsync([], { queue: 'mine' });
+    const set = xstarmap(radd, [[1, 2]]);
+    set.set({ queue: 'own' });
+    await set.applyAsync();
+    expect(keys).toEqual([['celery.map', 'addq'], ['celery.starmap', 'addq'], ['celery.map', 'mine'], ['celery.starmap', 'own']]);
+  });
+
+  it("chunks' starmaps are routed as celery.starmap, as Celery 5.2 sends them", async () => {
+    keys.length = 0;
+    await chunks(radd, [[1, 1], [2, 2]], 1).applyAsync();
+    expect(keys).toEqual([['celery.starmap', 'starq'], ['celery.starmap', 'starq']]);
+  });
+});

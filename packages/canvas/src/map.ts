@@ -7,6 +7,9 @@
  *   spread as the arguments (`celery.starmap`).
  * - `chunks(task, it, n)` splits `it` into parts of `n` items; applying it sends a group of
  *   `celery.starmap` signatures, one per part, and resolves with their GroupResult (a list of lists).
+ * - `xmap`/`xstarmap` messages are routed by the inner task's name through `task_routes` (Celery's
+ *   `route_name`); the starmaps of `chunks` are not (Celery 5.2 drops the `route_name` it passes on
+ *   to the group, so they go where `celery.starmap` is routed).
  *
  * Their dicts are Celery's: immutable, no args, the task's signature dict and the items in `kwargs`,
  * and, as Celery writes them, `subtask_type: null`. A Python or cq worker receiving such a dict runs
@@ -22,7 +25,7 @@
  * await chunks(add, [[1, 1], [2, 2], [3, 3]], 2).applyAsync(); // GroupResult → [[2, 4], [6]]
  * ```
  */
-import type { ApplyOptions, AsyncResult, SignatureDict, Task } from '@cq/app';
+import { lookupRoute, type ApplyOptions, type AsyncResult, type SignatureDict, type Task, type TaskRoutes } from '@cq/app';
 import { SignatureDictError } from './errors.js';
 import { Group } from './group.js';
 import type { GroupResult } from './group-result.js';
@@ -77,10 +80,27 @@ abstract class BaseMap<R> extends Signature<[], R> {
 
   /**
    * Sends one `celery.map`/`celery.starmap` message with kwargs `{task, it}` and no args (Celery
-   * `_basemap.apply_async`); partial args are ignored (the signature is immutable). Resolves with its result.
+   * `_basemap.apply_async`); partial args are ignored (the signature is immutable). The message is
+   * routed by the **inner** task's name through `task_routes` (Celery passes `route_name=<task name>`):
+   * a route found fills the queue, exchange, routing key and priority that neither `options` nor the
+   * signature's options set. Resolves with its result.
    */
   override async applyAsync(_args: readonly unknown[] = [], options: ApplyOptions = {}): Promise<AsyncResult<R>> {
-    return await super.applyAsync([], options);
+    return await super.applyAsync([], { ...options, ...this.routeByTarget(options) });
+  }
+
+  /** The route `task_routes` gives the inner task's name, minus what the call or the signature sets (Celery `lpmerge(route, options)`). */
+  private routeByTarget(options: ApplyOptions): ApplyOptions {
+    const app = this.app as { conf?: { task_routes?: TaskRoutes | null }; tasks?: ReadonlyMap<string, Task> } | null;
+    const given = { ...this.options, ...toSignatureOptions(options) };
+    const route = lookupRoute(app?.conf?.task_routes ?? null, this.target.task, [], { ...this.kwargs }, given, app?.tasks?.get(this.task));
+    if (!route) return {};
+    const out: ApplyOptions = {};
+    if (route.queue != null && given['queue'] == null) out.queue = route.queue;
+    if (route.exchange != null && given['exchange'] == null) out.exchange = route.exchange;
+    if (route.routing_key != null && given['routing_key'] == null) out.routingKey = route.routing_key;
+    if (route.priority != null && given['priority'] == null) out.priority = route.priority;
+    return out;
   }
 }
 

@@ -10,6 +10,7 @@ import { Celery, after_task_publish, type SignatureDict } from '@cq/app';
 import { Chain, chain } from './chain.js';
 import { Chord, chord, chordSize } from './chord.js';
 import { Group, group } from './group.js';
+import { GroupResult } from './group-result.js';
 import { Signature, immutable, signature } from './signature.js';
 
 const app = new Celery('canvas-shapes', { broker_url: 'memory://', result_backend: 'memory://' });
@@ -75,6 +76,43 @@ describe('a group followed by a task in a chain is a chord (Celery prepare_steps
     const { result, messages } = await capture(() => chain(chord([signature(add, [1, 1])], signature(tsum)), signature(str)).applyAsync());
     const body = messages[0]!.embed.chord!;
     expect((body.options['chain'] as SignatureDict[])[0]!.options['task_id']).toBe((result as { id: string }).id);
+  });
+});
+
+describe('a group followed by a group or a chord in a chain (Celery 5.2 prepare_steps)', () => {
+  it('group | group: a chord whose body is the second group, resolved by its GroupResult', async () => {
+    const { result, messages } = await capture(() => chain(group(signature(add, [1, 1]), signature(add, [2, 2])), group(signature(tsum), signature(str))).applyAsync());
+    expect(messages.map((m) => [m.task, m.groupIndex])).toEqual([['tasks.add', 0], ['tasks.add', 1]]);
+    const body = messages[0]!.embed.chord!;
+    expect(body).toMatchObject({ task: 'celery.group', subtask_type: 'group' });
+    expect(body.options['chain']).toBeUndefined();
+    const res = result as GroupResult;
+    expect(res).toBeInstanceOf(GroupResult);
+    expect(body.options['task_id']).toBe(res.id);
+    const members = (body.kwargs as { tasks: SignatureDict[] }).tasks;
+    expect(members.map((d) => [d.task, d.options['task_id']])).toEqual([['tasks.tsum', res.results[0]!.id], ['tasks.str', res.results[1]!.id]]);
+  });
+
+  it('group | chord: the body is the chord, resolved by its body', async () => {
+    const { result, messages } = await capture(() => chain(group(signature(add, [1, 1]), signature(add, [2, 2])), chord([signature(add, [1]), signature(add, [2])], signature(tsum))).applyAsync());
+    expect(messages).toHaveLength(2);
+    const body = Signature.fromDict(messages[0]!.embed.chord!, app) as Chord;
+    expect(body).toBeInstanceOf(Chord);
+    expect(body.header.map((h) => h.args)).toEqual([[1], [2]]);
+    expect(body.body!.options['task_id']).toBe((result as { id: string }).id);
+  });
+
+  it('group | group | tsum: the second group and tsum make the inner chord', async () => {
+    const { result, messages } = await capture(() => chain(group(signature(add, [1, 1]), signature(add, [2, 2])), group(signature(add, [1]), signature(add, [2])), signature(tsum)).applyAsync());
+    const body = messages[0]!.embed.chord!;
+    expect(body).toMatchObject({ task: 'celery.chord', subtask_type: 'chord' });
+    expect((body.kwargs as { body: SignatureDict }).body.options['task_id']).toBe((result as { id: string }).id);
+  });
+
+  it('a chord built with a group body sends that group as embed.chord', async () => {
+    const { result, messages } = await capture(() => chord([signature(add, [1, 1])], group(signature(tsum), signature(tsum))).applyAsync());
+    expect(result).toBeInstanceOf(GroupResult);
+    expect(messages[0]!.embed.chord).toMatchObject({ task: 'celery.group', options: { task_id: (result as GroupResult).id } });
   });
 });
 

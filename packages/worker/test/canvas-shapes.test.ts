@@ -2,7 +2,8 @@
  * Every canvas shape run end to end by a real worker, on the Redis broker and on RabbitMQ (Celery 5.2
  * `celery/canvas.py`, `celery/app/builtins.py`): chunks, xmap, xstarmap (also as the plain built-in
  * task a Python dict names), a group followed by a task in a chain (a chord, first, in the middle or
- * last-but-one), a chord inside a chain, groups of chains, chains, groups and chords inside a chord
+ * last-but-one), a group followed by a group or a chord (a chord with that body), a chord whose body
+ * is a group, a chord inside a chain, groups of chains, chains, groups and chords inside a chord
  * header; and the error paths: a failing header task reaches the body's errback and fails the body
  * with ChordError, a failing link fails its own result and the rest of its chain.
  *
@@ -54,6 +55,7 @@ describe.each(Object.keys(BROKERS) as Array<keyof typeof BROKERS>)('canvas shape
   const double = app.task('cqt.s.double', (x: number) => x * 2);
   const tsum = app.task('cqt.s.tsum', (xs: number[]) => xs.reduce((a, b) => a + b, 0));
   const str = app.task('cqt.s.str', (x: number) => `<${x}>`);
+  const ident = app.task('cqt.s.ident', (x: unknown) => x);
   const fail = app.task('cqt.s.fail', (x: unknown): number => {
     const err = new Error(`bad ${String(x)}`);
     err.name = 'ValueError';
@@ -162,6 +164,29 @@ describe.each(Object.keys(BROKERS) as Array<keyof typeof BROKERS>)('canvas shape
       const r = await chain(group(signature(add, [1, 1]), signature(add, [2, 2])), signature(tsum),
         group(signature(mul, [2]), signature(mul, [3])), signature(tsum)).applyAsync();
       expect(await r.get(TIMEOUT)).toBe(30);
+    });
+  });
+
+  describe('a group followed by a group or a chord in a chain is a chord with that body', () => {
+    it('group | group: each body member gets the header results list', async () => {
+      const res = await chain(group(signature(add, [1, 1]), signature(add, [2, 2])), group(signature(ident), signature(tsum))).applyAsync();
+      expect(res).toBeInstanceOf(GroupResult);
+      expect(await res.get(TIMEOUT)).toEqual([[2, 4], 6]);
+    });
+
+    it('group | chord: each header member of the chord gets the list', async () => {
+      const r = await chain(group(signature(add, [1, 1]), signature(add, [2, 2])), chord([signature(tsum), signature(tsum)], signature(tsum))).applyAsync();
+      expect(await r.get(TIMEOUT)).toBe(12);
+    });
+
+    it('add | group | group | ident: the second group and ident make the inner chord', async () => {
+      const r = await chain(signature(add, [1, 1]), group(signature(add, [1]), signature(add, [2])), group(signature(tsum), signature(ident)), signature(ident)).applyAsync();
+      expect(await r.get(TIMEOUT)).toEqual([7, [3, 4]]);
+    });
+
+    it('a chord whose body is a group, built directly', async () => {
+      const res = await chord([signature(add, [1, 1]), signature(add, [2, 2])], group(signature(ident), signature(tsum))).applyAsync();
+      expect(await res.get(TIMEOUT)).toEqual([[2, 4], 6]);
     });
   });
 
