@@ -12,12 +12,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import { Celery, before_task_publish, createLogger, type AsyncResult, type TaskRequest } from '@cq/app';
 import { registerBackend } from '@cq/backend';
 import { registerTransport } from '@cq/kombu';
 import { GroupResult, Signature, chain, chord, chunks, group, immutable, signature, xmap, xstarmap } from '@cq/canvas';
 import { Worker } from '@cq/worker';
+import { tearDownCanvas } from './helpers.js';
 
 registerTransport('amqp', async () => (await import('@cq/transport-amqp')).transport);
 registerTransport('redis', async () => (await import('@cq/transport-redis')).transport);
@@ -89,25 +89,15 @@ describe.each(Object.keys(BROKERS) as Array<keyof typeof BROKERS>)('canvas shape
 
   afterAll(async () => {
     untrack();
-    await worker.shutdown('cold').catch(() => undefined);
-    const conn = app.connection();
-    const ch = await conn.channel();
-    await ch.deleteQueue(queue).catch(() => 0);
-    await conn.close();
-    await app.close();
-    const redis = new Redis({ host: '127.0.0.1', port: 6379, db: 2 });
-    try {
-      const keys = [...taskIds].map((id) => `celery-task-meta-${id}`);
+    await tearDownCanvas(worker, app, queue, taskIds, groupIds, async (redis) => {
+      const keys = [...await redis.keys(`*${prefix}*`)];
       for (const gid of groupIds) keys.push(...await redis.keys(`celery-taskset-meta-${gid}*`));
-      keys.push(...await redis.keys(`*${prefix}*`));
       for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
       for (const binding of await redis.keys('_kombu.binding.*')) {
         const members = (await redis.smembers(binding)).filter((m) => m.includes(prefix));
         if (members.length > 0) await redis.srem(binding, ...members);
       }
-    } finally {
-      redis.disconnect();
-    }
+    });
   });
 
   describe('map, starmap, chunks', () => {

@@ -37,9 +37,11 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
 /**
  * Ends a canvas test file: cold-stops `worker`, deletes `queue`, closes `app`, and deletes from Redis
  * db 2 the results of `taskIds` and every key of `groupIds` (`celery-taskset-meta-<id>` and its
- * `.j`/`.t`/`.s` chord keys).
+ * `.j`/`.t`/`.s` chord keys), then runs `extra` with the same db 2 client (more keys to remove).
  */
-export async function tearDownCanvas(worker: Worker, app: Celery, queue: string, taskIds: Iterable<string>, groupIds: Iterable<string>): Promise<void> {
+export async function tearDownCanvas(
+  worker: Worker, app: Celery, queue: string, taskIds: Iterable<string>, groupIds: Iterable<string>, extra?: (redis: Redis) => Promise<void>,
+): Promise<void> {
   await worker.shutdown('cold').catch(() => undefined);
   const conn = app.connection();
   const ch = await conn.channel();
@@ -49,8 +51,12 @@ export async function tearDownCanvas(worker: Worker, app: Celery, queue: string,
   const redis = rawRedis();
   const keys = [...taskIds].map((id) => `celery-task-meta-${id}`)
     .concat([...groupIds].flatMap((g) => ['', '.j', '.t', '.s'].map((s) => `celery-taskset-meta-${g}${s}`)));
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
+  try {
+    for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
+    await extra?.(redis);
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** Tracks apps, workers and queues of one test file and removes them in `cleanup()`. */
