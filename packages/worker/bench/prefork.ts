@@ -4,7 +4,8 @@
  * starts and drains it. The rate runs from the first to the last `date_done` stored, so the worker's
  * start-up is not counted. Usage, from packages/worker:
  *   node --conditions=@cq/source --import tsx bench/prefork.ts [tasks=20000] [pool=prefork] [concurrency=2]
- * CQ_BENCH_WORKER_ARGS adds `cq worker` flags (e.g. `--prefetch-multiplier 50`). Measured on the
+ * CQ_BENCH_WORKER_ARGS adds `cq worker` flags (e.g. `--prefetch-multiplier 50`). Prints the CPU per
+ * task of the worker parent, its children and RabbitMQ (from /proc, Linux). Measured on the
  * 2-core dev VM: see packages/worker/README.md "Pools".
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -30,6 +31,8 @@ const ids: string[] = [];
 const dates: number[] = [];
 let cpu: { parent: number; children: number } | undefined;
 let brokerBefore: number | undefined;
+let steadyFrom: { done: number; cpu: Snapshot } | undefined;
+let steadyTo: Snapshot;
 let brokerAfter: number | undefined;
 const redis = new Redis(REDIS);
 let worker: ChildProcess | undefined;
@@ -51,7 +54,9 @@ try {
     await new Promise((r) => setTimeout(r, 500));
     done = 0;
     for (let i = 0; i < keys.length; i += 5_000) done += await redis.exists(...keys.slice(i, i + 5_000));
+    if (done > 0 && steadyFrom === undefined) steadyFrom = { done, cpu: snapshot(worker.pid!) };
   }
+  steadyTo = snapshot(worker.pid!);
   for (let i = 0; i < keys.length; i += 5_000) {
     for (const raw of await redis.mget(...keys.slice(i, i + 5_000))) dates.push(Date.parse((JSON.parse(raw!) as { date_done: string }).date_done));
   }
@@ -75,6 +80,18 @@ const seconds = (dates.reduce((a, b) => Math.max(a, b)) - dates.reduce((a, b) =>
 console.log(`cq worker -P ${pool} -c ${concurrency} on RabbitMQ: ${n} tasks in ${seconds.toFixed(2)} s = ${Math.round((n - 1) / seconds)} tasks/s`);
 if (cpu) console.log(`CPU per task (start-up included): parent ${Math.round(cpu.parent / n)} µs, children ${Math.round(cpu.children / n)} µs`);
 if (brokerBefore !== undefined && brokerAfter !== undefined) console.log(`RabbitMQ CPU per task while draining: ${Math.round(((brokerAfter - brokerBefore) * 1e4) / n)} µs`);
+if (steadyFrom && steadyTo! && n > steadyFrom.done) {
+  const per = (k: keyof Snapshot): number => Math.round((steadyTo[k] - steadyFrom!.cpu[k]) / (n - steadyFrom!.done));
+  console.log(`steady state (after the first results, ${n - steadyFrom.done} tasks): parent ${per('parent')} µs, children ${per('children')} µs, RabbitMQ ${per('broker')} µs per task`);
+}
+
+interface Snapshot { parent: number; children: number; broker: number }
+
+/** CPU used so far (µs) by the worker, its children and RabbitMQ; zeros where unknown. */
+function snapshot(pid: number): Snapshot {
+  const own = cpuOf(pid);
+  return { parent: own?.parent ?? 0, children: own?.children ?? 0, broker: (brokerTicks() ?? 0) * 1e4 };
+}
 
 /** CPU ticks (1/100 s) used so far by the local RabbitMQ node (beam.smp), or undefined when not found (Linux only). */
 function brokerTicks(): number | undefined {
