@@ -14,7 +14,7 @@ import {
   Celery, CeleryError, NotRegistered, SoftTimeLimitExceeded, runWithContext, worker_process_init, worker_process_shutdown,
   type Task, type TaskContext,
 } from '@cq/app';
-import { backendScheme, registerBackend, type Backend, type BackendFactory } from '@cq/backend';
+import { backendScheme, registerBackend, type Backend, type BackendFactory, type TaskRequest as BackendRequest } from '@cq/backend';
 import type { JobContext, JobHandler } from '@cq/billiard';
 import { registerBuiltins } from '@cq/canvas';
 import type { TaskCall } from './executor.js';
@@ -101,8 +101,16 @@ function taskContext(celery: Celery, task: Task, call: TaskCall, job: JobContext
     },
     async updateState({ state, meta }) {
       const backend = await childBackend(celery);
-      await backend?.storeResult(call.request.id, meta ?? null, state, { request: call.info });
+      await backend?.storeResult(call.request.id, meta ?? null, state, { request: backendRecord(call.request) });
     },
+  };
+}
+
+/** What the result backend records for the request (as the parent's `backendRequest`). */
+function backendRecord(r: TaskCall['request']): BackendRequest {
+  return {
+    task: r.task, args: r.args, kwargs: r.kwargs, hostname: r.hostname, retries: r.retries, group: r.group, parentId: r.parentId,
+    deliveryInfo: { routingKey: r.deliveryInfo.routing_key }, replyTo: r.replyTo ?? undefined, correlationId: r.correlationId ?? undefined,
   };
 }
 

@@ -14,7 +14,6 @@ import {
   Ignore, Reject, Retry, SoftTimeLimitExceeded, TimeLimitExceeded,
   type RetryOptions, type RetrySignature, type TaskRequest,
 } from '@cq/app';
-import type { TaskRequest as BackendRequest } from '@cq/backend';
 import { TimeLimitExceeded as PoolTimeLimitExceeded, WorkerLostError as PoolWorkerLostError } from '@cq/billiard';
 import { WorkerLostError } from './errors.js';
 
@@ -24,10 +23,8 @@ export interface TaskCall {
   name: string;
   args: unknown[];
   kwargs: Record<string, unknown>;
-  /** The request context (`ctx.request` in the child; `retry()` builds its message from it). */
+  /** The request context (`ctx.request` in the child; `retry()` builds its message from it, `updateState()` its backend record). */
   request: TaskRequest;
-  /** What the result backend records with `updateState` from the child. */
-  info: BackendRequest;
 }
 
 /** Limits of one call, in seconds; see `Request`. */

@@ -223,7 +223,7 @@ export class Request {
     if (this.env.executor) {
       // A child runs the function and owns both clocks (billiard kills it at the hard limit).
       const { name, args, kwargs } = this.fields;
-      return this.env.executor.invoke({ name, args, kwargs, request: this.request, info: this.storeInfo() }, { softTimeLimit: soft ?? null, timeLimit: hard ?? null }, onStarted);
+      return this.env.executor.invoke({ name, args, kwargs, request: this.request }, { softTimeLimit: soft ?? null, timeLimit: hard ?? null }, onStarted);
     }
     const context = this.context();
     const timers: NodeJS.Timeout[] = [];
