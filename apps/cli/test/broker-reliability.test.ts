@@ -41,7 +41,9 @@ describe.each(brokers)('SIGKILL mid-task on $name', ({ broker, backend }) => {
       second.kill('SIGTERM');
       await exited(second);
       const conn = client.connection();
-      await (await conn.channel()).deleteQueue(queue).catch(() => undefined);
+      const ch = await conn.channel();
+      await ch.deleteQueue(queue).catch(() => undefined);
+      await ch.deleteExchange(queue).catch(() => undefined);
       await conn.close();
       await client.close();
     }

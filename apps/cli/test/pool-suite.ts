@@ -43,7 +43,9 @@ export function describeCliPool(kind: 'prefork' | 'threads', flags: string[]): v
         await exited(worker);
       }
       const conn = client.connection();
-      await (await conn.channel()).deleteQueue(queue).catch(() => undefined);
+      const ch = await conn.channel();
+      await ch.deleteQueue(queue).catch(() => undefined);
+      await ch.deleteExchange(queue).catch(() => undefined);
       await conn.close();
       const backend = await client.backend();
       for (const id of ids) await backend?.forget(id).catch(() => undefined);

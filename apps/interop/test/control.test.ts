@@ -77,7 +77,10 @@ describe.each([['redis', REDIS0], ['amqp', AMQP]] as const)('remote control betw
     if (app) {
       const conn = app.connection();
       const ch = await conn.channel();
-      for (const q of [urls.queue, `${urls.queue}.py`]) await ch.deleteQueue(q).catch(() => undefined);
+      for (const q of [urls.queue, `${urls.queue}.py`]) {
+        await ch.deleteQueue(q).catch(() => undefined);
+        await ch.deleteExchange(q).catch(() => undefined);
+      }
       await conn.close();
       await app.close();
     }

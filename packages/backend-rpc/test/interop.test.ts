@@ -84,6 +84,7 @@ describe('rpc:// interop with Python Celery on RabbitMQ', () => {
     } finally {
       child.kill();
       await channel.deleteQueue(taskQueue).catch(() => undefined);
+      await channel.deleteExchange(taskQueue).catch(() => undefined);
     }
   }, 40_000);
 

@@ -4,8 +4,6 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { Celery } from '@cq/app';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { EventDispatcher } from '../src/dispatcher.js';
 import type { CeleryEvent } from '../src/event.js';
 import { EventReceiver } from '../src/receiver.js';
@@ -29,14 +27,9 @@ describe.each(BROKERS)('events on $name', ({ name, url }) => {
   const cleanup: Array<() => Promise<unknown>> = [];
   afterAll(async () => {
     for (const fn of cleanup.reverse()) await fn().catch(() => undefined);
-    if (name === 'amqp') {
-      const amqplib = createRequire(fileURLToPath(import.meta.resolve('@cq/transport-amqp')))('amqplib') as {
-        connect(url: string): Promise<{ createChannel(): Promise<{ deleteExchange(n: string): Promise<unknown> }>; close(): Promise<void> }>;
-      };
-      const conn = await amqplib.connect('amqp://guest:guest@127.0.0.1:5672');
-      await (await conn.createChannel()).deleteExchange('cqt.ev.celeryev').catch(() => undefined);
-      await conn.close();
-    }
+    const conn = app.connection();
+    await (await conn.channel()).deleteExchange('cqt.ev.celeryev').catch(() => undefined);
+    await conn.close();
     await app.close();
   });
 
@@ -101,6 +94,8 @@ describe.each(BROKERS)('task-sent on $name', ({ url }) => {
       await receiver.close();
       const ch = await app.connection().channel();
       await ch.deleteQueue(queue).catch(() => undefined);
+      await ch.deleteExchange(queue).catch(() => undefined);
+      await ch.deleteExchange('cqt.ev.celeryev').catch(() => undefined);
       await ch.close();
       await app.close();
     }

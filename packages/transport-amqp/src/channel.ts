@@ -77,6 +77,12 @@ export class AmqpChannel implements Channel {
     this.remember({ kind: 'binding', binding });
   }
 
+  async deleteExchange(name: string): Promise<void> {
+    if (name === '' || name.startsWith('amq.')) return; // default/builtin exchanges
+    await this.run(`deleting exchange ${name}`, (ch) => ch.deleteExchange(name));
+    this.forget((d) => (d.kind === 'exchange' && d.exchange.name === name) || (d.kind === 'binding' && d.binding.exchange === name));
+  }
+
   async deleteQueue(queue: string): Promise<number> {
     const reply = await this.run(`deleting queue ${queue}`, (ch) => ch.deleteQueue(queue));
     this.forget((d) => (d.kind === 'queue' && d.queue.name === queue) || (d.kind === 'binding' && d.binding.queue === queue));

@@ -140,6 +140,24 @@ describe('AMQP features', () => {
     await ch.publish(raw('c'), '', q);
     await waitUntil(() => got.some((d) => d.body.toString() === 'c'));
   }, 30_000);
+
+  it('does not re-declare a deleted exchange, or its bindings, after a reconnect', async () => {
+    const t = await connect({ interval_start: 0.2, interval_step: 0.2, interval_max: 1 });
+    const ch = await t.createChannel();
+    const q = uniq('exdel');
+    const ex = `cq.test.exdel.${randomUUID().slice(0, 8)}`;
+    await ch.declareExchange({ name: ex, type: 'direct', durable: false, autoDelete: false, arguments: {} });
+    await ch.declareQueue(queueDecl(q));
+    await ch.bindQueue({ queue: q, exchange: ex, routingKey: 'k', arguments: {} });
+    await ch.deleteExchange(ex);
+    closeFromServer(t);
+    await waitUntil(() => t.reconnects === 1 && t.isConnected, 10_000);
+    await ch.declareQueue(queueDecl(q)); // the channel is open again, with what it remembers re-declared
+    const probe = await (await connect({ confirm_publish: true })).createChannel();
+    const refused = await probe.publish(raw('x'), ex, 'k').then(() => null, (err: unknown) => err);
+    if (refused === null) await (await t.createChannel()).deleteExchange(ex); // re-declared: do not leave it behind
+    expect(refused).toBeInstanceOf(NotFoundError);
+  }, 30_000);
 });
 
 /** Closes this transport's connection from the broker side (320 CONNECTION_FORCED) via rabbitmqctl. */

@@ -73,6 +73,13 @@ export class RedisExchangeStore implements ExchangeStore {
     });
   }
 
+  /** Forgets the exchange's type here and DELetes its binding set `_kombu.binding.<exchange>`. */
+  async deleteExchange(name: string): Promise<void> {
+    const { client, layout } = this.use();
+    await this.run('deleting an exchange', () => client.del(layout.key(layout.bindingKey(name))));
+    this.types.delete(name);
+  }
+
   private use(): { client: Redis; layout: KeyLayout } {
     if (!this.client || !this.layout) throw new OperationalError('the redis transport is not connected: call connection.connect() first');
     return { client: this.client, layout: this.layout };

@@ -73,6 +73,14 @@ export class FanoutHub {
     return dropped;
   }
 
+  /** Drops every subscription to the broadcasts of `exchange` (the exchange was deleted); buffers stay. */
+  async unbindExchange(exchange: string): Promise<void> {
+    const base = this.topic(exchange, '');
+    const gone = [...this.patternQueues.keys()].filter((p) => p === base || p.startsWith(`${base}/`));
+    for (const p of gone) this.patternQueues.delete(p);
+    if (gone.length > 0 && this.subscriber) await (await this.subscriber).punsubscribe(...gone);
+  }
+
   /** Takes up to `max` buffered messages of `queue`, oldest first. */
   take(queue: string, max: number): Envelope[] {
     return this.buffers.get(queue)?.splice(0, max) ?? [];

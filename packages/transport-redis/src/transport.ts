@@ -101,6 +101,15 @@ export class RedisChannel extends VirtualChannel {
     }
   }
 
+  /** Deletes the binding set (kombu keys) and, for a fanout exchange, this process's subscriptions to it. */
+  override async deleteExchange(name: string): Promise<void> {
+    await super.deleteExchange(name);
+    if (name === '' || name.startsWith('amq.')) return;
+    await this.transport.fanout.unbindExchange(name).catch((err: unknown) => {
+      throw toTransportError(err, 'unsubscribing from a fanout exchange', this.transport.where);
+    });
+  }
+
   protected _put(queue: string, envelope: Envelope): Promise<void> {
     const t = this.transport;
     const key = t.layout.key(t.layout.queueFor(queue, envelope.properties.priority));

@@ -64,6 +64,22 @@ describe('fanout exchanges over PUB/SUB', () => {
     expect(await redis.exists(qa.name, qb.name)).toBe(0);
   });
 
+  it('deleteExchange drops the binding set and ends the subscriptions to a fanout exchange', async () => {
+    const ex = new Exchange(uniq('bcastdel'), { type: 'fanout', durable: false });
+    const channel = await (await connect()).channel();
+    const q = new Queue(uniq('fdel'), { exchange: ex, routingKey: '' });
+    await q.declare(channel);
+    const topic = `/10.${ex.name}`;
+    await channel.publish(raw('"before"'), ex.name, '');
+    expect((await channel.get(q.name, { noAck: true }))?.body.toString()).toBe('"before"');
+    await channel.deleteExchange(ex.name);
+    // PUBLISH answers how many subscriptions received the message: none are left
+    expect(await redis.exists(`_kombu.binding.${ex.name}`)).toBe(0);
+    expect(await redis.publish(topic, 'x')).toBe(0);
+    expect(await redis.publish(`${topic}/any.key`, 'x')).toBe(0);
+    await channel.deleteQueue(q.name);
+  });
+
   it.skipIf(!hasKombu)('receives a Python broadcast and is received by a Python fanout consumer', async () => {
     const ex = new Exchange(uniq('pybcast'), { type: 'fanout', durable: false });
     const channel = await (await connect()).channel();

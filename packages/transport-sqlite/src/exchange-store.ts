@@ -8,12 +8,18 @@ import type Database from 'better-sqlite3';
 import { OperationalError, type BindingDeclaration, type ExchangeDeclaration, type ExchangeStore, type ExchangeType, type StoredBinding } from '@cq/kombu';
 
 function prepare(db: Database.Database) {
+  const dropExchange = db.prepare<[string]>('DELETE FROM kombu_exchange WHERE name = ?');
+  const dropBindings = db.prepare<[string]>('DELETE FROM kombu_binding WHERE exchange = ?');
   return {
     declare: db.prepare<[string, string]>('INSERT INTO kombu_exchange (name, type) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET type = excluded.type'),
     type: db.prepare<[string], string>('SELECT type FROM kombu_exchange WHERE name = ?').pluck(),
     bind: db.prepare<[string, string, string]>('INSERT OR IGNORE INTO kombu_binding (exchange, routing_key, queue) VALUES (?, ?, ?)'),
     bindings: db.prepare<[string], StoredBinding>('SELECT routing_key AS routingKey, queue FROM kombu_binding WHERE exchange = ? ORDER BY rowid'),
     unbindQueue: db.prepare<[string]>('DELETE FROM kombu_binding WHERE queue = ?'),
+    deleteExchange: db.transaction((name: string) => {
+      dropBindings.run(name);
+      dropExchange.run(name);
+    }),
   };
 }
 
@@ -52,6 +58,11 @@ export class SqliteExchangeStore implements ExchangeStore {
 
   unbindQueue(queue: string): void {
     this.use().unbindQueue.run(queue);
+  }
+
+  /** Deletes the exchange row and its bindings, in one transaction. */
+  deleteExchange(name: string): void {
+    this.use().deleteExchange(name);
   }
 
   private use(): ReturnType<typeof prepare> {

@@ -71,6 +71,7 @@ describe.each([['redis', REDIS], ['amqp', AMQP]] as const)('remote control on %s
       const conn = app.connection();
       const ch = await conn.channel();
       await ch.deleteQueue(q).catch(() => undefined);
+      await ch.deleteExchange(q).catch(() => undefined);
       await conn.close();
       await app.close();
     });

@@ -4,8 +4,6 @@
  * deletes what the tests created (queues, exchanges, result keys, unacked hashes).
  */
 import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { Celery, createLogger, type CelerySettings, type Logger } from '@cq/app';
 import { Worker, type WorkerOptions } from '@cq/worker';
@@ -46,6 +44,7 @@ export async function tearDownCanvas(
   const conn = app.connection();
   const ch = await conn.channel();
   await ch.deleteQueue(queue).catch(() => 0);
+  await ch.deleteExchange(queue).catch(() => undefined);
   await conn.close();
   await app.close();
   const redis = rawRedis();
@@ -115,8 +114,9 @@ export class Fixture {
       const conn = app.connection();
       const channel = await conn.channel();
       for (const q of queues) await channel.deleteQueue(q).catch(() => undefined);
+      // the direct exchanges named like the queues (declared per queue, as Celery does); only test names
+      for (const x of new Set([...queues, ...this.exchanges])) if (x.startsWith('cqt.')) await channel.deleteExchange(x).catch(() => undefined);
       await conn.close();
-      if (this.broker === 'amqp') await deleteAmqpExchanges([...queues, ...this.exchanges]);
     }
     for (const a of this.apps.splice(0)) await a.close().catch(() => undefined);
     const redis = rawRedis();
@@ -149,23 +149,4 @@ const trackedQueues = new WeakMap<Celery, string[]>();
 
 function listedQueues(app: Celery): string[] {
   return trackedQueues.get(app) ?? [];
-}
-
-/** Deletes the direct exchanges named like the queues (cq declares one per queue, as Celery does). */
-async function deleteAmqpExchanges(names: string[]): Promise<void> {
-  const amqpEntry = fileURLToPath(import.meta.resolve('@cq/transport-amqp'));
-  const amqplib = createRequire(amqpEntry)('amqplib') as {
-    connect(url: string): Promise<{ createChannel(): Promise<{ deleteExchange(n: string): Promise<unknown>; close(): Promise<void> }>; close(): Promise<void> }>;
-  };
-  const conn = await amqplib.connect('amqp://guest:guest@127.0.0.1:5672');
-  try {
-    for (const name of names) {
-      if (!name.startsWith('cqt.sem.')) continue;
-      const ch = await conn.createChannel();
-      await ch.deleteExchange(name).catch(() => undefined);
-      await ch.close().catch(() => undefined);
-    }
-  } finally {
-    await conn.close();
-  }
 }

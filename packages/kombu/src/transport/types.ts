@@ -96,6 +96,12 @@ export interface Channel {
   /** Declares a queue; resolves with the number of messages ready in it. */
   declareQueue(queue: QueueDeclaration): Promise<{ messageCount: number }>;
   bindQueue(binding: BindingDeclaration): Promise<void>;
+  /**
+   * Deletes an exchange and every binding from it (AMQP exchange.delete, kombu `exchange_delete`);
+   * queues are left as they are. Deleting an unknown exchange is not an error. The default exchange
+   * `''` and the broker's `amq.*` exchanges cannot be deleted: for those this is a no-op.
+   */
+  deleteExchange(name: string): Promise<void>;
   /** Deletes a queue; resolves with the number of messages it held. */
   deleteQueue(queue: string): Promise<number>;
   /** Removes every ready message of a queue; resolves with how many. */

@@ -214,6 +214,12 @@ export abstract class VirtualChannel implements Channel {
     await this.transport.exchangeStore.bind(binding);
   }
 
+  async deleteExchange(name: string): Promise<void> {
+    this.ensureOpen();
+    if (name === '' || name.startsWith('amq.')) return; // the default and builtin exchanges stay
+    await this.transport.exchangeStore.deleteExchange(name);
+  }
+
   async deleteQueue(queue: string): Promise<number> {
     this.ensureOpen();
     const size = await this._size(queue);

@@ -19,6 +19,8 @@ export interface ExchangeStore {
   bindings(exchange: string): StoredBinding[] | Promise<StoredBinding[]>;
   /** Removes every binding that targets `queue`. */
   unbindQueue(queue: string): void | Promise<void>;
+  /** Forgets the exchange `name` (its type and every binding from it); unknown names are ignored. */
+  deleteExchange(name: string): void | Promise<void>;
 }
 
 /** The default store: declarations known to this process only (as kombu's in-memory `state`). */
@@ -42,6 +44,10 @@ export class MemoryExchangeStore implements ExchangeStore {
   }
   unbindQueue(queue: string): void {
     for (const [name, list] of this.table) this.table.set(name, list.filter((b) => b.queue !== queue));
+  }
+  deleteExchange(name: string): void {
+    this.types.delete(name);
+    this.table.delete(name);
   }
 }
 
