@@ -37,6 +37,11 @@ export interface ControlState {
    * stops waiting for it. Resolves with false when the id is not running here.
    */
   terminate(id: string, signal: string): Promise<boolean>;
+  /**
+   * Optional: drops the requests with these ids that wait in a process pool's child and would run
+   * before the revoked set is checked again (revoke without `terminate`); stores REVOKED for each.
+   */
+  discard?(ids: readonly string[]): Promise<void>;
   /** Applies a changed `rateLimit` of a task type to the waiting and future requests (`consumer.reset_rate_limits`). */
   resetRateLimit(taskName: string): void;
   /** Starts consuming one more queue. */

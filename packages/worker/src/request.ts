@@ -110,11 +110,10 @@ export class Request {
     const info = this.storeInfo();
     let outcome: 'SUCCESS' | 'FAILURE' | 'RETRY' | 'IGNORED' | 'REJECTED' = 'SUCCESS';
     let retval: unknown = null;
-    let begun = false;
     let started: Promise<void> = Promise.resolve();
     // Celery `on_accepted` + the start of `trace_task`: on a process pool, when a child begins the task.
     const begin = (): void => {
-      begun = true;
+      this.begun = true;
       this.startedAt = performance.now();
       this.env.onStart?.(this);
       // Early ack: sent as the task starts; the task does not wait for the broker.
@@ -146,12 +145,16 @@ export class Request {
       // A failure was settled by handleError (Celery on_failure); any other outcome is acked now, and
       // so is an early-ack task that failed before a child began it.
       if (!this.message.acknowledged && !this.terminated) await this.settle('ack');
-      if (begun && !this.terminated) task_postrun.send(this.task, { taskId: this.id, task: this.task, args: this.fields.args, kwargs: this.fields.kwargs, retval, state: outcome });
+      if (this.begun && !this.terminated) task_postrun.send(this.task, { taskId: this.id, task: this.task, args: this.fields.args, kwargs: this.fields.kwargs, retval, state: outcome });
       this.env.onDone?.(this, outcome);
     }
   }
 
   private terminated: WorkerTerminate | null = null;
+  /** Handed to a process pool's child (waiting there or running). */
+  private inPool = false;
+  /** Begun: in-process, or a child reported it started. */
+  private begun = false;
   private onTerminate: Array<(err: WorkerTerminate) => void> = [];
 
   /** Rejects once {@link terminate} is called, so `execute` stops waiting for the function. */
@@ -171,25 +174,41 @@ export class Request {
    * and whatever it does afterwards is ignored. Never throws (a bad signal name is logged).
    */
   async revokeTerminate(signal = 'SIGTERM'): Promise<void> {
+    await this.revokeNow('terminated', signal);
+  }
+
+  /**
+   * Discards a revoked request that waits in a process pool's child and has not begun (Celery skips a
+   * revoked request when it would run): it is taken out of the child, REVOKED (`revoked`) is stored,
+   * the message acked and task_revoked sent (`terminated` false). Never throws.
+   * @returns false when it is not waiting in a child (not handed over yet, already begun, or settled).
+   */
+  async discardRevoked(): Promise<boolean> {
+    if (!this.inPool || this.begun || this.terminated) return false;
+    await this.revokeNow('revoked', null);
+    return true;
+  }
+
+  private async revokeNow(reason: 'terminated' | 'revoked', signal: string | null): Promise<void> {
     if (this.terminated) return;
     const { backend, log } = this.env;
-    const err = new WorkerTerminate(`task ${this.fields.name}[${this.id}] terminated by revoke (${signal})`);
+    const err = new WorkerTerminate(`task ${this.fields.name}[${this.id}] ${reason === 'terminated' ? `terminated by revoke (${signal})` : 'revoked'}`);
     this.terminated = err;
     for (const reject of this.onTerminate.splice(0)) reject(err);
     this.abort.abort(err);
     const executor = this.env.executor as (Executor & { terminateJob?(taskId: string, signal: string): boolean }) | null | undefined;
     try {
-      executor?.terminateJob?.(this.id, signal);
+      executor?.terminateJob?.(this.id, signal ?? 'SIGTERM');
     } catch (e) {
       log.error(`could not terminate ${this.id} with ${signal}: ${String(e)}`);
     }
     await this.settle('ack').catch((e: unknown) => log.error(`could not ack ${this.id}: ${String(e)}`));
     if (backend && !this.fields.ignoreResult) {
-      await backend.markAsRevoked(this.id, 'terminated', null).catch((e: unknown) => log.error(`could not store REVOKED for ${this.id}: ${String(e)}`));
+      await backend.markAsRevoked(this.id, reason, null).catch((e: unknown) => log.error(`could not store REVOKED for ${this.id}: ${String(e)}`));
     }
-    await continueOnRevoked({ app: this.env.app, request: this.request }, 'terminated').catch((e: unknown) =>
+    await continueOnRevoked({ app: this.env.app, request: this.request }, reason).catch((e: unknown) =>
       log.error(`could not count ${this.id} as a revoked part of chord ${this.fields.group ?? ''}: ${String(e)}`));
-    task_revoked.send(this.task, { request: this.request, terminated: true, signum: signal, expired: false });
+    task_revoked.send(this.task, { request: this.request, terminated: reason === 'terminated', signum: signal, expired: false });
   }
 
   /**
@@ -223,6 +242,7 @@ export class Request {
     if (this.env.executor) {
       // A child runs the function and owns both clocks (billiard kills it at the hard limit).
       const { name, args, kwargs } = this.fields;
+      this.inPool = true;
       return this.env.executor.invoke({ name, args, kwargs, request: this.request }, { softTimeLimit: soft ?? null, timeLimit: hard ?? null }, onStarted);
     }
     const context = this.context();

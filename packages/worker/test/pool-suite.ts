@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createLogger, type AsyncResult } from '@cq/app';
+import { Control } from '@cq/control';
 import { ProcessPool, Worker, type WorkerOptions } from '@cq/worker';
 import { app } from './fixtures/pool-app.js';
 
@@ -162,6 +163,27 @@ export function describePool(kind: 'prefork' | 'threads'): void {
         await until(async () => (await redis.hlen(unacked)) === 0);
       } finally {
         redis.disconnect();
+        await worker.stop();
+      }
+    });
+
+    it('is taken out of the child and stored REVOKED when revoked (without terminate) before it begins', async () => {
+      const worker = await startWorker({ concurrency: 1 });
+      const control = new Control(app);
+      try {
+        const slow = await send('pool.sleep', [1_500]);
+        const next = await send('pool.add', [2, 3]);
+        await until(() => worker.activeRequests.size === 1 && (worker.pool as ProcessPool).children.queued === 1);
+        expect(await control.revoke(next.id, { destination: [worker.hostname], reply: true, timeout: 5 }))
+          .toEqual([{ [worker.hostname]: { ok: `tasks ${next.id} flagged as revoked` } }]);
+        expect((worker.pool as ProcessPool).children.queued).toBe(0);
+        expect(await next.state()).toBe('REVOKED');
+        expect(typeof await slow.get({ timeout: 10 })).toBe('number');
+        await sleep(200);
+        expect(await next.state()).toBe('REVOKED'); // it never ran
+        expect(worker.reservedRequests.size).toBe(0);
+      } finally {
+        await control.close();
         await worker.stop();
       }
     });

@@ -149,6 +149,10 @@ export class ControlStep extends Step<Consumer> {
         for (const r of [...reserved(), ...scheduled()]) if (wanted.has(r.id)) out.push({ id: r.id, state: 'reserved', info: requestInfo(r) });
         return out;
       },
+      discard: async (ids) => {
+        const wanted = new Set(ids);
+        for (const r of reserved()) if (wanted.has(r.id)) await r.discardRevoked();
+      },
       terminate: async (id, signal) => {
         const request = active().find((r) => r.id === id);
         if (!request) return false;
