@@ -94,8 +94,8 @@ describe.each(['prefork', 'threads'] as const)('%s pool under remote control', (
 
   it('pool_grow 1 adds a child and raises the prefetch count; pool_shrink 1 goes back', async () => {
     const inspect = control.inspect({ destination: [worker.hostname], timeout: 5 });
-    const stats = async (): Promise<{ prefetch_count: number; pool: { 'max-concurrency': number } }> =>
-      (await inspect.stats())![worker.hostname] as { prefetch_count: number; pool: { 'max-concurrency': number } };
+    type Stats = { prefetch_count: number; pool: { 'max-concurrency': number; processes: number[] } };
+    const stats = async (): Promise<Stats> => (await inspect.stats())![worker.hostname] as Stats;
     const multiplier = app.conf.worker_prefetch_multiplier;
     expect(await stats()).toMatchObject({ prefetch_count: multiplier, pool: { 'max-concurrency': 1 } });
 
@@ -103,6 +103,7 @@ describe.each(['prefork', 'threads'] as const)('%s pool under remote control', (
     await until(() => pids().length === 2);
     expect(worker.pool.limit).toBe(2);
     expect(await stats()).toMatchObject({ prefetch_count: 2 * multiplier, pool: { 'max-concurrency': 2 } });
+    expect((await stats()).pool.processes.sort()).toEqual([...pids()].sort()); // the children, as Celery lists them
     // Both children serve at once (once the new one is ready: until then the old one takes both).
     const served = new Set<number>();
     for (let round = 0; round < 20 && served.size < 2; round++) {

@@ -17,6 +17,7 @@ import {
   LamportClock, Mailbox, Node, RevokedSet, StateDb, builtinPanel, controlPanel, type ControlState, type RequestInfo,
 } from '@cq/control';
 import { Step } from '../../bootsteps.js';
+import { ProcessPool } from '../../process-pool.js';
 import type { Request } from '../../request.js';
 import type { Consumer } from '../consumer.js';
 import { TasksStep } from './tasks.js';
@@ -132,7 +133,7 @@ export class ControlStep extends Step<Consumer> {
         pid: process.pid,
         clock: String(step.handle.clock.value),
         uptime: Math.round((performance.now() - step.startedAt) / 1000),
-        pool: { implementation: pool.name, 'max-concurrency': pool.limit, processes: [process.pid], 'max-tasks-per-child': w.options.maxTasksPerChild ?? null, 'put-guarded-by-semaphore': false, timeouts: [w.options.softTimeLimit ?? 0, w.options.timeLimit ?? 0], writes: {} },
+        pool: { implementation: pool.name, 'max-concurrency': pool.limit, processes: pool instanceof ProcessPool ? pool.pids : [process.pid], 'max-tasks-per-child': w.options.maxTasksPerChild ?? null, 'put-guarded-by-semaphore': false, timeouts: [w.options.softTimeLimit ?? 0, w.options.timeLimit ?? 0], writes: {} },
         broker: brokerInfo(c),
         prefetch_count: c.qos?.value ?? w.prefetchCount,
         rusage: rusage(),
