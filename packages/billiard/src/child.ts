@@ -6,9 +6,9 @@
 import type { Job } from './job.js';
 
 /** A child holding fast jobs gets enough prefetched to keep it busy for about this long (ms). */
-const PREFETCH_BUDGET_MS = 4;
+const PREFETCH_BUDGET_MS = 16;
 /** The most jobs prefetched behind a child's running one. */
-export const MAX_PREFETCH = 16;
+export const MAX_PREFETCH = 64;
 import type { ToChild, ToParent } from './protocol.js';
 
 /** What the pool hears from a child. */
@@ -81,9 +81,10 @@ export abstract class Child {
 
   /**
    * Jobs it may hold, running one included: 2 until it has run a job, then as many as fill about
-   * {@link PREFETCH_BUDGET_MS} of its recent run time (2 for jobs of 4 ms or more, at most
-   * 1 + {@link MAX_PREFETCH} for sub-millisecond jobs). Prefetching hides the IPC round trip; the
-   * budget keeps a slow job from holding many others (the pool also takes back jobs stuck behind one).
+   * {@link PREFETCH_BUDGET_MS} of its recent run time (2 for jobs of 16 ms or more, at most
+   * 1 + {@link MAX_PREFETCH} for jobs of a quarter millisecond or less). Prefetching hides the IPC round
+   * trip and batches it (one pipe write carries many jobs); the budget keeps a slow job from holding
+   * many others (the pool also takes back jobs stuck behind one).
    */
   get capacity(): number {
     if (this.avgRuntime === undefined) return 2;

@@ -1,7 +1,7 @@
 /**
  * `Pool` — the process pool (billiard `Pool`): children run jobs one at a time each; the pool is their
  * supervisor (replaces dead, recycled and retired children), task handler (queues jobs and sends each
- * to an idle child, or prefetches behind a busy child's running job: one for slow jobs, up to 16 for
+ * to an idle child, or prefetches behind a busy child's running job: one for slow jobs, up to 64 for
  * sub-millisecond ones, taken back when the running job turns out slow), result handler (settles jobs
  * from the children's batched replies) and timeout handler (kills a child whose job passes its hard
  * time limit). `terminateJob` kills the child running one job (Celery's revoke with terminate).

@@ -15,7 +15,7 @@ describe.each(KINDS)('%s pool', (kind) => {
     expect(pool.capacity).toBe(2);
     await Promise.all(Array.from({ length: 300 }, (_, i) => pool.apply({ op: 'echo', value: i })));
     expect(pool.capacity).toBe(1 + MAX_PREFETCH);
-    for (let i = 0; i < 12; i++) await pool.apply({ op: 'sleep', ms: 15 });
+    for (let i = 0; i < 12; i++) await pool.apply({ op: 'sleep', ms: 25 });
     expect(pool.capacity).toBe(2);
   });
 

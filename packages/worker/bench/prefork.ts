@@ -4,11 +4,13 @@
  * starts and drains it. The rate runs from the first to the last `date_done` stored, so the worker's
  * start-up is not counted. Usage, from packages/worker:
  *   node --conditions=@cq/source --import tsx bench/prefork.ts [tasks=20000] [pool=prefork] [concurrency=2]
- * CQ_BENCH_WORKER_ARGS adds `cq worker` flags (e.g. `--prefetch-multiplier 50`). Prints the CPU per
- * task of the worker parent, its children and RabbitMQ (from /proc, Linux). Measured on the
+ * Without CQ_BENCH_WORKER_ARGS it runs twice: with Celery's defaults (prefetch multiplier 4) and with
+ * `--prefetch-multiplier 64` (Celery's advice for many short tasks); CQ_BENCH_WORKER_ARGS gives the
+ * `cq worker` flags of a single run instead. Prints the CPU per task of the worker parent, its
+ * children and RabbitMQ (from /proc, Linux). Measured on the
  * 2-core dev VM: see packages/worker/README.md "Pools".
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,6 +18,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { Celery } from '@cq/app';
+
+if (process.env['CQ_BENCH_WORKER_ARGS'] === undefined) {
+  for (const flags of ['', '--prefetch-multiplier 64']) {
+    console.log(`\n== ${flags || "Celery's defaults (--prefetch-multiplier 4)"}`);
+    const run = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+      stdio: 'inherit', env: { ...process.env, CQ_BENCH_WORKER_ARGS: flags },
+    });
+    if (run.status !== 0) process.exit(run.status ?? 1);
+  }
+  process.exit(0);
+}
 
 const AMQP = 'amqp://guest:guest@127.0.0.1:5672//';
 const REDIS = 'redis://127.0.0.1:6379/1';

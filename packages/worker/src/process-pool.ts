@@ -5,7 +5,7 @@
  * and an {@link Executor} (the request's function call goes to a child).
  *
  * The parent hands the children as many requests as they can hold (billiard prefetches one job
- * behind each running one, up to 16 for sub-millisecond tasks, and takes them back when a task turns
+ * behind each running one, up to 64 for sub-millisecond tasks, and takes them back when a task turns
  * out slow), so a child finds its next task waiting in it when it finishes one; the rest wait here and
  * go back to the broker at shutdown. A request counts as started (early ack, `task_prerun`, STARTED,
  * `inspect active`) when its child begins it, as Celery's accept callback. `limit` — the worker's
