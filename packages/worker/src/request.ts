@@ -16,6 +16,9 @@ import { continueOnFailure, continueOnRevoked, continueOnSuccess } from '@cq/can
 import { WorkerLostError, WorkerTerminate } from './errors.js';
 import type { Executor } from './executor.js';
 
+/** How a request ended: REVOKED by a revoke (with terminate, or discarded before it began), RETRY also for a cancel at shutdown. */
+export type Outcome = 'SUCCESS' | 'FAILURE' | 'RETRY' | 'IGNORED' | 'REJECTED' | 'REVOKED';
+
 export interface RequestEnv {
   app: Celery;
   backend: Backend | null;
@@ -33,7 +36,7 @@ export interface RequestEnv {
   /** Called when the task starts (the worker's active requests, Celery `task_accepted`). */
   onStart?: (request: Request) => void;
   /** Called when the task finished, whatever the outcome. */
-  onDone?: (request: Request, outcome: 'SUCCESS' | 'FAILURE' | 'RETRY' | 'IGNORED' | 'REJECTED') => void;
+  onDone?: (request: Request, outcome: Outcome) => void;
 }
 
 /** How a failed task's message is settled (Celery `Request.on_failure`). */
@@ -108,7 +111,7 @@ export class Request {
     const ignoreResult = this.fields.ignoreResult || (topts.ignoreResult ?? conf.task_ignore_result);
     const storeErrors = !ignoreResult || (topts.storeErrorsEvenIfIgnored ?? conf.task_store_errors_even_if_ignored);
     const info = this.storeInfo();
-    let outcome: 'SUCCESS' | 'FAILURE' | 'RETRY' | 'IGNORED' | 'REJECTED' = 'SUCCESS';
+    let outcome: Outcome = 'SUCCESS';
     let retval: unknown = null;
     let started: Promise<void> = Promise.resolve();
     // Celery `on_accepted` + the start of `trace_task`: on a process pool, when a child begins the task.
@@ -151,6 +154,8 @@ export class Request {
   }
 
   private terminated: WorkerTerminate | null = null;
+  /** Ended by a revoke (see {@link revokeNow}). */
+  private revoked = false;
   /** Handed to a process pool's child (waiting there or running). */
   private inPool = false;
   /** Begun: in-process, or a child reported it started. */
@@ -191,6 +196,7 @@ export class Request {
 
   private async revokeNow(reason: 'terminated' | 'revoked', signal: string | null): Promise<void> {
     if (this.terminated) return;
+    this.revoked = true;
     const { backend, log } = this.env;
     const err = new WorkerTerminate(`task ${this.fields.name}[${this.id}] ${reason === 'terminated' ? `terminated by revoke (${signal})` : 'revoked'}`);
     this.terminated = err;
@@ -287,9 +293,9 @@ export class Request {
     };
   }
 
-  private async handleError(err: unknown, storeErrors: boolean, info: BackendRequest): Promise<'FAILURE' | 'RETRY' | 'IGNORED' | 'REJECTED'> {
+  private async handleError(err: unknown, storeErrors: boolean, info: BackendRequest): Promise<Exclude<Outcome, 'SUCCESS'>> {
     const { backend, log } = this.env;
-    if (this.terminated && err === this.terminated) return 'RETRY';
+    if (this.terminated && err === this.terminated) return this.revoked ? 'REVOKED' : 'RETRY';
     if (!(err instanceof TaskSignal)) {
       const auto = autoretryFor(this.task.options, err, this.fields.retries);
       if (auto) err = this.retrySignal(auto);

@@ -182,6 +182,7 @@ export function describePool(kind: 'prefork' | 'threads'): void {
         await sleep(200);
         expect(await next.state()).toBe('REVOKED'); // it never ran
         expect(worker.reservedRequests.size).toBe(0);
+        expect(worker.stats).toMatchObject({ succeeded: 1, retried: 0, failed: 0 }); // a revoke is not a retry
       } finally {
         await control.close();
         await worker.stop();
