@@ -8,11 +8,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Celery, decodeTaskMessage, type TaskRequest, type TaskRequestFields } from '@cq/app';
+import { Celery, type TaskRequest, type TaskRequestFields } from '@cq/app';
 import { registerBackend } from '@cq/backend';
 import type { RedisBackend } from '@cq/backend-redis';
-import { loads, registerTransport } from '@cq/kombu';
+import { registerTransport } from '@cq/kombu';
 import { chord, continueOnFailure, continueOnSuccess, group, signature, Signature } from '../src/index.js';
+import { drainTasks } from './helpers.js';
 
 registerTransport('redis', async () => (await import('@cq/transport-redis')).transport);
 registerBackend('redis', async () => (await import('@cq/backend-redis')).default);
@@ -39,21 +40,11 @@ afterAll(async () => {
   await app.close();
 });
 
-/** Takes every message in the test queue and decodes it as the worker would. */
+/** Takes every message in the test queue, decoded as the worker would; their results are deleted afterwards. */
 async function drain(): Promise<TaskRequestFields[]> {
-  const conn = app.connection();
-  try {
-    const ch = await conn.channel();
-    const out: TaskRequestFields[] = [];
-    for (let d = await ch.get(QUEUE, { noAck: true }); d; d = await ch.get(QUEUE, { noAck: true })) {
-      const fields = decodeTaskMessage(d.headers, d.properties as Record<string, unknown>, loads(d.body, d.contentType, d.contentEncoding));
-      resultIds.add(fields.id);
-      out.push(fields);
-    }
-    return out;
-  } finally {
-    await conn.close();
-  }
+  const out = await drainTasks(app, QUEUE);
+  for (const fields of out) resultIds.add(fields.id);
+  return out;
 }
 
 /** The request a worker builds for a received message (what the continuation reads). */

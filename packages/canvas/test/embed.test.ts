@@ -6,11 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Celery, decodeTaskMessage, type TaskRequestFields } from '@cq/app';
+import { Celery, type TaskRequestFields } from '@cq/app';
 import { registerBackend } from '@cq/backend';
-import { loads, registerTransport } from '@cq/kombu';
+import { registerTransport } from '@cq/kombu';
 import { chain, group, immutable, signature, GroupResult } from '../src/index.js';
-import { deleteAmqpExchanges } from './cleanup.js';
+import { drainTasks } from './helpers.js';
 
 registerTransport('amqp', async () => (await import('@cq/transport-amqp')).transport);
 registerBackend('redis', async () => (await import('@cq/backend-redis')).default);
@@ -29,25 +29,12 @@ afterAll(async () => {
   const conn = app.connection();
   const ch = await conn.channel();
   await ch.deleteQueue(QUEUE).catch(() => 0);
+  await ch.deleteExchange(QUEUE).catch(() => undefined);
   await conn.close();
-  await deleteAmqpExchanges([QUEUE]);
   await app.close();
 });
 
-/** Takes every message in the test queue and decodes it as the worker would. */
-async function drain(): Promise<TaskRequestFields[]> {
-  const conn = app.connection();
-  try {
-    const ch = await conn.channel();
-    const out: TaskRequestFields[] = [];
-    for (let d = await ch.get(QUEUE, { noAck: true }); d; d = await ch.get(QUEUE, { noAck: true })) {
-      out.push(decodeTaskMessage(d.headers, d.properties as Record<string, unknown>, loads(d.body, d.contentType, d.contentEncoding)));
-    }
-    return out;
-  } finally {
-    await conn.close();
-  }
-}
+const drain = (): Promise<TaskRequestFields[]> => drainTasks(app, QUEUE);
 
 function golden(name: string): { headers: Record<string, unknown>; body: [unknown[], Record<string, unknown>, Record<string, unknown>] } {
   const env = JSON.parse(readFileSync(new URL(`../../../spec/fixtures/redis/${name}.json`, import.meta.url), 'utf8')) as { headers: Record<string, unknown>; body: string };

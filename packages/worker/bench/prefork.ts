@@ -13,7 +13,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -84,10 +83,11 @@ try {
   for (let i = 0; i < keys.length; i += 5_000) await redis.del(...keys.slice(i, i + 5_000));
   redis.disconnect();
   const conn = client.connection();
-  await (await conn.channel()).deleteQueue(queue).catch(() => undefined);
+  const channel = await conn.channel();
+  await channel.deleteQueue(queue).catch(() => undefined);
+  await channel.deleteExchange(queue).catch(() => undefined); // cq declares a direct exchange named like the queue, as Celery does
   await conn.close();
   await client.close();
-  await deleteExchange(queue);
 }
 const seconds = (dates.reduce((a, b) => Math.max(a, b)) - dates.reduce((a, b) => Math.min(a, b))) / 1000;
 console.log(`cq worker -P ${pool} -c ${concurrency} on RabbitMQ: ${n} tasks in ${seconds.toFixed(2)} s = ${Math.round((n - 1) / seconds)} tasks/s`);
@@ -138,12 +138,3 @@ function cpuOf(pid: number): { parent: number; children: number } | undefined {
   }
 }
 
-/** cq declares a direct exchange named like the queue (as Celery does); amqplib comes with @cq/transport-amqp. */
-async function deleteExchange(name: string): Promise<void> {
-  const amqplib = createRequire(fileURLToPath(import.meta.resolve('@cq/transport-amqp')))('amqplib') as {
-    connect(url: string): Promise<{ createChannel(): Promise<{ deleteExchange(n: string): Promise<unknown> }>; close(): Promise<void> }>;
-  };
-  const conn = await amqplib.connect('amqp://guest:guest@127.0.0.1:5672');
-  await (await conn.createChannel()).deleteExchange(name).catch(() => undefined);
-  await conn.close();
-}

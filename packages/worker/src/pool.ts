@@ -44,12 +44,8 @@ export class AsyncPool implements Pool {
   private readonly queue: PoolJob[] = [];
   private idleWaiters: Array<() => void> = [];
 
-  /**
-   * @param limit concurrency, at least 1.
-   * @param window jobs started at once (default `limit`); a process pool starts more than it has
-   *   children so the next job already waits in a child when one finishes.
-   */
-  constructor(private size: number, protected window: number = size) {
+  /** @param size concurrency, at least 1. */
+  constructor(private size: number) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`pool concurrency must be a whole number >= 1, got ${size}`);
   }
 
@@ -59,19 +55,21 @@ export class AsyncPool implements Pool {
   }
 
   /**
-   * Sets the concurrency and the window (jobs started at once), starting queued jobs the larger window
-   * admits; a smaller one lets running jobs finish. Throws a RangeError unless `limit` is a whole number >= 1.
+   * Sets the concurrency, starting queued jobs a larger {@link openWindow} admits; a smaller one lets
+   * running jobs finish. Throws a RangeError unless `limit` is a whole number >= 1.
    */
-  protected resize(limit: number, window: number = limit): void {
+  protected resize(limit: number): void {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`pool concurrency must be a whole number >= 1, got ${limit}`);
     this.size = limit;
-    this.window = window;
     while (this.running < this.openWindow() && this.queue.length > 0) this.start(this.queue.shift()!);
   }
 
-  /** Jobs that may be started now; a process pool narrows it to what its children can hold. */
+  /**
+   * Jobs that may be started now: the concurrency; a process pool starts as many as its children can
+   * hold (running plus prefetched), so the next job already waits in a child when one finishes.
+   */
   protected openWindow(): number {
-    return this.window;
+    return this.size;
   }
 
   get active(): number {

@@ -51,7 +51,7 @@ export class ProcessPool extends AsyncPool implements Executor {
 
   constructor(options: ProcessPoolOptions) {
     const limit = options.autoscale?.max ?? options.concurrency;
-    super(limit, limit * (1 + MAX_PREFETCH));
+    super(limit);
     this.name = options.kind;
     const log = options.log;
     this.children = new ChildPool({
@@ -82,7 +82,7 @@ export class ProcessPool extends AsyncPool implements Executor {
   grow(n = 1): void {
     checkCount(n);
     this.children.grow(n);
-    this.resize(this.limit + n, (this.limit + n) * (1 + MAX_PREFETCH));
+    this.resize(this.limit + n);
   }
 
   /**
@@ -94,7 +94,7 @@ export class ProcessPool extends AsyncPool implements Executor {
     checkCount(n);
     if (this.limit - n < 1) throw new RangeError(`cannot shrink the pool by ${n}: it has ${this.limit} children and keeps at least 1`);
     this.children.shrink(n);
-    this.resize(this.limit - n, (this.limit - n) * (1 + MAX_PREFETCH));
+    this.resize(this.limit - n);
   }
 
   /**
@@ -110,9 +110,9 @@ export class ProcessPool extends AsyncPool implements Executor {
     return this.children.terminateJob(taskId, signalName(signal));
   }
 
-  /** What the children can take now: their prefetch capacity, at least two per child. */
+  /** What the children can take now: their prefetch capacity, at least two and at most 1 + MAX_PREFETCH per child. */
   protected override openWindow(): number {
-    return Math.min(this.window, Math.max(this.children.capacity, this.limit * 2));
+    return Math.min(this.limit * (1 + MAX_PREFETCH), Math.max(this.children.capacity, this.limit * 2));
   }
 
   /** Runs the call in a child; `onStarted` when the child begins it. Errors are mapped by {@link fromChild}. */
