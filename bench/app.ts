@@ -1,5 +1,5 @@
 /** The app the benchmarks run: trivial tasks, so the figures measure cq, not the work. */
-import { Celery } from '@cq/celery';
+import { Celery } from './deps.js';
 
 export const app = new Celery('bench');
 

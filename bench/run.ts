@@ -37,7 +37,7 @@ const N = Number(opts.n);
 const RT = Number(opts.rt);
 const C = Number(opts.c);
 /** The worker's pool (`-P`): async by default, so the figures measure the messaging path. */
-const POOL = opts.pool!;
+const POOL = opts.pool;
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'cq-bench-'));
 const broker = opts.broker ?? `sqlite:///${tmp}/broker.db`;
@@ -55,13 +55,13 @@ function startWorker(): Promise<ReturnType<typeof spawn>> {
     const onData = (d: Buffer) => {
       banner += d.toString();
       if (banner.includes('[tasks]')) {
-        child.stdout!.off('data', onData);
-        child.stdout!.resume();
+        child.stdout.off('data', onData);
+        child.stdout.resume();
         // The banner is printed just before the consumer starts; give it a moment to attach.
         setTimeout(() => resolve(child), 300);
       }
     };
-    child.stdout!.on('data', onData);
+    child.stdout.on('data', onData);
     child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
   });
 }

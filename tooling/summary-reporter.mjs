@@ -1,16 +1,28 @@
 // Prints one plain closing line, `tests: N passed, N failed, N skipped`, after vitest's own report,
-// so CI can read the outcome without parsing vitest's format.
+// so CI can read the outcome without parsing vitest's format. A test that never ran because a hook of
+// its suite or file failed (a missing peer fails `beforeAll`) counts as failed, not skipped; test
+// files that failed to load (an import error) are counted after the line's `;`.
 export default class SummaryReporter {
   onTestRunEnd(testModules) {
-    let passed = 0, failed = 0, skipped = 0;
+    let passed = 0, failed = 0, skipped = 0, unloaded = 0;
     for (const mod of testModules) {
+      if (mod.errors().length > 0 && [...mod.children.allTests()].length === 0) unloaded++;
       for (const test of mod.children.allTests()) {
         const state = test.result().state;
         if (state === 'passed') passed++;
-        else if (state === 'failed') failed++;
+        else if (state === 'failed' || hookFailed(test)) failed++;
         else skipped++;
       }
     }
-    process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+    const files = unloaded > 0 ? `; ${unloaded} test file(s) failed before collecting a test` : '';
+    process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped${files}\n`);
   }
+}
+
+/** Whether a suite or the module holding `test` recorded an error (a failed beforeAll, say). */
+function hookFailed(test) {
+  for (let node = test.parent; node; node = node.type === 'module' ? undefined : node.parent) {
+    if (node.errors().length > 0) return true;
+  }
+  return false;
 }

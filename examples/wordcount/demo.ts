@@ -31,7 +31,7 @@ function startWorker(): Promise<ReturnType<typeof spawn>> {
   });
   return new Promise((resolve, reject) => {
     let banner = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       banner += chunk.toString();
       if (banner.includes('[tasks]')) {
         process.stdout.write(banner.replace(/\n+$/, '\n') + '\n');

@@ -11,7 +11,7 @@ found in and the versions. Two more cases are result messages of the rpc:// back
 
 Queues and exchanges are all named `cqt.golden.*` and deleted at the end.
 
-Usage (needs .ci/python-deps.sh and RabbitMQ on 127.0.0.1:5672, guest/guest):
+Usage (needs Debian's python3-celery, which `corepack pnpm test` installs, and RabbitMQ on 127.0.0.1:5672, guest/guest):
     /usr/bin/python3 spec/capture/capture_amqp.py [--amqp-url amqp://guest:guest@127.0.0.1:5672//]
 """
 import argparse

@@ -9,7 +9,7 @@ it, what was sent, the Redis key it was found under and the celery/kombu version
 It also writes spec/fixtures/repr/saferepr.json: values with Python's repr() and Celery's
 saferepr() of them as args/kwargs (what ends up in the argsrepr/kwargsrepr headers).
 
-Usage (needs .ci/python-deps.sh and a redis-server on 127.0.0.1:6379; uses and FLUSHes db 14):
+Usage (needs Debian's python3-celery, which `corepack pnpm test` installs, and a redis-server on 127.0.0.1:6379; uses and FLUSHes db 14):
     /usr/bin/python3 spec/capture/capture_redis.py [--redis-url redis://127.0.0.1:6379/14]
 """
 import argparse

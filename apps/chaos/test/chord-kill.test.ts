@@ -8,8 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chordUnderKill, summary, type ChordUnderKillOutcome } from './chord-under-kill.js';
-import { PrivateRabbitMQ, rabbitmqInstalled } from './private-rabbitmq.js';
-import { PrivateRedis, redisInstalled } from './private-redis.js';
+import { PrivateRabbitMQ } from './private-rabbitmq.js';
+import { PrivateRedis } from './private-redis.js';
 
 const POOLS = [['async', '-c', '16'], ['prefork', '-c', '4']] as const;
 
@@ -32,12 +32,12 @@ function expectCompletedOnce(o: ChordUnderKillOutcome): void {
   expect(o.secondExit).toBe(0);
 }
 
-describe.skipIf(!redisInstalled())('a 1,000-part chord while its worker is SIGKILLed (acks_late)', () => {
+describe('a 1,000-part chord while its worker is SIGKILLed (acks_late)', () => {
   let redis: PrivateRedis;
   beforeAll(async () => { redis = await PrivateRedis.start({ appendonly: false }); }, 30_000);
   afterAll(async () => { await redis?.destroy(); }, 30_000);
 
-  describe.skipIf(!rabbitmqInstalled())('on RabbitMQ', () => {
+  describe('on RabbitMQ', () => {
     let rabbit: PrivateRabbitMQ;
     beforeAll(async () => { rabbit = await PrivateRabbitMQ.start(); }, 70_000);
     afterAll(async () => { await rabbit?.destroy(); }, 30_000);

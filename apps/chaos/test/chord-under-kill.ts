@@ -12,7 +12,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Celery, Signature, chord } from '@cq/celery';
-import { cq, exited, waitFor } from '@cq/cli/test/helpers.js';
+import { cq, exited, stopTracked, waitFor } from '@cq/tooling/testing';
 import { partValue } from './fixtures/chord-app.js';
 
 const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/chord-app.ts');
@@ -100,7 +100,10 @@ export async function chordUnderKill(options: ChordUnderKillOptions): Promise<Ch
   const start = async (name: string, extraEnv: Record<string, string> = {}): Promise<WorkerProcess> => {
     const child = cq(['worker', '-A', fixture, '-b', options.broker, '--result-backend', options.backend, '-l', 'info', '-Q', queue,
       '-n', `${name}-${queue}@%h`, '--without-mingle', '--without-gossip', '--no-banner', ...workerArgs], { ...env, ...extraEnv });
-    await waitFor(() => child.err.join('').includes('ready.'), 30_000, () => `worker ${name} did not start:\n${child.err.join('')}`);
+    await waitFor(() => child.err.join('').includes('ready.'), 30_000, () => `worker ${name} did not start:\n${child.err.join('')}`).catch(async (err: unknown) => {
+      await stopTracked(child);
+      throw err;
+    });
     return child;
   };
 

@@ -8,11 +8,12 @@
  * The server is run directly (`/usr/lib/rabbitmq/bin/rabbitmq-server`) rather than through the
  * `/usr/sbin` wrapper, which switches to the `rabbitmq` user and its shared cookie.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { execFileTracked, requireCommand, spawnTracked } from '@cq/tooling/testing';
 import { freePort, waitForPort } from './ports.js';
 
 const LIB_BIN = '/usr/lib/rabbitmq/bin';
@@ -21,11 +22,6 @@ const LIB_BIN = '/usr/lib/rabbitmq/bin';
 function script(name: string): string {
   const direct = path.join(LIB_BIN, name);
   return existsSync(direct) ? direct : name;
-}
-
-/** True when a RabbitMQ server is installed on this machine. */
-export function rabbitmqInstalled(): boolean {
-  return existsSync(path.join(LIB_BIN, 'rabbitmq-server'));
 }
 
 export class PrivateRabbitMQ {
@@ -38,8 +34,13 @@ export class PrivateRabbitMQ {
     writeFileSync(path.join(dir, 'rabbitmq-env.conf'), '');
   }
 
-  /** Picks ports and a directory and boots the node. Throws when it is not up within 60 s. */
+  /**
+   * Picks ports and a directory and boots the node.
+   * @throws MissingPeerError naming `apt-get install -y rabbitmq-server` when it is not installed.
+   * @throws Error when it is not up within 60 s.
+   */
   static async start(): Promise<PrivateRabbitMQ> {
+    requireCommand(path.join(LIB_BIN, 'rabbitmq-server'), 'rabbitmq-server');
     const port = await freePort();
     let distPort = await freePort();
     while (distPort === port) distPort = await freePort();
@@ -56,7 +57,7 @@ export class PrivateRabbitMQ {
   /** Boots the node on the same ports and mnesia directory; resolves once `await_startup` succeeds. */
   async start(): Promise<void> {
     if (this.process) return;
-    const child = spawn(script('rabbitmq-server'), [], { env: this.env(), stdio: ['ignore', 'ignore', 'ignore'], cwd: this.dir });
+    const child = spawnTracked(script('rabbitmq-server'), [], { env: this.env(), stdio: ['ignore', 'ignore', 'ignore'], cwd: this.dir });
     this.process = child;
     child.once('exit', () => { if (this.process === child) this.process = null; });
     const deadline = Date.now() + 60_000;
@@ -123,7 +124,7 @@ export class PrivateRabbitMQ {
 
   private ctl(args: string[]): Promise<string> {
     return new Promise((resolve, reject) => {
-      execFile(script('rabbitmqctl'), ['-n', this.node, ...args], { env: this.env(), cwd: this.dir, timeout: 30_000 }, (err, stdout, stderr) => {
+      execFileTracked(script('rabbitmqctl'), ['-n', this.node, ...args], { env: this.env(), cwd: this.dir, timeout: 30_000 }, (err, stdout, stderr) => {
         if (err) reject(new Error(`rabbitmqctl ${args.join(' ')}: ${stderr || err.message}`));
         else resolve(stdout);
       });

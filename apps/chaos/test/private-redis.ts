@@ -3,11 +3,12 @@
  * one on 6379. Data lives in its own temporary directory; with `appendonly` (the default) every
  * write goes to the append-only file, so what was queued survives a restart.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { requireCommand, spawnTracked } from '@cq/tooling/testing';
 import { freePort } from './ports.js';
 
 export interface PrivateRedisOptions {
@@ -15,18 +16,18 @@ export interface PrivateRedisOptions {
   appendonly?: boolean;
 }
 
-/** True when `redis-server` is on PATH. */
-export function redisInstalled(): boolean {
-  return spawnSync('redis-server', ['--version']).status === 0;
-}
-
 export class PrivateRedis {
   private process: ChildProcess | null = null;
 
   private constructor(readonly port: number, readonly dir: string, private readonly appendonly: boolean) {}
 
-  /** Picks a port and a directory and starts the server. Throws when it is not ready within 15 s. */
+  /**
+   * Picks a port and a directory and starts the server.
+   * @throws MissingPeerError naming `apt-get install -y redis-server` when it is not installed.
+   * @throws Error when it is not ready within 15 s.
+   */
   static async start(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
+    requireCommand('redis-server', 'redis-server');
     const redis = new PrivateRedis(await freePort(), mkdtempSync(path.join(os.tmpdir(), 'cq-chaos-redis-')), options.appendonly ?? true);
     await redis.start();
     return redis;
@@ -40,7 +41,7 @@ export class PrivateRedis {
   /** Starts the server on the same port and directory; resolves once it answers PING with PONG. */
   async start(): Promise<void> {
     if (this.process) return;
-    const child = spawn('redis-server', [
+    const child = spawnTracked('redis-server', [
       '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', this.appendonly ? 'yes' : 'no',
       '--dir', this.dir, '--logfile', path.join(this.dir, 'redis.log'),
     ], { stdio: 'ignore' });

@@ -3,10 +3,10 @@
  * same mnesia directory while a worker consumes and a client publishes with publisher confirms.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PrivateRabbitMQ, rabbitmqInstalled } from './private-rabbitmq.js';
+import { PrivateRabbitMQ } from './private-rabbitmq.js';
 import { expectNothingLost, restartUnderLoad, summary } from './restart-under-load.js';
 
-describe.skipIf(!rabbitmqInstalled())('RabbitMQ restarted under a running worker and a publishing client', () => {
+describe('RabbitMQ restarted under a running worker and a publishing client', () => {
   let rabbit: PrivateRabbitMQ;
   beforeAll(async () => { rabbit = await PrivateRabbitMQ.start(); }, 70_000);
   afterAll(async () => { await rabbit?.destroy(); }, 30_000);

@@ -4,14 +4,14 @@
  * publishes. Also pins down what a restart keeps: with `appendonly no` the queued messages are gone
  * (Redis's durability, not cq's); the client and worker still carry on.
  */
-import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Celery } from '@cq/celery';
-import { PrivateRedis, redisInstalled } from './private-redis.js';
+import { execFileTracked } from '@cq/tooling/testing';
+import { PrivateRedis } from './private-redis.js';
 import { expectNothingLost, restartUnderLoad, summary } from './restart-under-load.js';
 
-const run = promisify(execFile);
+const run = promisify(execFileTracked);
 
 /** `redis-cli -p <port> <command...>`, the reply as a number. */
 async function count(port: number, ...command: string[]): Promise<number> {
@@ -41,7 +41,7 @@ async function leftovers(port: number, queue: string): Promise<number[]> {
  */
 const workerEnv = { CQ_TEST_VISIBILITY_TIMEOUT: '5' };
 
-describe.skipIf(!redisInstalled())('Redis restarted under a running worker and a publishing client', () => {
+describe('Redis restarted under a running worker and a publishing client', () => {
   let redis: PrivateRedis;
   beforeAll(async () => { redis = await PrivateRedis.start({ appendonly: true }); });
   afterAll(async () => { await redis?.destroy(); });
@@ -73,7 +73,7 @@ describe.skipIf(!redisInstalled())('Redis restarted under a running worker and a
   }, 90_000);
 });
 
-describe.skipIf(!redisInstalled())('task_publish_retry during a Redis outage', () => {
+describe('task_publish_retry during a Redis outage', () => {
   it('with it, publishes wait out a 12 s outage; without it, they reject once ioredis gives up', async () => {
     const redis = await PrivateRedis.start();
     const retrying = new Celery('retrying', { task_default_queue: 'retrying' }).configure({ brokerUrl: redis.url });
@@ -116,7 +116,7 @@ describe.skipIf(!redisInstalled())('task_publish_retry during a Redis outage', (
   }, 40_000);
 });
 
-describe.skipIf(!redisInstalled())('what a Redis restart keeps of a queue no worker consumes', () => {
+describe('what a Redis restart keeps of a queue no worker consumes', () => {
   it.each([
     { appendonly: true, kept: 50, what: 'all 50' },
     { appendonly: false, kept: 0, what: 'none' },

@@ -1,5 +1,5 @@
 /**
- * The scenario of cq issue 3: a worker (a `cq worker` process for the CLI's fixture app) consumes
+ * The scenario of cq issue 3: a worker (a `cq worker` process for `fixtures/slow-app.ts`) consumes
  * acks_late tasks while a client publishes them at a steady pace; the broker is restarted while both
  * are busy. Each run of `proj.slow` appends its number to a log file, so executions are counted
  * outside the broker and survive its restart.
@@ -9,9 +9,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { Celery } from '@cq/celery';
-import { exited, startWorker, waitFor, type Sandbox } from '@cq/cli/test/helpers.js';
+import { cq, exited, stopTracked, waitFor } from '@cq/tooling/testing';
+
+const slowApp = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/slow-app.ts');
 
 export interface RestartUnderLoadOptions {
   /** Broker URL of the private broker. */
@@ -78,16 +81,22 @@ export async function restartUnderLoad(options: RestartUnderLoadOptions): Promis
   const taskMs = options.taskMs ?? 40;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cq-chaos-'));
   const backend = `sqlite:///${dir}/results.db`;
-  const box: Sandbox = { dir, broker: options.broker, backend, flags: ['-b', options.broker, '--result-backend', backend] };
   const queue = `chaos.${randomUUID().slice(0, 8)}`;
   const log = path.join(dir, 'runs.log');
   const runs = (): number[] => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map(Number) : []);
 
-  const worker = await startWorker(box, ['-Q', queue, '-c', '8'], { ...options.workerEnv, CQ_TEST_LOG: log });
+  const worker = cq(['worker', '-A', slowApp, '-b', options.broker, '--result-backend', backend, '-l', 'info', '-P', 'async', '-Q', queue, '-c', '8'],
+    { ...options.workerEnv, CQ_TEST_LOG: log });
+  await waitFor(() => worker.err.join('').includes('ready.'), 30_000, () => `worker did not start:\n${worker.err.join('')}`).catch(async (err: unknown) => {
+    await stopTracked(worker);
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  });
   const client = new Celery('chaos-client', { task_default_queue: queue, ...options.clientConfig }).configure({ brokerUrl: options.broker, resultBackend: backend });
   const failedPublishes: string[] = [];
   let published = 0;
-  let restart: Promise<void> | null = null;
+  // Set inside `lane` (a closure): typed so that TypeScript does not narrow it to `null` below.
+  let restart = null as Promise<void> | null;
   let restartBegan = 0;
   let restartEnded = 0;
   let ranBeforeRestart = 0;

@@ -2,21 +2,21 @@
  * Beat across languages on one Redis: messages sent by `cq beat` run on a Python Celery worker, and
  * tasks scheduled by Python's `celery beat` run on a cq worker.
  */
-import { execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { execFileTracked, requirePython, spawnTracked, stopTracked } from '@cq/tooling/testing';
 import { cq, exited, repoRoot, waitFor } from './helpers.js';
 
-const PYTHON = '/usr/bin/python3';
 const REDIS = 'redis://127.0.0.1:6379/0';
 const beatApp = path.join(repoRoot, 'apps/cli/test/fixtures/beat-app.ts');
 const run = `${process.pid}-${randomUUID().slice(0, 8)}`;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cq-beat-py-'));
 const keys: string[] = [];
-const children: Array<ReturnType<typeof spawn>> = [];
+const children: ChildProcess[] = [];
 
 // The Python side: the same task name, and a beat_schedule in Celery's own shape.
 writeFileSync(path.join(dir, 'beatpy.py'), `
@@ -39,9 +39,9 @@ def tick(tag):
 `);
 
 function python(args: string[], env: Record<string, string>) {
-  const child = spawn(PYTHON, ['-m', 'celery', '-A', 'beatpy', ...args], {
+  const child = spawnTracked(requirePython(['celery', 'redis']), ['-m', 'celery', '-A', 'beatpy', ...args], {
     cwd: dir, env: { ...process.env, CQ_BEAT_BROKER: REDIS, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-  }) as ReturnType<typeof spawn> & { out: string[] };
+  }) as ChildProcess & { out: string[] };
   child.out = [];
   child.stdout!.on('data', (d: Buffer) => child.out.push(d.toString()));
   child.stderr!.on('data', (d: Buffer) => child.out.push(d.toString()));
@@ -52,12 +52,9 @@ function python(args: string[], env: Record<string, string>) {
 const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
 
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) {
-    c.kill('SIGTERM');
-    await exited(c);
-  }
+  for (const c of children) await stopTracked(c);
   if (keys.length) {
-    await new Promise((r) => execFile('redis-cli', ['-u', REDIS, 'DEL', ...keys, ...keys.map((k) => `_kombu.binding.${k}`)], r));
+    await new Promise((r) => execFileTracked('redis-cli', ['-u', REDIS, 'DEL', ...keys, ...keys.map((k) => `_kombu.binding.${k}`)], {}, r));
   }
 });
 

@@ -3,13 +3,13 @@
  * standby takes over within the lease when the active one is killed, a restart after missed runs
  * sends once (as Celery), and -B runs the schedule inside a worker.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteScheduleStore } from '@cq/celery';
+import { execFileTracked } from '@cq/tooling/testing';
 import { cq, exited, repoRoot, sandbox, waitFor } from './helpers.js';
 
 const REDIS = 'redis://127.0.0.1:6379/0';
@@ -20,7 +20,7 @@ const children: Array<ReturnType<typeof cq>> = [];
 
 function redis(...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('redis-cli', ['-u', REDIS, ...args], (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    execFileTracked('redis-cli', ['-u', REDIS, ...args], {}, (err, stdout) => (err ? reject(err) : resolve(stdout)));
   });
 }
 

@@ -1,14 +1,16 @@
-/** Spawning the `cq` CLI from source in tests, with an isolated SQLite broker and backend. */
-import { spawn, type ChildProcess } from 'node:child_process';
+/**
+ * Spawning the `cq` CLI from source in tests, with an isolated SQLite broker and backend. Processes
+ * start through `@cq/tooling/testing` (`cq`), so each is stopped at the end of its test file at the latest.
+ */
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import { Celery } from '@cq/celery';
+import { cq, cqBin, exited, repoRoot, stopTracked, waitFor } from '@cq/tooling/testing';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const bin = path.join(repoRoot, 'apps/cli/src/bin.ts');
+export { cq, exited, repoRoot, waitFor };
+export const bin = cqBin;
 export const fixtureApp = path.join(repoRoot, 'apps/cli/test/fixtures/app.ts');
 
 export interface Sandbox {
@@ -26,18 +28,6 @@ export function sandbox(): Sandbox {
   return { dir, broker, backend, flags: ['-b', broker, '--result-backend', backend] };
 }
 
-/** Starts `cq <args>`; the returned process has its output collected in `out`/`err`. */
-export function cq(args: string[], env: Record<string, string> = {}): ChildProcess & { out: string[]; err: string[] } {
-  const child = spawn(process.execPath, ['--conditions=@cq/source', '--import', 'tsx', bin, ...args], {
-    cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-  }) as ChildProcess & { out: string[]; err: string[] };
-  child.out = [];
-  child.err = [];
-  child.stdout!.on('data', (d: Buffer) => child.out.push(d.toString()));
-  child.stderr!.on('data', (d: Buffer) => child.err.push(d.toString()));
-  return child;
-}
-
 /** Runs `cq <args>` to completion. */
 export async function cqRun(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = cq(args, env);
@@ -45,24 +35,16 @@ export async function cqRun(args: string[], env: Record<string, string> = {}): P
   return { code, stdout: child.out.join(''), stderr: child.err.join('') };
 }
 
-/** Starts a worker for the fixture app and resolves once it logged that it is ready. */
+/** Starts a worker for the fixture app and resolves once it logged that it is ready; stops it when it does not get there. */
 export async function startWorker(box: Sandbox, extra: string[] = [], env: Record<string, string> = {}) {
   const child = cq(['worker', '-A', fixtureApp, ...box.flags, '-l', 'info', '-P', 'async', ...extra], env);
-  await waitFor(() => child.err.join('').includes('ready.'), 30_000, () => `worker did not start:\n${child.err.join('')}`);
-  return child;
-}
-
-export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs: number, message: () => string = () => 'condition not met'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(message());
-    await new Promise((r) => setTimeout(r, 25));
+  try {
+    await waitFor(() => child.err.join('').includes('ready.'), 30_000, () => `worker did not start:\n${child.err.join('')}`);
+  } catch (err) {
+    await stopTracked(child);
+    throw err;
   }
-}
-
-export function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  return child;
 }
 
 /**
@@ -77,11 +59,8 @@ export function useWorker(extra: string[] = []): { box: Sandbox; client: Celery;
     ctx.worker = await startWorker(ctx.box, extra);
   });
   afterAll(async () => {
-    await ctx.client.close();
-    if (ctx.worker.exitCode === null) {
-      ctx.worker.kill('SIGTERM');
-      await exited(ctx.worker);
-    }
+    await ctx.client?.close();
+    if (ctx.worker) await stopTracked(ctx.worker);
   });
   return ctx;
 }

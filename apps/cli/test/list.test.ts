@@ -7,8 +7,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Connection } from '@cq/celery';
+import { Celery, Connection } from '@cq/celery';
 import { cqRun, repoRoot } from './helpers.js';
+
+/** Broker URL schemes resolved as an app of @cq/celery resolves them. */
+const transports = new Celery('cli-test').transports;
 
 const REDIS = 'redis://127.0.0.1:6379/0';
 const AMQP = 'amqp://guest:guest@127.0.0.1:5672//';
@@ -21,7 +24,7 @@ export const app = new Celery('lister', {
 `);
 
 async function removeQueue(url: string): Promise<void> {
-  const conn = new Connection(url);
+  const conn = new Connection(url, { transports });
   try {
     const ch = await conn.channel();
     await ch.deleteQueue('cqt.mig.list').catch(() => 0);
@@ -54,7 +57,7 @@ describe('cq list bindings', () => {
   }
 
   it('on Redis lists bindings stored by other processes for the same exchange (--json)', async () => {
-    const conn = new Connection(REDIS);
+    const conn = new Connection(REDIS, { transports });
     try {
       const ch = await conn.channel();
       await ch.declareExchange({ name: 'cqt.mig.listex', type: 'direct', durable: true, autoDelete: false, arguments: {} });

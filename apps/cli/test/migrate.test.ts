@@ -9,13 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Celery, Connection, createLogger, decodeTaskMessage, type Channel } from '@cq/celery';
 import { cqRun } from './helpers.js';
 
+/** Broker URL schemes resolved as an app of @cq/celery resolves them. */
+const transports = new Celery('cli-test').transports;
+
 const REDIS = 'redis://127.0.0.1:6379/0';
 const AMQP = 'amqp://guest:guest@127.0.0.1:5672//';
 const QUEUE = 'cqt.mig.tasks';
 const producer = new Celery('mig', { broker_url: REDIS, task_default_queue: QUEUE });
 producer.log = createLogger({ level: 'critical' });
-const source = new Connection(REDIS);
-const dest = new Connection(AMQP);
+const source = new Connection(REDIS, { transports });
+const dest = new Connection(AMQP, { transports });
 let src: Channel;
 let dst: Channel;
 

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Celery, type AsyncResult } from '@cq/celery';
+import { requirePython } from '@cq/tooling/testing';
 import { cq, exited, repoRoot, waitFor } from './helpers.js';
 
 const AMQP = 'amqp://guest:guest@127.0.0.1:5672//';
@@ -50,7 +51,7 @@ export function describeCliPool(kind: 'prefork' | 'threads', flags: string[]): v
       const backend = await client.backend();
       for (const id of ids) await backend?.forget(id).catch(() => undefined);
       await client.close();
-      execFileSync('/usr/bin/python3', ['-c', 'import sys\nfrom kombu import Connection\nwith Connection(sys.argv[1]) as c: c.default_channel.exchange_delete(sys.argv[2])', AMQP, queue], { timeout: 20_000 });
+      execFileSync(requirePython(['kombu']), ['-c', 'import sys\nfrom kombu import Connection\nwith Connection(sys.argv[1]) as c: c.default_channel.exchange_delete(sys.argv[2])', AMQP, queue], { timeout: 20_000 });
       rmSync(dir, { recursive: true, force: true });
     });
 

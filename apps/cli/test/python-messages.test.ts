@@ -11,6 +11,9 @@ import { Celery, Connection, fromEnvelope, kombuJson, type Envelope } from '@cq/
 import type { ChildProcess } from 'node:child_process';
 import { repoRoot, useWorker, waitFor, type Sandbox } from './helpers.js';
 
+/** Broker URL schemes resolved as an app of @cq/celery resolves them. */
+const transports = new Celery('cli-test').transports;
+
 const fixtures = path.join(repoRoot, 'spec/fixtures/redis');
 const load = (name: string) => ({
   envelope: JSON.parse(readFileSync(path.join(fixtures, `${name}.json`), 'utf8')) as Envelope,
@@ -26,7 +29,7 @@ describe('messages written by Python Celery run on the cq worker', () => {
 
   async function run(name: string) {
     const { envelope, sent } = load(name);
-    const conn = await new Connection(box.broker).connect();
+    const conn = await new Connection(box.broker, { transports }).connect();
     const channel = await conn.channel();
     await channel.publish(fromEnvelope(envelope, 'fixture', 'celery'), '', 'celery');
     await conn.close();

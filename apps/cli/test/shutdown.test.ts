@@ -9,6 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { Celery, Connection } from '@cq/celery';
 import { cq, exited, repoRoot, sandbox, waitFor, type Sandbox } from './helpers.js';
 
+/** Broker URL schemes resolved as an app of @cq/celery resolves them. */
+const transports = new Celery('cli-test').transports;
+
 const shutdownApp = path.join(repoRoot, 'apps/cli/test/fixtures/shutdown-app.ts');
 
 async function startShutdownWorker(box: Sandbox, env: Record<string, string>, extra: string[] = ['--no-banner']) {
@@ -20,7 +23,7 @@ async function startShutdownWorker(box: Sandbox, env: Record<string, string>, ex
 const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : []);
 
 async function queued(box: Sandbox): Promise<number> {
-  const conn = await new Connection(box.broker).connect();
+  const conn = await new Connection(box.broker, { transports }).connect();
   try {
     const channel = await conn.channel();
     return (await channel.declareQueue({ name: 'celery', durable: true, exclusive: false, autoDelete: false, arguments: {} })).messageCount;

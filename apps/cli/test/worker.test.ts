@@ -10,6 +10,9 @@ import { Celery, Connection, Producer, RemoteTaskError } from '@cq/celery';
 import type { ChildProcess } from 'node:child_process';
 import { cqRun, exited, sandbox, startWorker, useWorker, waitFor, type Sandbox } from './helpers.js';
 
+/** Broker URL schemes resolved as an app of @cq/celery resolves them. */
+const transports = new Celery('cli-test').transports;
+
 describe('cq worker on the embedded SQLite broker', () => {
   const ctx = useWorker(['-c', '8']);
   let box: Sandbox;
@@ -62,7 +65,7 @@ describe('cq worker on the embedded SQLite broker', () => {
   });
 
   it('drops undecodable and disallowed messages with a log line naming their id, and keeps serving', async () => {
-    const conn = await new Connection(box.broker).connect();
+    const conn = await new Connection(box.broker, { transports }).connect();
     const channel = await conn.channel();
     const producer = new Producer(channel);
     const headers = (id: string) => ({ lang: 'py', task: 'proj.add', id, retries: 0, timelimit: [null, null] });

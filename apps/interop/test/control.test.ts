@@ -5,14 +5,14 @@
  * Python worker; `cq status` lists both. Workers are addressed with `-d` since other test runs
  * share the `celery.pidbox` exchange; queues, task ids and keys are named `cqt.ctl.*`.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Celery, createLogger } from '@cq/celery';
 import { AMQP, deleteRedisKeys, redisDb, runSuffix } from './brokers.js';
-import { PYTHON, repoRoot, startCqWorker, startPythonWorker, stop, type Proc, type Urls } from './helpers.js';
+import { execFileTracked, requirePython } from '@cq/tooling/testing';
+import { repoRoot, startCqWorker, startPythonWorker, startTogether, stop, type Proc, type Urls } from './helpers.js';
 
 const REDIS0 = 'redis://127.0.0.1:6379/0';
 
@@ -20,13 +20,13 @@ interface Run { code: number; stdout: string; stderr: string }
 
 function run(cmd: string, args: string[], timeoutMs = 30_000): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { cwd: repoRoot, timeout: timeoutMs, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
+    execFileTracked(cmd, args, { cwd: repoRoot, timeout: timeoutMs, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
 }
 
-const celery = (broker: string, ...args: string[]): Promise<Run> => run(PYTHON, ['-m', 'celery', '-b', broker, ...args]);
+const celery = (broker: string, ...args: string[]): Promise<Run> => run(requirePython(['celery']), ['-m', 'celery', '-b', broker, ...args]);
 const cq = (broker: string, ...args: string[]): Promise<Run> =>
   run(process.execPath, ['--conditions=@cq/source', '--import', 'tsx', path.join(repoRoot, 'apps/cli/src/bin.ts'), args[0]!, '-b', broker, ...args.slice(1)]);
 
@@ -64,10 +64,10 @@ describe.each([['redis', REDIS0], ['amqp', AMQP]] as const)('remote control betw
   let app: Celery;
 
   beforeAll(async () => {
-    [cqWorker, pyWorker] = await Promise.all([
+    [cqWorker, pyWorker] = await startTogether(
       startCqWorker(urls, ['-n', `cqt-ctl-cq-${process.pid}@%h`]),
       startPythonWorker({ ...urls, queue: `${urls.queue}.py` }),
-    ]);
+    );
     app = new Celery('ctl-client', { broker_url: broker, result_backend: REDIS0, task_default_queue: urls.queue });
     app.log = createLogger({ level: 'critical' });
   }, 60_000);

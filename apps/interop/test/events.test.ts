@@ -3,13 +3,13 @@
  * topic exchange): Python's `celery events --dump` prints a cq worker's task and heartbeat events,
  * and `cq events --dump` prints a Python worker's (started with -E).
  */
-import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Celery } from '@cq/celery';
 import { AMQP, deleteAmqp, deleteRedisKeys, redisDb, runSuffix } from './brokers.js';
-import { PYTHON, pythonSend, repoRoot, startCqWorker, startPythonWorker, stop, type Proc, type Urls } from './helpers.js';
+import { requirePython, spawnTracked } from '@cq/tooling/testing';
+import { pythonSend, repoRoot, startCqWorker, startPythonWorker, stop, type Proc, type Urls } from './helpers.js';
 
 const suffix = runSuffix();
 const REDIS = 'redis://127.0.0.1:6379/14';
@@ -19,7 +19,7 @@ const brokers = [
 ];
 
 function collect(args: string[], command: string): Proc {
-  const child = spawn(command, args, { cwd: repoRoot, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] }) as Proc;
+  const child = spawnTracked(command, args, { cwd: repoRoot, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] }) as Proc;
   child.log = [];
   child.stdout!.on('data', (d: Buffer) => child.log.push(d.toString()));
   child.stderr!.on('data', (d: Buffer) => child.log.push(d.toString()));
@@ -78,7 +78,7 @@ describe.each(brokers)('events on $name', ({ name, broker }) => {
       bindingsBefore = await r.smembers('_kombu.binding.celeryev');
       r.disconnect();
     }
-    const dump = collect(['-m', 'celery', '-b', broker, 'events', '--dump'], PYTHON);
+    const dump = collect(['-m', 'celery', '-b', broker, 'events', '--dump'], requirePython(['celery']));
     procs.push(dump);
     await untilLogged(dump, /starting capture/, 20_000);
     const host = `cqev-${name}-${suffix}@evhost`;

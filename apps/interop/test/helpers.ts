@@ -1,11 +1,14 @@
 /** Starting real Python Celery workers and clients, and cq workers, for the interop tests. */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import { Worker, kombuJson, type Celery } from '@cq/celery';
+import { PYTHON, execFileTracked, requirePython, spawnTracked, stopTracked } from '@cq/tooling/testing';
 
-export const PYTHON = '/usr/bin/python3';
+export { PYTHON };
+/** What the Python side of the interop tests imports (py/interop_tasks.py). */
+const PYTHON_PEER = ['celery', 'kombu', 'redis'] as const;
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '../../..');
 const pyDir = path.resolve(here, '../py');
@@ -20,11 +23,17 @@ function collect(child: ChildProcess): Proc {
   return proc;
 }
 
+/** Waits for `text` in the output; when it does not come, stops the process before throwing. */
 async function until(proc: Proc, text: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!proc.log.join('').includes(text)) {
-    if (proc.exitCode !== null) throw new Error(`process exited early:\n${proc.log.join('')}`);
-    if (Date.now() > deadline) throw new Error(`no "${text}" within ${timeoutMs} ms:\n${proc.log.join('')}`);
+    let problem = '';
+    if (proc.exitCode !== null) problem = 'process exited early';
+    else if (Date.now() > deadline) problem = `no "${text}" within ${timeoutMs} ms`;
+    if (problem) {
+      await stopTracked(proc);
+      throw new Error(`${problem}:\n${proc.log.join('')}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -38,7 +47,7 @@ export interface Urls {
 
 /** A real Python Celery worker (`python3 -m celery worker`) for py/interop_tasks.py. */
 export async function startPythonWorker(urls: Urls, extra: string[] = [], env: Record<string, string> = {}): Promise<Proc> {
-  const proc = collect(spawn(PYTHON, ['-m', 'celery', '-A', 'interop_tasks', 'worker', '-P', 'solo', '-n', `py-${process.pid}@%h`, '-l', 'info', '--without-mingle', '--without-gossip', ...extra], {
+  const proc = collect(spawnTracked(requirePython(PYTHON_PEER), ['-m', 'celery', '-A', 'interop_tasks', 'worker', '-P', 'solo', '-n', `py-${process.pid}@%h`, '-l', 'info', '--without-mingle', '--without-gossip', ...extra], {
     cwd: pyDir, env: { ...process.env, CQ_INTEROP_BROKER: urls.broker, CQ_INTEROP_BACKEND: urls.backend, CQ_INTEROP_QUEUE: urls.queue, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   }));
   await until(proc, 'ready.', 30_000);
@@ -47,7 +56,7 @@ export async function startPythonWorker(urls: Urls, extra: string[] = [], env: R
 
 /** A cq worker process (the CLI from source) for ts/app.ts; consumes `urls.queue` unless `extra` has `-Q`. */
 export async function startCqWorker(urls: Urls, extra: string[] = [], env: Record<string, string> = {}): Promise<Proc> {
-  const proc = collect(spawn(process.execPath, ['--conditions=@cq/source', '--import', 'tsx', path.join(repoRoot, 'apps/cli/src/bin.ts'),
+  const proc = collect(spawnTracked(process.execPath, ['--conditions=@cq/source', '--import', 'tsx', path.join(repoRoot, 'apps/cli/src/bin.ts'),
     'worker', '-A', path.resolve(here, '../ts/app.ts'), '-b', urls.broker, '--result-backend', urls.backend, '-l', 'info', '-P', 'async', '--no-banner',
     ...(extra.includes('-Q') ? [] : ['-Q', urls.queue]), ...extra], {
     cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
@@ -56,10 +65,24 @@ export async function startCqWorker(urls: Urls, extra: string[] = [], env: Recor
   return proc;
 }
 
+/** Stops a worker and everything it started (SIGTERM, SIGKILL after 10 s); nothing when it is undefined. */
 export async function stop(proc: Proc | undefined): Promise<void> {
-  if (!proc || proc.exitCode !== null) return;
-  proc.kill('SIGTERM');
-  await new Promise((r) => proc.once('exit', r));
+  if (proc) await stopTracked(proc);
+}
+
+/**
+ * Starts workers side by side (`startTogether(startPythonWorker(...), startCqWorker(...))`). When one
+ * fails to start, the others are stopped before the error is rethrown: with `Promise.all` they would
+ * be left running, unassigned, consuming the shared queues until the file ends.
+ */
+export async function startTogether<T extends readonly Promise<Proc>[]>(...starts: T): Promise<{ -readonly [K in keyof T]: Proc }> {
+  const settled = await Promise.allSettled(starts);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(settled.map((s) => (s.status === 'fulfilled' ? stop(s.value) : Promise.resolve())));
+    throw failed.reason;
+  }
+  return settled.map((s) => (s as PromiseFulfilledResult<Proc>).value) as { -readonly [K in keyof T]: Proc };
 }
 
 export interface PythonCallResult {
@@ -91,7 +114,7 @@ export async function pythonSend(urls: Urls, calls: PythonSendCall[], env: Recor
 
 function runClient(urls: Urls, request: unknown, env: Record<string, string>): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    execFile(PYTHON, [path.join(pyDir, 'interop_tasks.py'), kombuJson.stringify(request)], {
+    execFileTracked(requirePython(PYTHON_PEER), [path.join(pyDir, 'interop_tasks.py'), kombuJson.stringify(request)], {
       cwd: pyDir, env: { ...process.env, CQ_INTEROP_BROKER: urls.broker, CQ_INTEROP_BACKEND: urls.backend, CQ_INTEROP_QUEUE: urls.queue, ...env }, timeout: 60_000,
     }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`python client failed: ${err.message}\n${stderr}`));

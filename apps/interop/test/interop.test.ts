@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { Celery } from '@cq/celery';
 import { deleteAmqp, deleteRedisKeys } from './brokers.js';
-import { pythonCall, startCqWorker, startPythonWorker, stop, type Proc, type Urls } from './helpers.js';
+import { pythonCall, startCqWorker, startPythonWorker, startTogether, stop, type Proc, type Urls } from './helpers.js';
 
 const suffix = `${process.pid}-${Date.now().toString(36)}`;
 const AMQP = 'amqp://guest:guest@127.0.0.1:5672//';
@@ -141,7 +141,7 @@ describe.each(setups)('a Python worker and a cq worker on one queue ($name)', (s
     await flushBackend(urls);
     await flush(counterDb);
     const env = { CQ_INTEROP_COUNTER_DB: String(counterDb) };
-    [py, cq] = await Promise.all([startPythonWorker(urls, [], env), startCqWorker(urls, ['-c', '4', '--prefetch-multiplier', '1'], env)]);
+    [py, cq] = await startTogether(startPythonWorker(urls, [], env), startCqWorker(urls, ['-c', '4', '--prefetch-multiplier', '1'], env));
     client = new Celery('client', { task_default_queue: urls.queue }).configure({ brokerUrl: urls.broker, resultBackend: urls.backend });
   }, 60_000);
   afterAll(async () => {

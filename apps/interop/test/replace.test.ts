@@ -68,7 +68,7 @@ describe('Task.replace and add_to_chord between cq and Python Celery', () => {
 
   it('a cq task replaced by a group of Python tasks: the accumulated list under the same id', async () => {
     const group = { task: 'celery.group', args: [], kwargs: { tasks: [dict('py.add', [1, 1], PY), dict('py.add', [2, 2], PY)] }, options: {}, subtask_type: 'group', immutable: false };
-    const r = await replaceWith.delay(group as SignatureDict);
+    const r = await replaceWith.delay(group);
     expect(await r.get({ timeout: 30 })).toEqual([2, 4]);
   });
 

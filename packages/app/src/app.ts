@@ -10,11 +10,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { Connection, Exchange, Producer, Queue, type Channel, type QueueOptions } from '@cq/kombu';
-import { createBackend, type Backend } from '@cq/backend';
+import { Connection, Exchange, LamportClock, Producer, Queue, TransportRegistry, type Channel, type QueueOptions } from '@cq/kombu';
+import { BackendRegistry, type Backend } from '@cq/backend';
 import {
   createSettings, resolveBrokerUrl, resolveResultBackend, type CelerySettings, type QueueSetting,
 } from './config.js';
+import { unknownSettingWarnings } from './known-settings.js';
 import { ImproperlyConfigured, NotRegistered, QueueNotFound } from './errors.js';
 import { createLogger, type Logger } from './logging.js';
 import { buildTaskMessage } from './protocol/v2.js';
@@ -22,7 +23,8 @@ import { AsyncResult } from './result.js';
 import { resolveRoute } from './routes.js';
 import { after_task_publish, before_task_publish } from './signals.js';
 import { Task, type ApplyOptions, type TaskOptions } from './task.js';
-import type { BoundTaskContext } from './context.js';
+import type { BoundTaskContext, TaskCanvas } from './context.js';
+import type { AppOptions, CeleryPlugin } from './plugin.js';
 
 /** The parameters after the first (the task context of a bound task). */
 type DropFirst<T extends unknown[]> = T extends [unknown, ...infer Rest] ? Rest : never;
@@ -36,14 +38,42 @@ export interface AppOverrides {
   resultBackend?: string;
 }
 
+/** Marks Celery apps across copies of this package (see {@link Celery.isApp}). */
+const APP_BRAND = Symbol.for('cq.app');
+
+/** Sends the `task-sent` event for a published task; what the events plugin of @cq/events sets. */
+export type TaskSentHook = (app: Celery, fields: Record<string, unknown>, via: { connection: Connection; channel: Channel }) => Promise<void>;
+
+/**
+ * The Celery app (Celery `celery.Celery`): configuration by Celery's setting names, the task
+ * registry, sending, results, and the composition root of a cq stack. What it can reach is what its
+ * plugins installed: broker transports (`app.transports`), result backends (`app.backends`), the
+ * canvas behind `ctx.replace()` (`app.canvas`), task-sent events (`app.taskSentHook`).
+ *
+ * ```ts
+ * const app = new Celery('proj', { broker_url: 'redis://localhost:6379/0' }, { plugins: [redisTransport()] });
+ * const add = app.task('proj.add', (x: number, y: number) => x + y);
+ * await (await add.delay(2, 3)).get({ timeout: 10 }); // 5 (timeout in seconds, as Celery)
+ * ```
+ * Import `Celery` from `@cq/celery` for the app with every bundled plugin already given.
+ * @throws ImproperlyConfigured from `task()` for a nameless task or a non-function.
+ */
 export class Celery {
   readonly main: string;
-  readonly conf: CelerySettings;
+  private readonly settings: CelerySettings;
+  /** Unknown-setting warnings not yet logged: set when the constructor returns, logged by the next `conf` read. */
+  private settingWarnings: string[] = [];
   readonly tasks = new Map<string, Task>();
   /** Client id put in `reply_to` of sent tasks (Python clients always send one). */
   readonly oid = randomUUID();
   /** `gen<pid>@<host>`: the `origin` header of messages this process sends. */
   readonly origin = `gen${process.pid}@${os.hostname()}`;
+  /**
+   * The app's one Lamport clock (Celery `app.clock`, kombu `LamportClock`): the events this process
+   * sends and receives, its pidbox requests and replies, mingle's sync and the `--statedb` file all
+   * move it, so a worker's replies and events are ordered by one counter.
+   */
+  readonly clock = new LamportClock();
   private overrides: AppOverrides = {};
   private producerConnection: Connection | null = null;
   private producerReady: Promise<Producer> | null = null;
@@ -58,17 +88,76 @@ export class Celery {
   readonly steps: { worker: Set<BootstepClass>; consumer: Set<BootstepClass> } = { worker: new Set(), consumer: new Set() };
   /**
    * Sends the `task-sent` event when `task_send_sent_event` is true (Celery `send_task_message`); set
-   * by @cq/events when it is loaded, with the publishing connection and channel to send on.
+   * by the events plugin of @cq/events (`events()`), with the publishing connection and channel to
+   * send on. Without it no `task-sent` event is sent.
    */
-  static taskSentHook: ((app: Celery, fields: Record<string, unknown>, via: { connection: Connection; channel: Channel }) => Promise<void>) | null = null;
+  taskSentHook: TaskSentHook | null = null;
+  /** Broker URL schemes this app can connect to; filled by transport plugins (`memory://` always works). */
+  readonly transports = new TransportRegistry();
+  /** Result backend URL schemes this app can use; filled by backend plugins (`memory://` always works). */
+  readonly backends = new BackendRegistry();
+  /** What `ctx.replace()` / `ctx.addToChord()` of this app's bound tasks call; set by the canvas plugin of @cq/canvas. */
+  canvas: TaskCanvas | null = null;
+  private readonly installed = new Map<string, CeleryPlugin>();
+  /** See {@link Celery.isApp}. */
+  readonly [APP_BRAND] = true;
 
   /**
    * @param main the app name (Celery `main`), used in task name prefixes and the banner.
    * @param config settings by Celery's names; see {@link CelerySettings}.
+   * @param options `plugins` to install, in order (see {@link CeleryPlugin}).
    */
-  constructor(main = 'default', config: Partial<CelerySettings> = {}) {
+  constructor(main = 'default', config: Partial<CelerySettings> = {}, options: AppOptions = {}) {
     this.main = main;
-    this.conf = createSettings(config);
+    this.settings = createSettings(config);
+    this.use(...(options.plugins ?? []));
+    // Logged by the first `conf` read after construction, so a logger set after `new Celery()` gets them.
+    this.settingWarnings = unknownSettingWarnings(config);
+  }
+
+  /**
+   * The settings (Celery `app.conf`): `DEFAULTS` merged with the config given to the
+   * constructor; other packages' settings are read through their own function
+   * (`workerSettings(app.conf)`, ...). A config key that no Celery 5.6 or cq setting has is kept, and
+   * warned about once: the first read of `conf` after the constructor returned logs one warning per
+   * unknown key through {@link log} — `unknown setting 'task_acks_lat' (did you mean
+   * 'task_acks_late'?)` — so a logger set right after `new Celery()` (as `cq worker` does) receives it.
+   * Settings Celery knows but cq does not implement are not warned about.
+   */
+  get conf(): CelerySettings {
+    if (this.settingWarnings.length > 0) {
+      const lines = this.settingWarnings;
+      this.settingWarnings = [];
+      for (const line of lines) this.log.warn(line);
+    }
+    return this.settings;
+  }
+
+  /**
+   * Installs plugins into this app, in order; a plugin whose name is already installed is skipped.
+   * Install before the first send or worker start. Returns the app.
+   */
+  use(...plugins: readonly CeleryPlugin[]): this {
+    for (const plugin of plugins) {
+      if (this.installed.has(plugin.name)) continue;
+      this.installed.set(plugin.name, plugin);
+      plugin.install(this);
+    }
+    return this;
+  }
+
+  /** Names of the installed plugins, in install order. */
+  get plugins(): string[] {
+    return [...this.installed.keys()];
+  }
+
+  /**
+   * True for a Celery app, including one built by another copy of @cq/app (a project that installed
+   * the packages twice) or a subclass such as @cq/celery's: what the CLI and pool children check an
+   * app module's export with.
+   */
+  static isApp(value: unknown): value is Celery {
+    return value instanceof Celery || (typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[APP_BRAND] === true);
   }
 
   /** Sets broker/result overrides (CLI flags). Call before the first send or worker start. */
@@ -121,7 +210,7 @@ export class Celery {
 
   /** A new, unconnected connection to the broker in effect. */
   connection(): Connection {
-    return new Connection(this.broker.url, { transportOptions: this.conf.broker_transport_options });
+    return new Connection(this.broker.url, { transportOptions: this.conf.broker_transport_options, transports: this.transports });
   }
 
   /** The queue entity for a name: from `task_queues` when listed there, else created as Celery does. */
@@ -168,13 +257,15 @@ export class Celery {
   backend(): Promise<Backend | null> {
     if (!this.backendReady) {
       const url = this.resultBackendUrl;
-      this.backendReady = url === null ? Promise.resolve(null) : createBackend(url, {
+      this.backendReady = url === null ? Promise.resolve(null) : this.backends.create(url, {
         serializer: this.conf.result_serializer,
         accept: this.conf.result_accept_content ?? this.conf.accept_content,
         expires: this.conf.result_expires,
         extended: this.conf.result_extended,
         oid: this.oid,
         brokerUrl: this.broker.url,
+        brokerConnection: () => this.connection(),
+        settings: this.conf as unknown as Readonly<Record<string, unknown>>,
       });
       this.backendReady.catch(() => { this.backendReady = null; });
     }
@@ -256,8 +347,8 @@ export class Celery {
       retryPolicy: this.conf.task_publish_retry_policy,
     });
     after_task_publish.send(name, { headers, body: parts.body, exchange: route.exchange, routingKey: route.routingKey });
-    if (this.conf['task_send_sent_event'] === true && Celery.taskSentHook && this.producerConnection) {
-      await Celery.taskSentHook(this, {
+    if (this.conf.task_send_sent_event && this.taskSentHook && this.producerConnection) {
+      await this.taskSentHook(this, {
         uuid: id, root_id: headers['root_id'] ?? null, parent_id: headers['parent_id'] ?? null, name, args: headers['argsrepr'],
         kwargs: headers['kwargsrepr'], retries: headers['retries'] ?? 0, eta: headers['eta'] ?? null, expires: headers['expires'] ?? null,
         queue: route.queue, exchange: route.exchange, routing_key: route.routingKey,

@@ -26,93 +26,103 @@ export type TaskRoutes = Record<string, RouteSpec | string> | RouteFunction | Ar
 /** A queue in `task_queues`: a name, or a name with kombu queue options. */
 export type QueueSetting = string | ({ name: string } & QueueOptions);
 
+/**
+ * The app's settings (`app.conf`), by Celery's names (`celery/app/defaults.py`): the broker, result,
+ * task and time-zone settings the app itself reads. Durations are in seconds, as in Celery.
+ *
+ * Other packages add their own slice by declaration merging, in their `settings.ts`:
+ * `worker_*` (@cq/worker), `beat_*` (@cq/beat), `control_*` (@cq/control), `event_*` (@cq/events).
+ * Their keys are optional here (`app.conf` holds them only when configured); each package reads its
+ * slice with defaults through one function (`workerSettings(app.conf)`, ...). With the owning package
+ * in the program, `new Celery('proj', { beat_max_loop_interval: 5 })` type-checks; a misspelt key fails
+ * the object literal's excess-property check. At runtime, a key no Celery 5.6 or cq setting has is
+ * logged once as a warning (see `Celery.conf` in app.ts).
+ */
 export interface CelerySettings {
-  /** Broker URL. Default: none configured → the embedded SQLite broker. */
+  /** Broker URL (Celery `broker_url`). Default null: none configured → the embedded SQLite broker. */
   broker_url: string | null;
-  /** Result backend URL (`sqlite:///...`, `redis://...`, `rpc://`). Default: see module doc. */
+  /** Result backend URL (`sqlite:///...`, `redis://...`, `rpc://`) (Celery `result_backend`). Default null: see module doc. */
   result_backend: string | null;
-  /** kombu transport options (e.g. `visibility_timeout`, `polling_interval`, seconds). */
+  /** kombu transport options (e.g. `visibility_timeout`, `polling_interval`, seconds) (Celery `broker_transport_options`). Default `{}`. */
   broker_transport_options: Record<string, unknown>;
-  /** Default 'celery'. */
+  /** Queue of tasks without a route (Celery `task_default_queue`). Default `'celery'`. */
   task_default_queue: string;
-  /** Default: same as the queue name. */
+  /** Exchange of the default queue (Celery `task_default_exchange`). Default null: the queue's name. */
   task_default_exchange: string | null;
+  /** Type of the default exchange (Celery `task_default_exchange_type`). Default `'direct'`. */
   task_default_exchange_type: 'direct' | 'topic' | 'fanout';
-  /** Default: same as the queue name. */
+  /** Routing key of the default queue (Celery `task_default_routing_key`). Default null: the queue's name. */
   task_default_routing_key: string | null;
-  /** 2 = persistent. */
+  /** AMQP delivery mode of task messages, 2 = persistent, 1 = transient (Celery `task_default_delivery_mode`). Default 2. */
   task_default_delivery_mode: number;
+  /** Priority of tasks without one (Celery `task_default_priority`). Default null (none). */
   task_default_priority: number | null;
-  /** Adds `x-max-priority` to declared queues. Default null. */
+  /** Adds `x-max-priority` to declared queues (Celery `task_queue_max_priority`). Default null. */
   task_queue_max_priority: number | null;
-  /** Queues the worker consumes by default; null → just `task_default_queue`. */
+  /** Queues the worker consumes by default (Celery `task_queues`). Default null: just `task_default_queue`. */
   task_queues: QueueSetting[] | null;
+  /** Routers of tasks to queues (Celery `task_routes`). Default null. */
   task_routes: TaskRoutes | null;
+  /** Declare a routed-to queue missing from `task_queues` (Celery `task_create_missing_queues`). Default true. */
   task_create_missing_queues: boolean;
-  /** Default 'json'. */
+  /** Serializer of task messages (Celery `task_serializer`). Default `'json'`. */
   task_serializer: string;
-  /** Default 'json'. */
+  /** Serializer of results (Celery `result_serializer`). Default `'json'`. */
   result_serializer: string;
-  /** Content types or serializer names the worker accepts. Default ['json']. */
+  /** Content types or serializer names the worker accepts (Celery `accept_content`). Default `['json']`. */
   accept_content: string[];
-  /** Default: same as accept_content. */
+  /** Same for results (Celery `result_accept_content`). Default null: `accept_content`. */
   result_accept_content: string[] | null;
-  /** Default null (no compression); 'zlib' or 'bzip2'. */
+  /** Compression of task messages, `'zlib'` or `'bzip2'` (Celery `task_compression`). Default null (none). */
   task_compression: string | null;
+  /** Acknowledge after the task ran rather than before (Celery `task_acks_late`). Default false. */
   task_acks_late: boolean;
+  /** With acks-late, acknowledge failed and timed-out tasks too (Celery `task_acks_on_failure_or_timeout`). Default true. */
   task_acks_on_failure_or_timeout: boolean;
+  /** With acks-late, requeue a task whose worker process died (Celery `task_reject_on_worker_lost`). Default false. */
   task_reject_on_worker_lost: boolean;
+  /** Store no results (Celery `task_ignore_result`). Default false. */
   task_ignore_result: boolean;
+  /** Store errors even when results are ignored (Celery `task_store_errors_even_if_ignored`). Default false. */
   task_store_errors_even_if_ignored: boolean;
+  /** Report the STARTED state (Celery `task_track_started`). Default false. */
   task_track_started: boolean;
-  /** Hard time limit, seconds. Default null. */
+  /** Hard time limit, seconds (Celery `task_time_limit`). Default null (none). */
   task_time_limit: number | null;
-  /** Soft time limit, seconds. Default null. */
+  /** Soft time limit, seconds (Celery `task_soft_time_limit`). Default null (none). */
   task_soft_time_limit: number | null;
-  /** Seconds results are kept. Default 86400 (1 day); null = forever. */
+  /** Seconds results are kept (Celery `result_expires`). Default 86400 (1 day); null = forever. */
   result_expires: number | null;
+  /** Store the task's name, args, kwargs, worker, retries and queue with its result (Celery `result_extended`). Default false. */
   result_extended: boolean;
-  /** Default 4: prefetch = concurrency × multiplier. */
-  worker_prefetch_multiplier: number;
-  /** Default: number of CPUs (prefork) or 100 for the async pool. */
-  worker_concurrency: number | null;
-  /**
-   * Execution pool (Celery `worker_pool`, `-P`): `prefork`, `threads`, `async` or `solo`. Default null:
-   * `cq worker` uses `prefork` (as Celery), a `Worker` built in code `async` unless given `appModule`.
-   */
-  worker_pool: string | null;
-  /** prefork/threads: replace a child after this many tasks. Default null (never). */
-  worker_max_tasks_per_child: number | null;
-  /** prefork/threads: replace a child whose resident memory passes this many KiB after a task. Default null (no limit). */
-  worker_max_memory_per_child: number | null;
-  /** Default 'UTC'. */
+  /** Database result backends (`db+…`): table names, `{ task, group }` (Celery `database_table_names`). Default Celery's. */
+  database_table_names?: { task?: string; group?: string } | null;
+  /** Database result backends: schemas of the tables, `{ task, group }` (Celery `database_table_schemas`). Default none. */
+  database_table_schemas?: { task?: string | null; group?: string | null } | null;
+  /** Database result backends: SQLAlchemy-style engine options, `pool_size` … (Celery `database_engine_options`). Default none. */
+  database_engine_options?: Record<string, unknown> | null;
+  /** Time zone of crontabs and ETAs (Celery `timezone`). Default `'UTC'`. */
   timezone: string;
+  /** Dates in messages are UTC (Celery `enable_utc`). Default true. */
   enable_utc: boolean;
-  /** Default 3 (Celery Task.max_retries). */
+  /** cq: retries of a task without its own `maxRetries` (Celery's `Task.max_retries`, as a setting). Default 3. */
   task_default_max_retries: number;
-  /**
-   * Seconds a soft shutdown lets running tasks finish before cancelling them (Celery 5.5, docs
-   * "Worker shutdown"). Default 0: the stage is skipped and a cold shutdown cancels at once.
-   */
-  worker_soft_shutdown_timeout: number;
-  /** Run the soft shutdown's wait even when no task is running. Default false. */
-  worker_enable_soft_shutdown_on_idle: boolean;
-  /** Default 180 s. */
+  /** cq: seconds before a retry without `countdown` (Celery's `Task.default_retry_delay`, as a setting). Default 180. */
   task_default_retry_delay: number;
-  /** Retry a publish that failed because the broker connection was lost or refused. Default true. */
+  /** Retry a publish that failed because the broker connection was lost or refused (Celery `task_publish_retry`). Default true. */
   task_publish_retry: boolean;
   /**
-   * How publishes are retried (kombu `retry_policy`, seconds). Default
-   * `{ max_retries: 3, interval_start: 0, interval_step: 0.2, interval_max: 1 }` (Celery's).
+   * How publishes are retried (kombu `retry_policy`, seconds) (Celery `task_publish_retry_policy`).
+   * Default `{ max_retries: 3, interval_start: 0, interval_step: 0.2, interval_max: 1 }` (Celery's).
    */
   task_publish_retry_policy: RetryPolicy;
-  /** Rate limit of tasks without their own: `"10/s"`, `"100/m"`, `"1000/h"`, or a number per second. Default null. */
+  /**
+   * Rate limit of tasks without their own: `"10/s"`, `"100/m"`, `"1000/h"`, or a number per second
+   * (Celery `task_default_rate_limit`). Default null (none).
+   */
   task_default_rate_limit: string | number | null;
-  /** Ignore every rate limit (`worker_disable_rate_limits`). Default false. */
-  worker_disable_rate_limits: boolean;
-  /** Most ETA/countdown tasks a worker holds in memory (Celery 5.5 `worker_eta_task_limit`). Default null = unlimited. */
-  worker_eta_task_limit: number | null;
-  [setting: string]: unknown;
+  /** Clients send a `task-sent` event for each task they publish (Celery `task_send_sent_event`). Default false. */
+  task_send_sent_event: boolean;
 }
 
 export const DEFAULTS: Readonly<CelerySettings> = Object.freeze({
@@ -144,22 +154,14 @@ export const DEFAULTS: Readonly<CelerySettings> = Object.freeze({
   task_soft_time_limit: null,
   result_expires: 86400,
   result_extended: false,
-  worker_prefetch_multiplier: 4,
-  worker_concurrency: null,
-  worker_pool: null,
-  worker_max_tasks_per_child: null,
-  worker_max_memory_per_child: null,
   timezone: 'UTC',
   enable_utc: true,
   task_default_max_retries: 3,
-  worker_soft_shutdown_timeout: 0,
-  worker_enable_soft_shutdown_on_idle: false,
   task_default_retry_delay: 180,
   task_publish_retry: true,
   task_publish_retry_policy: Object.freeze({ max_retries: 3, interval_start: 0, interval_step: 0.2, interval_max: 1 }),
   task_default_rate_limit: null,
-  worker_disable_rate_limits: false,
-  worker_eta_task_limit: null,
+  task_send_sent_event: false,
 });
 
 /** The embedded default broker (a file under ./.cq/ relative to the working directory). */
@@ -167,11 +169,32 @@ export const EMBEDDED_BROKER_URL = 'sqlite:///.cq/broker.db';
 /** The embedded default result backend. */
 export const EMBEDDED_RESULT_BACKEND = 'sqlite:///.cq/results.db';
 
-/** Builds settings from defaults and the given values; unknown keys are kept (Celery allows them). */
+/**
+ * Builds settings from {@link DEFAULTS} and the given values (undefined values are skipped). Keys the
+ * app does not type are kept as given: other packages' slices, and unknown ones (which the app warns
+ * about, see `Celery.conf`).
+ */
 export function createSettings(values: Partial<CelerySettings> = {}): CelerySettings {
   const settings: CelerySettings = { ...DEFAULTS, accept_content: [...DEFAULTS.accept_content], broker_transport_options: {} };
-  for (const [key, value] of Object.entries(values)) if (value !== undefined) settings[key] = value;
+  for (const [key, value] of Object.entries(values)) if (value !== undefined) Reflect.set(settings, key, value);
   return settings;
+}
+
+/** A slice type: only keys `CelerySettings` has (merged in by the owning package). */
+type SliceOf<T> = { [K in keyof T]: K extends keyof CelerySettings ? unknown : never };
+
+/**
+ * A package's slice of `conf` with its defaults: for each key of `defaults`, the configured value, or
+ * the default when the key is missing, undefined or null. This is how @cq/worker, @cq/beat,
+ * @cq/control and @cq/events read the settings they own (`beatSettings(app.conf)`).
+ */
+export function settingsSlice<T extends SliceOf<T>>(conf: CelerySettings, defaults: Readonly<T>): T {
+  const out = { ...defaults } as T;
+  for (const key of Object.keys(defaults) as Array<keyof T & string>) {
+    const value: unknown = Reflect.get(conf, key);
+    if (value !== undefined && value !== null) out[key] = value as T[typeof key];
+  }
+  return out;
 }
 
 /** Resolves the broker URL by the precedence in the module doc. */

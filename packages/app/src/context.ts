@@ -58,9 +58,9 @@ export type SignatureLike = { toDict(): SignatureDict } | SignatureDict;
 
 /**
  * The first argument of a task registered with `{ bind: true }`: the {@link TaskContext} plus the
- * canvas methods of Celery's bound `self`. They are implemented by @cq/canvas (see
- * {@link installTaskCanvas}); importing `@cq/canvas` or `@cq/celery` anywhere in the process that runs
- * the task installs them, else they reject with {@link CanvasUnavailableError}.
+ * canvas methods of Celery's bound `self`. They are implemented by @cq/canvas and reach an app through
+ * its canvas plugin (`canvas()`, part of the `@cq/celery` preset), which sets `app.canvas`; without it
+ * they reject with {@link CanvasUnavailableError}.
  */
 export interface BoundTaskContext extends TaskContext {
   /**
@@ -87,8 +87,8 @@ export interface BoundTaskContext extends TaskContext {
 }
 
 /**
- * What @cq/canvas installs so that tasks can call `ctx.replace()` / `ctx.addToChord()` (@cq/app
- * cannot import canvas: dependencies point one way, canvas → app). `task` is the running task (its
+ * What the canvas plugin sets as `app.canvas` so that tasks can call `ctx.replace()` /
+ * `ctx.addToChord()` (@cq/app cannot import canvas: dependencies point one way, canvas → app). `task` is the running task (its
  * `app` sends the new messages), `context` its context. With `lazy`, `addToChord` resolves with the
  * prepared signature, else with the AsyncResult of the sent one.
  */
@@ -97,16 +97,15 @@ export interface TaskCanvas {
   addToChord(task: Task, context: TaskContext, sig: SignatureLike, lazy: boolean): Promise<unknown>;
 }
 
-let taskCanvas: TaskCanvas | null = null;
-
-/** Installs the canvas behind `ctx.replace()` / `ctx.addToChord()`; @cq/canvas calls it when imported. Last one wins. */
-export function installTaskCanvas(canvas: TaskCanvas): void {
-  taskCanvas = canvas;
-}
-
-function requireCanvas(method: string): TaskCanvas {
-  if (!taskCanvas) throw new CanvasUnavailableError(`ctx.${method}() needs @cq/canvas: import '@cq/canvas' (or '@cq/celery') in the module that defines the task`);
-  return taskCanvas;
+function requireCanvas(task: Task, method: string): TaskCanvas {
+  const canvas = task.app.canvas ?? null;
+  if (!canvas) {
+    throw new CanvasUnavailableError(
+      `ctx.${method}() needs the canvas plugin: pass canvas() from @cq/canvas in the app's plugins ` +
+      `(new Celery(name, conf, { plugins: [canvas()] })), or build the app with @cq/celery`,
+    );
+  }
+  return canvas;
 }
 
 /**
@@ -120,12 +119,12 @@ export function bindTaskContext(task: Task, context: TaskContext): BoundTaskCont
   Object.defineProperties(context, {
     replace: {
       configurable: true,
-      value: async (sig: SignatureLike): Promise<never> => requireCanvas('replace').replace(task, context, sig),
+      value: async (sig: SignatureLike): Promise<never> => requireCanvas(task, 'replace').replace(task, context, sig),
     },
     addToChord: {
       configurable: true,
       value: async (sig: SignatureLike, options: { lazy?: boolean } = {}): Promise<unknown> =>
-        requireCanvas('addToChord').addToChord(task, context, sig, options.lazy === true),
+        requireCanvas(task, 'addToChord').addToChord(task, context, sig, options.lazy === true),
     },
   });
   return bound;

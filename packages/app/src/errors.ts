@@ -16,7 +16,7 @@
  * │   └── InvalidTaskOptionsError      CQ_PROTOCOL_INVALID_OPTIONS    buildTaskMessage got bad options
  * ├── SoftTimeLimitExceeded            CQ_APP_SOFT_TIME_LIMIT         raised inside a task at its soft limit
  * ├── TimeLimitExceeded                CQ_APP_TIME_LIMIT              the task was stopped at its hard limit
- * ├── CanvasUnavailableError           CQ_APP_CANVAS_UNAVAILABLE      ctx.replace()/addToChord() without @cq/canvas loaded
+ * ├── CanvasUnavailableError           CQ_APP_CANVAS_UNAVAILABLE      ctx.replace()/addToChord() without the canvas plugin
  * ├── NotInChordError                  CQ_APP_NOT_IN_CHORD            ctx.addToChord() outside a chord header (Python's ValueError)
  * ├── AddToChordUnsupportedError       CQ_APP_ADD_TO_CHORD_UNSUPPORTED  the result backend cannot grow chords (NotImplementedError)
  * └── TaskSignal                       (control flow, not failures)
@@ -128,8 +128,8 @@ export class TimeLimitExceeded extends CeleryError {
 }
 
 /**
- * `ctx.replace()` or `ctx.addToChord()` was called in a process where @cq/canvas, which implements
- * them, was never imported (see `installTaskCanvas`). The message names the import that fixes it.
+ * `ctx.replace()` or `ctx.addToChord()` was called in a task of an app without the canvas plugin of
+ * @cq/canvas (`canvas()`), which implements them. The message names the plugin to pass.
  */
 export class CanvasUnavailableError extends CeleryError {
   override readonly code = 'CQ_APP_CANVAS_UNAVAILABLE';

@@ -2,7 +2,8 @@
  * @cq/app — the Celery app for cq: configuration by Celery's setting names, task registration with
  * inferred types, protocol v2 encode/decode, routing, and AsyncResult.
  */
-export { Celery, type AppOverrides, type BootstepClass } from './app.js';
+export { Celery, type AppOverrides, type BootstepClass, type TaskSentHook } from './app.js';
+export type { CeleryPlugin, AppOptions } from './plugin.js';
 export {
   Signal, before_task_publish, after_task_publish, task_prerun, task_postrun, task_success, task_failure, task_retry,
   task_revoked, task_unknown, task_rejected, task_received, worker_init, worker_ready, worker_shutting_down, worker_shutdown,
@@ -13,11 +14,12 @@ export { Task, type TaskOptions, type ApplyOptions, type TaskFunction, type Boun
 export { autoretryFor, errorMatches, exponentialBackoff, type RandomSource } from './autoretry.js';
 export { AsyncResult, type GetOptions, type ResultBackend } from './result.js';
 export { currentTask, runWithContext, type TaskContext, type TaskRequest } from './context.js';
-export { bindTaskContext, installTaskCanvas, type BoundTaskContext, type TaskCanvas, type SignatureLike } from './context.js';
+export { bindTaskContext, type BoundTaskContext, type TaskCanvas, type SignatureLike } from './context.js';
 export {
-  DEFAULTS, EMBEDDED_BROKER_URL, EMBEDDED_RESULT_BACKEND, createSettings, resolveBrokerUrl, resolveResultBackend,
+  DEFAULTS, EMBEDDED_BROKER_URL, EMBEDDED_RESULT_BACKEND, createSettings, settingsSlice, resolveBrokerUrl, resolveResultBackend,
   type CelerySettings, type RouteSpec, type RouteFunction, type TaskRoutes, type QueueSetting,
 } from './config.js';
+export { isKnownSetting } from './known-settings.js';
 export { resolveRoute, lookupRoute, type ResolvedRoute, type RouteContext } from './routes.js';
 export { createLogger, levelName, type Logger } from './logging.js';
 export { inferParamNames } from './params.js';

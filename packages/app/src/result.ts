@@ -8,6 +8,7 @@ import { ImproperlyConfigured, TimeoutError } from './errors.js';
 /** What AsyncResult needs from a result backend. */
 export interface ResultBackend {
   getTaskMeta(taskId: string): Promise<TaskMeta>;
+  /** @cq/backend `Backend.waitFor`: `timeout` and `interval` in seconds (Celery `wait_for`). */
   waitFor(taskId: string, options?: { timeout?: number; interval?: number; signal?: AbortSignal }): Promise<TaskMeta>;
   forget(taskId: string): Promise<void>;
 }
@@ -91,8 +92,8 @@ export class AsyncResult<R = unknown> {
     let meta: TaskMeta;
     try {
       meta = await (await this.backend()).waitFor(this.id, {
-        ...(timeout === undefined ? {} : { timeout: timeout * 1000 }),
-        interval: interval * 1000,
+        ...(timeout === undefined ? {} : { timeout }),
+        interval,
         ...(signal ? { signal } : {}),
       });
     } catch (err) {

@@ -15,7 +15,7 @@
  *    exchange and routing key fill what was not given.
  */
 import type { Queue } from '@cq/kombu';
-import type { CelerySettings, RouteFunction, RouteSpec, TaskRoutes } from './config.js';
+import type { CelerySettings, RouteSpec, TaskRoutes } from './config.js';
 
 export interface ResolvedRoute {
   queue: string;
@@ -55,7 +55,7 @@ export function lookupRoute(routes: TaskRoutes | null, name: string, args: unkno
   if (!routes) return undefined;
   const list = Array.isArray(routes) ? routes : [routes];
   for (const router of list) {
-    const found = typeof router === 'function' ? (router as RouteFunction)(name, args, kwargs, options, task) : fromMap(router, name);
+    const found = typeof router === 'function' ? (router)(name, args, kwargs, options, task) : fromMap(router, name);
     if (found) return expand(found);
   }
   return undefined;

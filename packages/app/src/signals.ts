@@ -52,7 +52,7 @@ export class Signal<A extends object = Record<never, never>, S = unknown> {
    * Called when a receiver throws or its promise rejects. Default: one line on stderr, as Celery
    * logs `Signal handler <receiver> raised: <error>`. Replace it to route these to your logger.
    */
-  static reportError: (signal: Signal<never, never>, receiver: Function, error: unknown) => void = (signal, receiver, error) => {
+  static reportError: (signal: Signal<never, never>, receiver: (...args: never[]) => unknown, error: unknown) => void = (signal, receiver, error) => {
     const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     process.stderr.write(`Signal handler ${receiver.name || '<anonymous>'} of ${signal.name} raised: ${what}\n`);
   };
@@ -124,7 +124,7 @@ export class Signal<A extends object = Record<never, never>, S = unknown> {
     }));
   }
 
-  private report(receiver: Function, error: unknown): void {
+  private report(receiver: (...args: never[]) => unknown, error: unknown): void {
     try {
       Signal.reportError(this as unknown as Signal<never, never>, receiver, error);
     } catch {

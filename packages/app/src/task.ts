@@ -1,20 +1,8 @@
-/**
- * Tasks: a named function plus its options (Celery `celery/app/task.py`). `app.task()` creates them;
- * `Task<Args, Result>` keeps the function's argument and result types for `delay` and `applyAsync`.
- *
- * How arguments reach the function:
- * - positional `args` are passed in order;
- * - keyword `kwargs` (what Python callers send with `apply_async(kwargs=...)`) bind to parameters by
- *   name, as Python binds them; names are read from the function's source or given in `params`;
- * - with `acceptsKwargs: true`, the function's last parameter receives the keyword arguments that
- *   matched no name (Python's `**kwargs`); otherwise such a keyword fails the task with `TypeError`;
- * - with `bind: true`, the function receives the {@link TaskContext} first (Celery's `bind=True`), and
- *   `currentTask()` gives the same context anywhere inside the task.
- */
+/** Tasks: a named function plus its options (Celery `celery/app/task.py`); see {@link Task}. */
 import { MaxRetriesExceededError, Retry, TaskArgumentError, type RetryOptions } from './errors.js';
 import { inferParamNames } from './params.js';
 import type { AsyncResult } from './result.js';
-import { bindTaskContext, type BoundTaskContext, type TaskContext, type TaskRequest } from './context.js';
+import { bindTaskContext, type BoundTaskContext, type TaskCanvas, type TaskContext, type TaskRequest } from './context.js';
 import type { RouteSpec } from './config.js';
 import type { SignatureDict } from './protocol/types.js';
 
@@ -135,8 +123,43 @@ export interface TaskApp {
   readonly conf?: { task_default_max_retries: number; task_default_retry_delay: number };
   sendTask<R = unknown>(name: string, args?: unknown[] | null, options?: ApplyOptions, task?: Task): Promise<AsyncResult<R>>;
   asyncResult<R = unknown>(id: string): AsyncResult<R>;
+  /** The canvas behind `ctx.replace()` / `ctx.addToChord()`; null without the canvas plugin. */
+  readonly canvas?: TaskCanvas | null;
 }
 
+/**
+ * A task: a named function plus its options (Celery `celery.app.task.Task`, `celery/app/task.py`).
+ * `app.task()` creates them; `Task<Args, Result>` keeps the function's argument and result types for
+ * `delay` and `applyAsync`.
+ *
+ * How arguments reach the function:
+ * - positional `args` are passed in order;
+ * - keyword `kwargs` (what Python callers send with `apply_async(kwargs=...)`) bind to parameters by
+ *   name, as Python binds them; names are read from the function's source or given in `params`;
+ * - with `acceptsKwargs: true`, the function's last parameter receives the keyword arguments that
+ *   matched no name (Python's `**kwargs`); otherwise such a keyword fails the task with `TypeError`;
+ * - with `bind: true`, the function receives the {@link TaskContext} first (Celery's `bind=True`), and
+ *   `currentTask()` gives the same context anywhere inside the task.
+ *
+ * ```ts
+ * const add = app.task('proj.add', (x: number, y: number) => x + y);   // Task<[number, number], number>
+ * const result = await add.delay(2, 3);                                 // AsyncResult<number>
+ * await add.applyAsync([2, 3], { countdown: 10, queue: 'math' });       // countdown in seconds
+ * ```
+ *
+ * `Args` and `R` are the function's parameter tuple and (awaited) result: `delay` and `applyAsync`
+ * accept exactly `Args` and resolve, once the broker has the message, to `AsyncResult<R>`. Options
+ * ({@link TaskOptions}, Celery's task attributes) fall back to the app setting named in each field's
+ * doc: `acksLate` (`task_acks_late`), `rateLimit`, `timeLimit` / `softTimeLimit` in **seconds**,
+ * `maxRetries` (`task_default_max_retries`, 3) and `defaultRetryDelay` in **seconds**
+ * (`task_default_retry_delay`, 180), `ignoreResult`, routing (`queue`, `routingKey`, ...).
+ *
+ * Errors: a keyword argument that binds to no parameter, or one given twice, fails the task with
+ * `TaskArgumentError` (Python's `TypeError`); `retrySignal` (behind `ctx.retry()`) returns the
+ * `Retry` control-flow signal, and past `maxRetries` throws the given `exc` or else
+ * `MaxRetriesExceededError`. Sending rejects with the broker's kombu `TransportError` or the
+ * serializer's `EncodeError`.
+ */
 export class Task<Args extends unknown[] = unknown[], R = unknown> {
   readonly paramNames: readonly string[];
 
@@ -154,12 +177,12 @@ export class Task<Args extends unknown[] = unknown[], R = unknown> {
 
   /** Sends the task with positional arguments (Celery `delay`). Resolves once the broker has it. */
   delay(...args: Args): Promise<AsyncResult<R>> {
-    return this.app.sendTask<R>(this.name, args, {}, this as Task);
+    return this.app.sendTask<R>(this.name, args, {}, this);
   }
 
   /** Sends the task with options (Celery `apply_async`). Resolves once the broker has it. */
   applyAsync(args?: Args | null, options: ApplyOptions = {}): Promise<AsyncResult<R>> {
-    return this.app.sendTask<R>(this.name, args ?? [], options, this as Task);
+    return this.app.sendTask<R>(this.name, args ?? [], options, this);
   }
 
   /** A handle on an earlier call's result by id. */
@@ -187,7 +210,7 @@ export class Task<Args extends unknown[] = unknown[], R = unknown> {
   signatureFromRequest(request: TaskRequest, overrides: ApplyOptions = {}): ApplyOptions {
     const info = request.deliveryInfo;
     const [hard, soft] = request.timeLimit;
-    const expires = typeof request.headers['expires'] === 'string' ? request.headers['expires'] as string : request.expires ?? undefined;
+    const expires = typeof request.headers['expires'] === 'string' ? request.headers['expires'] : request.expires ?? undefined;
     const route: ApplyOptions = info.exchange === '' && info.routing_key
       ? { queue: info.routing_key }
       : { exchange: info.exchange, routingKey: info.routing_key };
@@ -208,7 +231,7 @@ export class Task<Args extends unknown[] = unknown[], R = unknown> {
       headers: customHeaders(request.headers),
       retries: request.retries,
       ...(request.replyTo ? { replyTo: request.replyTo } : {}),
-      ...(typeof request.headers['replaced_task_nesting'] === 'number' ? { replacedTaskNesting: request.headers['replaced_task_nesting'] as number } : {}),
+      ...(typeof request.headers['replaced_task_nesting'] === 'number' ? { replacedTaskNesting: request.headers['replaced_task_nesting'] } : {}),
       ...(info.priority == null ? {} : { priority: info.priority }),
       ...route,
       ...overrides,
@@ -231,6 +254,8 @@ export class Task<Args extends unknown[] = unknown[], R = unknown> {
     const kwargs = options.kwargs ?? request.kwargs;
     const retries = request.retries + 1;
     if (max !== null && retries > max) {
+      // Celery re-raises `exc` as given: whatever value the task caught, Error or not.
+      // eslint-disable-next-line @typescript-eslint/only-throw-error
       if (options.exc !== undefined && options.exc !== null) throw options.exc;
       throw new MaxRetriesExceededError(`Can't retry ${this.name}[${request.id}] args:${JSON.stringify(args)} kwargs:${JSON.stringify(kwargs)}`, args, kwargs);
     }
@@ -283,7 +308,7 @@ export class Task<Args extends unknown[] = unknown[], R = unknown> {
    */
   invoke(context: TaskContext, args: readonly unknown[], kwargs: Record<string, unknown>): unknown {
     const bound = this.bindArguments(args, kwargs);
-    const ctx = bindTaskContext(this as Task, context);
+    const ctx = bindTaskContext(this, context);
     const fn = this.fn as (...a: unknown[]) => unknown;
     return this.options.bind ? fn(ctx, ...bound) : fn(...bound);
   }

@@ -1,23 +1,13 @@
 /**
- * chord-part-return-3: Celery's Redis chord counter (`RedisBackend.on_chord_part_return`, Celery
- * 5.2) as one atomic script, so Python and cq workers complete each other's chords.
+ * `lua/chord-part-return-3.lua`: Celery's Redis chord counter (`RedisBackend.on_chord_part_return`,
+ * Celery 5.2) as one atomic script, so Python and cq workers complete each other's chords.
  *
- * Keys, all `celery-taskset-meta-<group id>` plus a suffix:
- * - KEYS[1] `.j` the finished parts: a sorted set scored by `group_index` (`result_chord_ordered`,
- *   Celery's default) or a list (RPUSH); each member is the encoded `[1, task_id, state, result]`;
- * - KEYS[2] `.t` what `Task.add_to_chord` added to the size (INCR), usually missing;
- * - KEYS[3] `.s` the header size, written by the client that started the chord (`set_chord_size`).
- *
- * ARGV[1] the encoded entry; ARGV[2] its score (`group_index` or `+inf`); ARGV[3] `1` sorted set,
- * `0` list; ARGV[4] seconds the three keys live (`result_expires`), `''` for no expiry; ARGV[5] the
- * part's task id.
- *
- * Reply: `{0, count}` while parts are missing (or no `.s` is stored yet: Python's client writes it
- * just before sending the last part), and for a repeated part; `{1, count, entries}` for the call
- * that completed the chord, the entries in group order. That call also deletes the three keys, as
- * Celery does once it has read them; Celery reads and deletes in two further round trips (a repeat
- * landing in between fires the body again), here it is the same step, so exactly one worker sees
- * the entries.
+ * Its keys are the group's `celery-taskset-meta-<group id>` plus `.j` (the finished parts), `.t`
+ * (what `add_to_chord` added) and `.s` (the header size); the file's header names its KEYS, ARGV and
+ * reply. No `.s` yet means the chord is not complete: Python's client writes it just before sending
+ * the last part. The call that completes the chord also deletes the three keys, as Celery does once
+ * it has read them; Celery reads and deletes in two further round trips (a repeat landing in between
+ * fires the body again), here it is the same step, so exactly one worker sees the entries.
  *
  * Repeated parts. With `acks_late`, a part that finished but was not acked when its worker died runs
  * again and returns again. Celery counts with ZADD + ZCOUNT, so it ignores a repeat only when the
@@ -30,35 +20,9 @@
  * that comes after the chord completed finds no keys and, as in Celery, writes a `.j` that expires.
  */
 import type { Redis } from 'ioredis';
+import { loadLuaScripts } from '@cq/redis';
 
-const LUA = `
-local count
-if ARGV[3] == '1' then
-  if ARGV[2] ~= '+inf' then
-    for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[2], ARGV[2])) do
-      if string.find(member, ARGV[5], 1, true) then return {0, redis.call('ZCARD', KEYS[1])} end
-    end
-  end
-  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-  count = redis.call('ZCARD', KEYS[1])
-else
-  count = redis.call('RPUSH', KEYS[1], ARGV[1])
-end
-local totaldiff = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
-local size = redis.call('GET', KEYS[3])
-if ARGV[4] ~= '' then
-  redis.call('EXPIRE', KEYS[1], ARGV[4])
-  redis.call('EXPIRE', KEYS[2], ARGV[4])
-  redis.call('EXPIRE', KEYS[3], ARGV[4])
-end
-if not size then return {0, count} end
-local total = (tonumber(size) or 0) + totaldiff
-if count ~= total then return {0, count} end
-local entries
-if ARGV[3] == '1' then entries = redis.call('ZRANGE', KEYS[1], 0, -1) else entries = redis.call('LRANGE', KEYS[1], 0, total) end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
-return {1, count, entries}
-`;
+const scripts = loadLuaScripts(new URL('../lua/', import.meta.url), ['chord-part-return']);
 
 /** The three keys of a chord header group (Celery `get_key_for_group(gid, '.j' | '.t' | '.s')`). */
 export function chordKeys(groupKey: string): { joined: string; total: string; size: string } {
@@ -74,7 +38,7 @@ export interface ChordPartReply {
 }
 
 /**
- * Runs the script (EVALSHA, loading it with EVAL on NOSCRIPT) and returns what it says.
+ * Runs the script (@cq/redis: EVALSHA, loading it on NOSCRIPT) and returns what it says.
  * @param groupKey `celery-taskset-meta-<group id>` (with the global key prefix).
  * @param entry the encoded `[1, task_id, state, result]`.
  * @param groupIndex the part's `group_index`; null scores `+inf`, as in Celery.
@@ -89,10 +53,8 @@ export async function addChordPart(
   const args = [
     entry, groupIndex === null ? '+inf' : String(groupIndex), ordered ? '1' : '0', ttlSeconds === null ? '' : String(Math.ceil(ttlSeconds)), taskId,
   ];
-  const scripted = client as Redis & { cqChordPartReturnBuffer?: (...a: (string | Buffer)[]) => Promise<unknown> };
-  // defineCommand gives the Buffer-returning variant and does EVALSHA, falling back to EVAL on NOSCRIPT.
-  if (!scripted.cqChordPartReturnBuffer) client.defineCommand('cqChordPartReturn', { numberOfKeys: 3, lua: LUA });
-  const reply = await scripted.cqChordPartReturnBuffer!(keys.joined, keys.total, keys.size, ...args);
+  // Entries are encoded results: binary-safe replies (Buffers).
+  const reply = await scripts['chord-part-return'].runBuffer(client, [keys.joined, keys.total, keys.size], args);
   const [done, count, entries] = reply as [number, number, Buffer[] | undefined];
   return { count: Number(count), entries: Number(done) === 1 ? entries ?? [] : null };
 }

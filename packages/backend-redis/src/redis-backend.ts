@@ -1,30 +1,17 @@
-/**
- * Redis result backend (Celery `celery/backends/redis.py` `RedisBackend`), sharing keys with Python
- * Celery: a task's meta is the JSON string under `celery-task-meta-<id>`, a saved group under
- * `celery-taskset-meta-<id>`, both behind `global_keyprefix` when set.
- *
- * URL: `redis://[[user]:password@]host[:port][/db]`, `rediss://…` for TLS (see `url.ts`).
- *
- * Writes: as Celery, skip when SUCCESS is stored, else `SETEX key <expires> value` (`SET` when
- * `expires` is null) and `PUBLISH key value` — Celery does GET, then MULTI/EXEC; here one Lua script
- * does all three (`store.ts`), one round trip and no window between the read and the write. The
- * command connection is auto-pipelined: results stored in one tick go out in one write.
- * Waiting: `waitFor` SUBSCRIBEs to the key's channel on one pub/sub connection shared by every
- * waiter, then GETs (so a result published in between is not missed), resolves on the first ready
- * state and UNSUBSCRIBEs; it never polls. Keys expire in Redis, so `cleanup()` has nothing to do.
- * Chords: joined here, with Celery's `.j`/`.t`/`.s` keys (see `chord.ts`), so Python and cq workers
- * complete each other's chords.
- */
-import { Redis, type RedisOptions } from 'ioredis';
+/** Redis result backend (Celery `celery/backends/redis.py`); see {@link RedisBackend}. */
+import type { Redis, RedisOptions } from 'ioredis';
+import { createRedisClient, parseRedisUrl, redisClientOptions, type RedisTlsSettings, type RedisUrl } from '@cq/redis';
 import {
-  BackendClosedError, BackendGetMetaError, BackendStoreError, KeyValueStoreBackend, READY_STATES, TimeoutError,
+  BackendClosedError, BackendConfigurationError, BackendGetMetaError, BackendStoreError, KeyValueStoreBackend, READY_STATES, TimeoutError,
   WaitAbortedError, type ChordPart, type ChordPartRequest, type KeyValueStoreBackendOptions, type State, type TaskMeta,
   type WaitForOptions,
 } from '@cq/backend';
 import { addChordPart, chordKeys } from './chord.js';
 import { SCRIPTABLE_SERIALIZERS, storeUnlessSucceeded } from './store.js';
 import { ResultSubscriber } from './subscriber.js';
-import { DEFAULT_REDIS_URL, redisOptionsFromUrl } from './url.js';
+
+/** Used when a backend is created without a URL (Celery's `redis://` defaults). */
+export const DEFAULT_REDIS_URL = 'redis://localhost:6379/0';
 
 /** Celery refuses values above Redis's string limit, 512 MiB (`RedisBackend.set`). */
 export const MAX_VALUE_BYTES = 512 * 1024 * 1024;
@@ -45,6 +32,11 @@ export interface RedisBackendOptions extends KeyValueStoreBackendOptions {
   /** Default `redis://localhost:6379/0`. */
   url?: string;
   /**
+   * TLS settings over the URL's `ssl_*` options (Celery `redis_backend_use_ssl`: `ssl_cert_reqs`,
+   * `ssl_ca_certs`, `ssl_certfile`, `ssl_keyfile`); needs a `rediss://` URL.
+   */
+  useSsl?: RedisTlsSettings;
+  /**
    * ioredis options, passed through (e.g. `connectTimeout` ms, `maxRetriesPerRequest`, `tls`);
    * they win over what the URL says. Used for both connections.
    */
@@ -53,7 +45,38 @@ export interface RedisBackendOptions extends KeyValueStoreBackendOptions {
   transportOptions?: RedisTransportOptions;
 }
 
+/**
+ * Redis result backend (Celery `celery/backends/redis.py` `RedisBackend`), sharing keys with Python
+ * Celery: a task's meta is the JSON string under `celery-task-meta-<id>`, a saved group under
+ * `celery-taskset-meta-<id>`, both behind `global_keyprefix` when set.
+ *
+ * URL (parsed by @cq/redis, as Celery's `_params_from_url` reads it): `redis://[[user]:password@]host[:port][/db]`,
+ * `rediss://…?ssl_cert_reqs=…` for TLS, `redis+socket:///path/to.sock?virtual_host=<db>`.
+ *
+ * Writes: as Celery, skip when SUCCESS is stored, else `SETEX key <expires> value` (`SET` when
+ * `expires` is null) and `PUBLISH key value` — Celery does GET, then MULTI/EXEC; here one Lua script
+ * does all three (`store.ts`), one round trip and no window between the read and the write. The
+ * command connection is auto-pipelined: results stored in one tick go out in one write.
+ * Waiting: `waitFor` SUBSCRIBEs to the key's channel on one pub/sub connection shared by every
+ * waiter, then GETs (so a result published in between is not missed), resolves on the first ready
+ * state and UNSUBSCRIBEs; it never polls. Keys expire in Redis, so `cleanup()` has nothing to do.
+ * Chords: joined here, with Celery's `.j`/`.t`/`.s` keys (see `chord.ts`), so Python and cq workers
+ * complete each other's chords.
+ *
+ * Options ({@link RedisBackendOptions}): `url` (default `redis://localhost:6379/0`), `useSsl`
+ * (Celery `redis_backend_use_ssl`), `redis` (ioredis options, times in ms as ioredis takes them),
+ * `transportOptions` (Celery `result_backend_transport_options`: `global_keyprefix`,
+ * `result_chord_ordered`), plus the base options (`expires` in **seconds**, default 1 day).
+ *
+ * Errors: the constructor throws `BackendConfigurationError` for a bad URL, TLS setting, serializer
+ * or `expires`; a value over Redis's 512 MiB string limit is a `BackendStoreError` (as Celery);
+ * Redis failures are `BackendStoreError` on writes and `BackendGetMetaError` on reads; `waitFor`
+ * rejects with `TimeoutError` / `WaitAbortedError`, and with `BackendClosedError` when the backend
+ * is closed while it waits.
+ */
 export class RedisBackend extends KeyValueStoreBackend {
+  /** The parsed URL (@cq/redis). */
+  readonly redisUrl: RedisUrl;
   /** The ioredis options both connections are made with (URL, then `options.redis`). */
   readonly redisOptions: RedisOptions;
   /** The command connection (GET, MGET, MULTI/EXEC, DEL). */
@@ -64,17 +87,21 @@ export class RedisBackend extends KeyValueStoreBackend {
   /** Celery `result_chord_ordered` (transport option); default true. */
   readonly chordOrdered: boolean;
 
-  /** @throws BackendConfigurationError for a bad URL, serializer or `expires`. */
+  /** @throws BackendConfigurationError for a bad URL or TLS setting, serializer or `expires`. */
   constructor(options: RedisBackendOptions = {}) {
     const keyPrefix = options.keyPrefix ?? celeryKeyPrefix(options.transportOptions?.global_keyprefix);
     const url = options.url ?? DEFAULT_REDIS_URL;
     super({ ...options, url, keyPrefix });
-    this.redisOptions = { ...redisOptionsFromUrl(url), ...options.redis };
-    this.client = new Redis({ enableAutoPipelining: true, ...this.redisOptions, lazyConnect: true });
+    try {
+      this.redisUrl = parseRedisUrl(url, { tls: options.useSsl ?? null });
+      this.redisOptions = redisClientOptions(this.redisUrl, { redis: options.redis });
+    } catch (err) {
+      throw new BackendConfigurationError(`Redis result backend: ${(err as Error).message}`, { cause: err });
+    }
     // Failures surface as rejected commands (wrapped by the base class); ioredis reconnects by itself.
-    this.client.on('error', () => undefined);
+    this.client = createRedisClient(this.redisUrl, { redis: { enableAutoPipelining: true, ...options.redis, lazyConnect: true } });
     this.chordOrdered = options.transportOptions?.result_chord_ordered !== false;
-    this.#subscriber = new ResultSubscriber(() => new Redis({ ...this.redisOptions, lazyConnect: false }));
+    this.#subscriber = new ResultSubscriber(() => createRedisClient(this.redisUrl, { redis: { ...options.redis, lazyConnect: false } }));
     // Celery's read-then-write of a task meta in one Lua script, for metas the script can read;
     // other serializers take the template's two-step path.
     if (SCRIPTABLE_SERIALIZERS.has(this.serializer)) {
@@ -97,7 +124,7 @@ export class RedisBackend extends KeyValueStoreBackend {
    * (Celery `wait_for` with the Redis `ResultConsumer`). Subscribes to `celery-task-meta-<id>`, then
    * reads the key once; after that only a PUBLISH (or a reconnect of the pub/sub connection) makes
    * it look again. `options.interval` is ignored: there is no polling.
-   * @throws TimeoutError (CQ_BACKEND_TIMEOUT) after `timeout` ms; WaitAbortedError when `signal` fires;
+   * @throws TimeoutError (CQ_BACKEND_TIMEOUT) after `timeout` seconds; WaitAbortedError when `signal` fires;
    *         BackendClosedError when the backend is closed meanwhile; BackendGetMetaError when SUBSCRIBE fails.
    */
   override async waitFor(taskId: string, options: WaitForOptions = {}): Promise<TaskMeta> {
@@ -137,9 +164,10 @@ export class RedisBackend extends KeyValueStoreBackend {
         if (READY_STATES.has(meta.status)) finish(null, meta);
       };
       if (timeout !== undefined) {
+        const timeoutMs = timeout * 1000;
         timer = setTimeout(() => {
-          finish(new TimeoutError(`The operation timed out: task ${taskId} was not ready after ${timeout} ms`, timeout, { taskId }));
-        }, Math.max(0, timeout));
+          finish(new TimeoutError(`The operation timed out: task ${taskId} was not ready after ${timeout} s`, timeoutMs, { taskId }));
+        }, Math.max(0, timeoutMs));
       }
       signal?.addEventListener('abort', onAbort);
       this.#waiters.add(fail);

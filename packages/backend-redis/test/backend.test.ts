@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackendClosedError, TimeoutError, createBackend, registerBackend } from '@cq/backend';
+import { BackendClosedError, BackendRegistry, TimeoutError } from '@cq/backend';
 import { describeBackend } from '@cq/backend/testing';
-import RedisBackendDefault, { RedisBackend } from '../src/index.js';
+import RedisBackendDefault, { RedisBackend, redisBackend } from '../src/index.js';
 
 const URL = 'redis://127.0.0.1:6379/11';
 
@@ -114,14 +114,14 @@ describe('redis backend on the wire', () => {
     const taskId = randomUUID();
     const key = `celery-task-meta-${taskId}`;
     const value = JSON.stringify({ status: 'SUCCESS', result: 7, traceback: null, children: [], date_done: '2026-11-22T05:55:20.378644', task_id: taskId });
-    const first = backend.waitFor(taskId, { timeout: 600 }).catch((err: unknown) => err);
+    const first = backend.waitFor(taskId, { timeout: 0.6 }).catch((err: unknown) => err);
     await untilSubscribers(key, 1);
     // The waiter GETs right after subscribing; let that read pass so the SET below comes after it.
     await new Promise((resolve) => setTimeout(resolve, 150));
     await raw.set(key, value);
     expect(await first).toBeInstanceOf(TimeoutError);
     await raw.del(key);
-    const second = backend.waitFor(taskId, { timeout: 10_000 });
+    const second = backend.waitFor(taskId, { timeout: 10 });
     await untilSubscribers(key, 1);
     await raw.set(key, value);
     await raw.publish(key, value);
@@ -134,13 +134,13 @@ describe('redis backend on the wire', () => {
     const backend = new RedisBackend({ url: URL });
     const writer = new RedisBackend({ url: URL });
     const taskId = randomUUID();
-    const waiting = backend.waitFor(taskId, { timeout: 10_000 });
+    const waiting = backend.waitFor(taskId, { timeout: 10 });
     await untilSubscribers(`celery-task-meta-${taskId}`, 1);
     await writer.markAsStarted(taskId, { pid: 1, hostname: 'w' });
     await writer.markAsRetry(taskId, new Error('again'));
     await writer.markAsFailure(taskId, new Error('boom'));
     expect(await waiting).toMatchObject({ status: 'FAILURE', result: { exc_type: 'Exception', exc_message: ['boom'] } });
-    expect((await backend.waitFor(taskId, { timeout: 1000 })).status).toBe('FAILURE');
+    expect((await backend.waitFor(taskId, { timeout: 1 })).status).toBe('FAILURE');
     await Promise.all([backend.close(), writer.close()]);
   });
 
@@ -148,7 +148,7 @@ describe('redis backend on the wire', () => {
     const name = `cq-test-${randomUUID().slice(0, 8)}`;
     const backend = new RedisBackend({ url: URL, redis: { connectionName: name } });
     const ids = [randomUUID(), randomUUID(), randomUUID()];
-    const waits = [...ids, ids[0]!].map((id) => backend.waitFor(id, { timeout: 10_000 }));
+    const waits = [...ids, ids[0]!].map((id) => backend.waitFor(id, { timeout: 10 }));
     await untilSubscribers(`celery-task-meta-${ids[0]}`, 1);
     await untilSubscribers(`celery-task-meta-${ids[2]}`, 1);
     const clients = ((await raw.client('LIST')) as string).split('\n').filter((line) => line.includes(`name=${name} `));
@@ -165,7 +165,7 @@ describe('redis backend on the wire', () => {
     const taskId = randomUUID();
     const key = `celery-task-meta-${taskId}`;
     let settled = false;
-    const waiting = backend.waitFor(taskId, { timeout: 20_000 }).finally(() => (settled = true));
+    const waiting = backend.waitFor(taskId, { timeout: 20 }).finally(() => (settled = true));
     await untilSubscribers(key, 1);
     await sleep(100);
     await raw.set(key, JSON.stringify({ status: 'SUCCESS', result: 'missed', traceback: null, children: [], date_done: null, task_id: taskId }), 'EX', 600);
@@ -201,10 +201,11 @@ describe('redis backend on the wire', () => {
     expect(backend.closed).toBe(true);
   });
 
-  it('is created by the registry through the default export\'s fromUrl', async () => {
+  it('is created through the registry its plugin fills', async () => {
     expect(RedisBackendDefault).toBe(RedisBackend);
-    registerBackend('redis', () => import('../src/index.js').then((m) => m.default));
-    const backend = await createBackend(URL, { expires: 60 });
+    const registry = new BackendRegistry();
+    redisBackend().install({ backends: registry });
+    const backend = await registry.create(URL, { expires: 60 });
     expect(backend).toBeInstanceOf(RedisBackend);
     expect((backend as RedisBackend).redisOptions).toMatchObject({ host: '127.0.0.1', port: 6379, db: 11 });
     expect(backend.expires).toBe(60);

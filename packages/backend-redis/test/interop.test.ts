@@ -2,15 +2,15 @@
  * Interop with real Python Celery (Debian's `/usr/bin/python3`, celery 5.2) on Redis db 11: each
  * side reads what the other writes, and waiters on each side are woken by the other's PUBLISH.
  */
-import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RemoteTaskError } from '@cq/backend';
+import { PYTHON, execFileTracked, requirePython, spawnTracked } from '@cq/tooling/testing';
 import { RedisBackend } from '../src/index.js';
 
 const URL = 'redis://127.0.0.1:6379/11';
-const PYTHON = '/usr/bin/python3';
+beforeAll(() => { requirePython(['celery', 'redis']); });
 const PRELUDE = `
 import json, sys
 from celery import Celery
@@ -21,7 +21,7 @@ task_id = sys.argv[1]
 /** Runs `body` after the prelude with `taskId` as sys.argv[1]; resolves with its stdout. */
 function python(body: string, taskId: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(PYTHON, ['-c', PRELUDE + body, taskId], { timeout: 30_000 }, (err, stdout, stderr) => {
+    execFileTracked(PYTHON, ['-c', PRELUDE + body, taskId], { timeout: 30_000 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`python failed: ${stderr}`, { cause: err }));
       else resolve(stdout.trim());
     });
@@ -89,7 +89,7 @@ print(json.dumps([r.state, [type(res).__name__, str(res)] if isinstance(res, Exc
 
   it('our waitFor is woken by the PUBLISH of Python\'s store_result', async () => {
     const taskId = randomUUID();
-    const waiting = backend.waitFor(taskId, { timeout: 20_000 });
+    const waiting = backend.waitFor(taskId, { timeout: 20 });
     await untilSubscribers(`celery-task-meta-${taskId}`, 1);
     await python(`app.backend.store_result(task_id, {'from': 'python', 'n': [1, 2]}, 'SUCCESS')`, taskId);
     expect(await waiting).toMatchObject({ status: 'SUCCESS', result: { from: 'python', n: [1, 2] }, task_id: taskId });
@@ -97,11 +97,11 @@ print(json.dumps([r.state, [type(res).__name__, str(res)] if isinstance(res, Exc
 
   it('Python\'s AsyncResult.get() is woken by our PUBLISH', async () => {
     const taskId = randomUUID();
-    const child = spawn(PYTHON, ['-c', `${PRELUDE}print(json.dumps(app.AsyncResult(task_id).get(timeout=20)))`, taskId], {
+    const child = spawnTracked(PYTHON, ['-c', `${PRELUDE}print(json.dumps(app.AsyncResult(task_id).get(timeout=20)))`, taskId], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     try {
       await untilSubscribers(`celery-task-meta-${taskId}`, 1);

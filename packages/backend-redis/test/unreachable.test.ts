@@ -18,7 +18,7 @@ describe('redis backend without a server', () => {
 
   it('rejects waitFor when it cannot subscribe, and closes without hanging', async () => {
     const backend = make();
-    await expect(backend.waitFor(randomUUID(), { timeout: 10_000 })).rejects.toBeInstanceOf(BackendGetMetaError);
+    await expect(backend.waitFor(randomUUID(), { timeout: 10 })).rejects.toBeInstanceOf(BackendGetMetaError);
     await backend.close();
   });
 });

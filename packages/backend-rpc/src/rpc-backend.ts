@@ -1,3 +1,36 @@
+/** The rpc:// result backend (Celery `celery/backends/rpc.py`); see {@link RpcBackend}. */
+import { randomUUID } from 'node:crypto';
+import {
+  Backend, BackendConfigurationError, READY_STATES, SUCCESS, type BackendOptions, type GroupMeta, type TaskMeta,
+  type TaskRequest, type State,
+} from '@cq/backend';
+import { Connection, Consumer, Exchange, Producer, Queue, type Channel, type Message } from '@cq/kombu';
+import { RpcNotImplementedError } from './errors.js';
+
+export interface RpcBackendOptions extends BackendOptions {
+  /**
+   * Use this kombu Connection for replies; it is not closed by `close()`. Otherwise the backend
+   * opens one with `brokerConnection` (which the app sets: the broker Celery's rpc:// takes from
+   * `broker_url`) and closes it on `close()`. One of the two is required.
+   */
+  connection?: Connection;
+  /**
+   * Name of this client's reply queue (Celery `app.thread_oid`); the app passes `app.oid`, the value
+   * it puts in every task's `reply_to`. Default: a random UUID. Only the client side uses it.
+   */
+  oid?: string;
+  /** Send replies with delivery mode 2 instead of 1 (Celery `result_persistent`). Default false. */
+  persistent?: boolean;
+}
+
+/** The reply fields a worker's request carries (Celery `Context.reply_to` / `correlation_id`). */
+interface ReplyFields {
+  replyTo?: string | null;
+  reply_to?: string | null;
+  correlationId?: string | null;
+  correlation_id?: string | null;
+}
+
 /**
  * The rpc:// result backend (Celery `celery/backends/rpc.py` `RPCBackend`): results are not stored
  * anywhere, each state change is sent as one AMQP message straight to the client that sent the task.
@@ -12,47 +45,16 @@
  * `oid` and declared as Celery does (non-durable, auto-delete, `x-expires` = `expires` in ms). It is
  * consumed without acks; the latest state of every task id is kept in memory (a stored SUCCESS is
  * never replaced), replies for tasks nobody asked about yet are buffered too.
+ *
+ * Options ({@link RpcBackendOptions}): `connection` (a kombu Connection, not closed by `close()`) or
+ * `brokerConnection` (set by the app; the backend opens and closes its own), `oid` (the reply queue,
+ * default a random UUID; the app passes `app.oid`), `persistent` (Celery `result_persistent`,
+ * default false), plus the base options (`expires` in **seconds** becomes the queue's `x-expires`).
+ *
+ * Errors: the constructor throws `BackendConfigurationError` without `connection` or
+ * `brokerConnection`; groups and chords throw `RpcNotImplementedError` (Celery: rpc:// has no
+ * chords); broker failures reach the caller as the transport's kombu errors (`ConnectionError`, ...).
  */
-import { randomUUID } from 'node:crypto';
-import {
-  Backend, BackendConfigurationError, READY_STATES, SUCCESS, type BackendOptions, type GroupMeta, type TaskMeta,
-  type TaskRequest, type State,
-} from '@cq/backend';
-import { Connection, Consumer, Exchange, Producer, Queue, type Channel, type Message } from '@cq/kombu';
-import { transport as amqpTransport } from '@cq/transport-amqp';
-import { RpcNotImplementedError } from './errors.js';
-
-/** Broker URL schemes served by `@cq/transport-amqp`; any other scheme is resolved by kombu's registry. */
-const AMQP_SCHEMES = new Set(['amqp', 'amqps', 'pyamqp']);
-
-export interface RpcBackendOptions extends BackendOptions {
-  /**
-   * The broker the replies travel through (what Celery's rpc:// takes from `broker_url`; the app
-   * passes `app.broker.url`), e.g. `amqp://guest:guest@localhost:5672//`. Required unless
-   * `connection` is given.
-   */
-  brokerUrl?: string;
-  /** Use this kombu Connection instead of opening one from `brokerUrl`; it is not closed by `close()`. */
-  connection?: Connection;
-  /**
-   * Name of this client's reply queue (Celery `app.thread_oid`); the app passes `app.oid`, the value
-   * it puts in every task's `reply_to`. Default: a random UUID. Only the client side uses it.
-   */
-  oid?: string;
-  /** Send replies with delivery mode 2 instead of 1 (Celery `result_persistent`). Default false. */
-  persistent?: boolean;
-  /** kombu transport options for the connection opened from `brokerUrl` (Celery `broker_transport_options`). */
-  transportOptions?: Record<string, unknown>;
-}
-
-/** The reply fields a worker's request carries (Celery `Context.reply_to` / `correlation_id`). */
-interface ReplyFields {
-  replyTo?: string | null;
-  reply_to?: string | null;
-  correlationId?: string | null;
-  correlation_id?: string | null;
-}
-
 export class RpcBackend extends Backend {
   /** This client's reply queue name (see {@link RpcBackendOptions.oid}). */
   readonly oid: string;
@@ -68,7 +70,7 @@ export class RpcBackend extends Backend {
   #consuming: Promise<{ channel: Channel; consumer: Consumer }> | null = null;
 
   /**
-   * @throws BackendConfigurationError without `brokerUrl` or `connection`, or for a bad broker URL,
+   * @throws BackendConfigurationError without `connection` or `brokerConnection`, or for a bad
    *         serializer or `expires`.
    */
   constructor(options: RpcBackendOptions = {}) {
@@ -78,22 +80,21 @@ export class RpcBackend extends Backend {
     if (options.connection) {
       this.connection = options.connection;
       this.#ownsConnection = false;
-    } else {
-      if (!options.brokerUrl) {
-        throw new BackendConfigurationError(
-          'the rpc:// result backend sends results through the broker, but no broker URL was given: ' +
-            'pass { brokerUrl: app.broker.url } (or a kombu `connection`) when creating it',
-        );
-      }
-      this.connection = openConnection(options.brokerUrl, options.transportOptions);
+    } else if (options.brokerConnection) {
+      this.connection = options.brokerConnection();
       this.#ownsConnection = true;
+    } else {
+      throw new BackendConfigurationError(
+        'the rpc:// result backend sends results through the broker, but no broker connection was given: ' +
+          'create it through the app (app.backend()), or pass { connection } (a kombu Connection) or { brokerConnection }',
+      );
     }
   }
 
   /**
    * The registry's factory for `rpc://` (Celery `result_backend = 'rpc://'`). Anything after the
-   * scheme is ignored: the broker comes from `options.brokerUrl`.
-   * @throws BackendConfigurationError when `options.brokerUrl` (or `connection`) is missing.
+   * scheme is ignored: the broker comes from `options.brokerConnection` (set by the app).
+   * @throws BackendConfigurationError when `options.brokerConnection` (or `connection`) is missing.
    */
   static fromUrl(url: string, options: RpcBackendOptions = {}): RpcBackend {
     return new RpcBackend({ ...options, url });
@@ -176,6 +177,11 @@ export class RpcBackend extends Backend {
   /** Nothing is stored; the broker expires the reply queue itself. */
   protected async _cleanup(): Promise<void> {}
 
+  /** Results are messages, expired by the broker (Celery's RPCBackend `supports_autoexpire = True`). */
+  override get supportsAutoexpire(): boolean {
+    return true;
+  }
+
   /** Stops consuming and closes the connection when this backend opened it. */
   protected override async _close(): Promise<void> {
     const consuming = this.#consuming;
@@ -253,15 +259,5 @@ export class RpcBackend extends Backend {
     } as TaskMeta;
     this.#buffer.set(taskId, meta);
     if (READY_STATES.has(meta.status)) this.wakeWaiters(taskId);
-  }
-}
-
-function openConnection(brokerUrl: string, transportOptions: Record<string, unknown> | undefined): Connection {
-  try {
-    const probe = new Connection(brokerUrl);
-    const useAmqp = AMQP_SCHEMES.has(probe.transportName);
-    return new Connection(brokerUrl, { transportOptions: transportOptions ?? {}, ...(useAmqp ? { transport: amqpTransport } : {}) });
-  } catch (err) {
-    throw new BackendConfigurationError(`the rpc:// result backend got an invalid broker URL: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }

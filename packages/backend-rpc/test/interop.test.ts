@@ -4,17 +4,18 @@
  * Python's `RPCBackend.store_result` sends to ours (after Python re-declares our reply queue with its
  * own arguments, which RabbitMQ refuses if ours differ).
  */
-import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RemoteTaskError, type TaskRequest } from '@cq/backend';
+import { RemoteTaskError } from '@cq/backend';
 import { Connection, type Channel } from '@cq/kombu';
 import { transport } from '@cq/transport-amqp';
+import { PYTHON, execFileTracked, requirePython, spawnTracked } from '@cq/tooling/testing';
 import { RpcBackend } from '../src/index.js';
 
 const BROKER = 'amqp://guest:guest@127.0.0.1:5672//';
-const PYTHON = '/usr/bin/python3';
+const broker = (): Connection => new Connection(BROKER, { transport });
+beforeAll(() => { requirePython(['celery', 'kombu', 'amqp']); });
 const PRELUDE = `
 import json, sys
 from celery import Celery
@@ -48,7 +49,7 @@ describe('rpc:// interop with Python Celery on RabbitMQ', () => {
   let raw: Connection;
   let channel: Channel;
   beforeAll(async () => {
-    worker = new RpcBackend({ brokerUrl: BROKER });
+    worker = new RpcBackend({ brokerConnection: broker });
     raw = new Connection(BROKER, { transport });
     channel = await raw.channel();
   });
@@ -59,11 +60,11 @@ describe('rpc:// interop with Python Celery on RabbitMQ', () => {
 
   it('a Python client receives the SUCCESS and FAILURE our worker side sends to its reply_to', async () => {
     const taskQueue = `cq-test-rpc-interop-${randomUUID()}`;
-    const child = spawn(PYTHON, ['-c', PYTHON_CLIENT, taskQueue], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnTracked(PYTHON, ['-c', PYTHON_CLIENT, taskQueue], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
     try {
       const first = await lines.next();
       if (first.done) throw new Error(`python exited early: ${stderr}`);
@@ -74,8 +75,8 @@ describe('rpc:// interop with Python Celery on RabbitMQ', () => {
       const sent = await channel.get(taskQueue, { noAck: true });
       expect(sent?.properties).toMatchObject({ reply_to: oid, correlation_id: okId });
 
-      await worker.markAsDone(okId, { sum: 5, items: ['a', null] }, { replyTo: oid, correlationId: okId } as TaskRequest);
-      await worker.markAsFailure(failId, new TypeError('bad arg'), 'Traceback: ts', { replyTo: oid, correlationId: failId } as TaskRequest);
+      await worker.markAsDone(okId, { sum: 5, items: ['a', null] }, { replyTo: oid, correlationId: okId });
+      await worker.markAsFailure(failId, new TypeError('bad arg'), 'Traceback: ts', { replyTo: oid, correlationId: failId });
 
       const second = await lines.next();
       if (second.done) throw new Error(`python exited early: ${stderr}`);
@@ -89,21 +90,21 @@ describe('rpc:// interop with Python Celery on RabbitMQ', () => {
   }, 40_000);
 
   it('our client receives what Python\'s rpc backend sends, after Python re-declares our reply queue', async () => {
-    const client = new RpcBackend({ brokerUrl: BROKER, oid: `cq-test-rpc-${randomUUID()}` });
+    const client = new RpcBackend({ brokerConnection: broker, oid: `cq-test-rpc-${randomUUID()}` });
     try {
       await client.onTaskCall();
       const [okId, failId] = [randomUUID(), randomUUID()];
       const out = await new Promise<string>((resolve, reject) => {
-        execFile(PYTHON, ['-c', PYTHON_WORKER, client.oid, okId, failId], { timeout: 30_000 }, (err, stdout, stderr) => {
+        execFileTracked(PYTHON, ['-c', PYTHON_WORKER, client.oid, okId, failId], { timeout: 30_000 }, (err, stdout, stderr) => {
           if (err) reject(new Error(`python failed: ${stderr}`, { cause: err }));
           else resolve(stdout.trim());
         });
       });
       expect(out).toBe('sent');
-      expect(await client.waitFor(okId, { timeout: 10_000 })).toMatchObject({
+      expect(await client.waitFor(okId, { timeout: 10 })).toMatchObject({
         status: 'SUCCESS', result: { answer: 42, list: [1, 'two'] }, traceback: null, children: [], task_id: okId,
       });
-      await client.waitFor(failId, { timeout: 10_000 });
+      await client.waitFor(failId, { timeout: 10 });
       const error = await client.getResult(failId);
       expect(error).toBeInstanceOf(RemoteTaskError);
       expect(error).toMatchObject({ excType: 'ValueError', excModule: 'builtins', excMessage: ['py boom'], traceback: 'Traceback: py' });

@@ -6,16 +6,17 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  BackendClosedError, BackendConfigurationError, RemoteTaskError, TimeoutError, createBackend, registerBackend, type BackendOptions, type TaskRequest,
+  BackendClosedError, BackendConfigurationError, RemoteTaskError, TimeoutError, BackendRegistry, type TaskRequest,
 } from '@cq/backend';
-import { Connection, type Channel } from '@cq/kombu';
+import { Connection, type Channel, type Delivery } from '@cq/kombu';
 import { transport } from '@cq/transport-amqp';
-import RpcBackendDefault, { RpcBackend, RpcNotImplementedError } from '../src/index.js';
+import RpcBackendDefault, { RpcBackend, RpcNotImplementedError, rpcBackend } from '../src/index.js';
 
 const BROKER = 'amqp://guest:guest@127.0.0.1:5672//';
+const broker = (): Connection => new Connection(BROKER, { transport });
 
 /** The request a worker holds for a task sent by `client` (the fields the rpc backend reads). */
-const requestFor = (client: RpcBackend, taskId: string): TaskRequest => ({ replyTo: client.oid, correlationId: taskId }) as TaskRequest;
+const requestFor = (client: RpcBackend, taskId: string): TaskRequest => ({ replyTo: client.oid, correlationId: taskId });
 
 describe('rpc:// result backend on RabbitMQ', () => {
   const open: RpcBackend[] = [];
@@ -23,13 +24,13 @@ describe('rpc:// result backend on RabbitMQ', () => {
   let raw: Connection;
   let channel: Channel;
   const make = (options: ConstructorParameters<typeof RpcBackend>[0] = {}): RpcBackend => {
-    const backend = new RpcBackend({ brokerUrl: BROKER, oid: `cq-test-rpc-${randomUUID()}`, ...options });
+    const backend = new RpcBackend({ brokerConnection: broker, oid: `cq-test-rpc-${randomUUID()}`, ...options });
     open.push(backend);
     return backend;
   };
 
   beforeAll(async () => {
-    worker = new RpcBackend({ brokerUrl: BROKER });
+    worker = new RpcBackend({ brokerConnection: broker });
     raw = new Connection(BROKER, { transport });
     channel = await raw.channel();
   });
@@ -47,7 +48,7 @@ describe('rpc:// result backend on RabbitMQ', () => {
     const taskId = randomUUID();
     const result = { list: [1, 2.5, 'three', null, true], nested: { deep: ['ü', -1] } };
     expect(await worker.markAsDone(taskId, result, requestFor(client, taskId))).toBe(true);
-    const meta = await client.waitFor(taskId, { timeout: 10_000 });
+    const meta = await client.waitFor(taskId, { timeout: 10 });
     expect(meta).toMatchObject({ status: 'SUCCESS', result, traceback: null, children: [], task_id: taskId });
     expect(await client.getTaskMeta(taskId)).toMatchObject({ status: 'SUCCESS', result });
     expect(await client.getResult(taskId)).toEqual(result);
@@ -58,7 +59,7 @@ describe('rpc:// result backend on RabbitMQ', () => {
     await client.onTaskCall();
     const taskId = randomUUID();
     await worker.markAsFailure(taskId, new TypeError('bad arg'), 'Traceback (most recent call last): ...', requestFor(client, taskId));
-    const meta = await client.waitFor(taskId, { timeout: 10_000 });
+    const meta = await client.waitFor(taskId, { timeout: 10 });
     expect(meta.status).toBe('FAILURE');
     expect(meta.result).toEqual({ exc_type: 'TypeError', exc_message: ['bad arg'], exc_module: 'builtins' });
     const error = await client.getResult(taskId);
@@ -74,7 +75,7 @@ describe('rpc:// result backend on RabbitMQ', () => {
     await worker.markAsDone(other, 'other result', requestFor(client, other));
     await worker.markAsStarted(first, { pid: 2 }, requestFor(client, first));
     await worker.markAsDone(first, 7, requestFor(client, first));
-    expect((await client.waitFor(first, { timeout: 10_000 })).result).toBe(7);
+    expect((await client.waitFor(first, { timeout: 10 })).result).toBe(7);
     // Replies arrive in order on one queue, so `other` is already buffered.
     expect(await client.getTaskMeta(other)).toMatchObject({ status: 'SUCCESS', result: 'other result', task_id: other });
     await client.forget(other);
@@ -86,13 +87,13 @@ describe('rpc:// result backend on RabbitMQ', () => {
     await client.onTaskCall();
     const taskId = randomUUID();
     await worker.markAsStarted(taskId, { pid: 3 }, requestFor(client, taskId));
-    await expect(client.waitFor(taskId, { timeout: 300 })).rejects.toBeInstanceOf(TimeoutError);
+    await expect(client.waitFor(taskId, { timeout: 0.3 })).rejects.toBeInstanceOf(TimeoutError);
     expect(await client.getTaskMeta(taskId)).toMatchObject({ status: 'STARTED', result: { pid: 3 } });
     await worker.markAsDone(taskId, 'done', requestFor(client, taskId));
     await worker.markAsRetry(taskId, new Error('late'), null, requestFor(client, taskId));
     const marker = randomUUID();
     await worker.markAsDone(marker, null, requestFor(client, marker));
-    await client.waitFor(marker, { timeout: 10_000 }); // the RETRY came before this one
+    await client.waitFor(marker, { timeout: 10 }); // the RETRY came before this one
     expect(await client.getTaskMeta(taskId)).toMatchObject({ status: 'SUCCESS', result: 'done' });
   });
 
@@ -103,7 +104,7 @@ describe('rpc:// result backend on RabbitMQ', () => {
       const taskId = randomUUID();
       const request = { replyTo: queue, correlationId: `corr-${taskId}` } as TaskRequest;
       await worker.markAsDone(taskId, { n: 9 }, request);
-      let delivery = null;
+      let delivery: Delivery | null = null;
       for (let i = 0; i < 100 && !delivery; i++) {
         delivery = await channel.get(queue, { noAck: true });
         if (!delivery) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -120,7 +121,7 @@ describe('rpc:// result backend on RabbitMQ', () => {
   });
 
   it('sends nothing for a request without reply_to', async () => {
-    expect(await worker.markAsDone(randomUUID(), 1, {} as TaskRequest)).toBe(false);
+    expect(await worker.markAsDone(randomUUID(), 1, {})).toBe(false);
     expect(await worker.markAsDone(randomUUID(), 1)).toBe(false);
   });
 
@@ -142,16 +143,16 @@ describe('rpc:// result backend on RabbitMQ', () => {
     expect(() => client.ensureChordsAllowed()).toThrow(/NotImplemented/);
   });
 
-  it('fails fast without a broker URL, naming the fix', () => {
+  it('fails fast without a broker connection, naming the fix', () => {
     expect(() => RpcBackend.fromUrl('rpc://')).toThrow(BackendConfigurationError);
-    expect(() => RpcBackend.fromUrl('rpc://')).toThrow(/brokerUrl: app\.broker\.url/);
+    expect(() => RpcBackend.fromUrl('rpc://')).toThrow(/create it through the app \(app\.backend\(\)\)/);
   });
 
-  it('is what the registry loads for rpc://, with the broker from options', async () => {
+  it('is what its plugin registers for rpc://, with the broker from options', async () => {
     expect(RpcBackendDefault).toBe(RpcBackend);
-    // An application registers it (as @cq/celery does); pnpm keeps it out of @cq/backend's reach.
-    registerBackend('rpc', RpcBackendDefault);
-    const backend = await createBackend('rpc://', { brokerUrl: BROKER, oid: 'cq-test-oid' } as BackendOptions);
+    const registry = new BackendRegistry();
+    rpcBackend().install({ backends: registry });
+    const backend = await registry.create('rpc://', { brokerConnection: broker, oid: 'cq-test-oid' });
     try {
       expect(backend).toBeInstanceOf(RpcBackend);
       expect((backend as RpcBackend).oid).toBe('cq-test-oid');

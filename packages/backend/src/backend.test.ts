@@ -50,7 +50,7 @@ describe('Backend base', () => {
   it('wakes a waiter at once when the same store is written in this process', async () => {
     const waiter = new MemoryBackend({ name: 'wake' });
     const writer = new MemoryBackend({ name: 'wake' });
-    const waiting = waiter.waitFor('w', { interval: 60_000, timeout: 30_000 });
+    const waiting = waiter.waitFor('w', { interval: 60, timeout: 30 });
     // Polls back off 1, 2, 4 … ms: after the read at ~1023 ms the next is due at ~2047 ms.
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const writtenAt = Date.now();

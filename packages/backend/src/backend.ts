@@ -1,11 +1,5 @@
-/**
- * The result backend base (Celery `celery/backends/base.py` `Backend`): builds the meta dict of a
- * state change, encodes task results and exceptions, reads metas back (a missing task reads PENDING),
- * waits for a ready state, and leaves storage to a handful of protected hooks.
- *
- * A SUCCESS already stored is never overwritten by a later state (Celery's dedup); every subclass
- * keeps that promise in `_storeResult` and the shared suite (`@cq/backend/testing`) checks it.
- */
+/** The result backend base (Celery `celery/backends/base.py`); see {@link Backend}. */
+import type { Connection } from '@cq/kombu';
 import { dumps, formatPythonIsoDate, getSerializer, loads, parseIsoDate, prepareAccept } from '@cq/kombu';
 import {
   BackendClosedError, BackendConfigurationError, BackendGetMetaError, BackendStoreError, TimeoutError,
@@ -14,7 +8,7 @@ import {
 import { errorFromExceptionInfo, isExceptionInfo, prepareException } from './exceptions.js';
 import { listen, wake } from './local-wake.js';
 import { EXCEPTION_STATES, FAILURE, READY_STATES, RETRY, REVOKED, STARTED, SUCCESS, type State } from './states.js';
-import type { ChordPart, ChordPartRequest, GroupMeta, HasAsTuple, ResultTuple, TaskMeta, TaskRequest } from './types.js';
+import type { ChordPart, ChordPartRequest, GroupMeta, HasAsTuple, TaskMeta, TaskRequest } from './types.js';
 
 /** Options shared by every backend. Each mirrors a Celery setting. */
 export interface BackendOptions {
@@ -35,6 +29,16 @@ export interface BackendOptions {
   oid?: string;
   /** The app's broker URL, which `rpc://` results travel over. Set by the app. */
   brokerUrl?: string;
+  /**
+   * Opens a new connection to the app's broker, its scheme resolved through the app's transports
+   * (`app.connection()`). Set by the app; `rpc://` sends and receives results over it.
+   */
+  brokerConnection?: () => Connection;
+  /**
+   * The app's settings (`app.conf`), by Celery's names. Set by the app; a backend reads its own
+   * settings from it (the database backends read `database_table_names`, …). Default `{}`.
+   */
+  settings?: Readonly<Record<string, unknown>>;
 }
 
 export interface StoreResultOptions {
@@ -44,10 +48,11 @@ export interface StoreResultOptions {
   request?: TaskRequest | null;
 }
 
+/** Options of {@link Backend.waitFor}; times in **seconds**, as Celery's `wait_for(timeout=, interval=)`. */
 export interface WaitForOptions {
-  /** Give up after this many milliseconds with a {@link TimeoutError}. Default: wait forever. */
+  /** Give up after this many **seconds** with a {@link TimeoutError}. Default: wait forever. */
   timeout?: number;
-  /** Longest gap between two reads, in ms. Polling starts at 1 ms and doubles up to this. Default 100. */
+  /** Longest gap between two reads, in **seconds**. Polling starts at 1 ms and doubles up to this. Default 0.1 (Celery: 0.5). */
   interval?: number;
   /** Cancels the wait with a {@link WaitAbortedError}. */
   signal?: AbortSignal;
@@ -58,6 +63,36 @@ export const DEFAULT_POLL_INTERVAL_MS = 100;
 
 let instances = 0;
 
+/**
+ * The result backend base (Celery `celery/backends/base.py` `Backend`): builds the meta dict of a
+ * state change, encodes task results and exceptions, reads metas back (a missing task reads PENDING),
+ * waits for a ready state, and leaves storage to a handful of protected hooks.
+ *
+ * A SUCCESS already stored is never overwritten by a later state (Celery's dedup); every subclass
+ * keeps that promise in `_storeResult` and the shared suite (`@cq/backend/testing`) checks it.
+ *
+ * ```ts
+ * await backend.markAsDone(taskId, 42, request);                    // worker side
+ * const meta = await backend.waitFor(taskId, { timeout: 10 });      // client side: { status: 'SUCCESS', result: 42, ... }
+ * ```
+ *
+ * Options ({@link BackendOptions}, each a Celery setting): `serializer` (`result_serializer`, default
+ * `json`), `accept` (`result_accept_content`, default `[serializer]`), `expires` in **seconds**
+ * (`result_expires`, default 86400; null or 0 keeps results forever), `extended` (`result_extended`,
+ * default false). Metas have Celery's shape `{task_id, status, result, traceback, children,
+ * date_done, ...}` ({@link TaskMeta}); `waitFor` times are in **seconds** ({@link WaitForOptions}).
+ *
+ * A subclass fills in the protected hooks `_storeResult`, `_getTaskMetaFor`, `_forget`,
+ * `_saveGroup`, `_restoreGroup`, `_deleteGroup`, `_cleanup` (and optionally `_getManyTaskMeta`,
+ * `_close`, the chord hooks); a key-value store extends {@link KeyValueStoreBackend} instead.
+ *
+ * Errors (errors.ts): the constructor throws `BackendConfigurationError` for an unknown serializer
+ * or a bad `expires`; a failing store surfaces as `BackendStoreError` on writes and
+ * `BackendGetMetaError` on reads (cause kept); any use after `close()` throws `BackendClosedError`;
+ * `waitFor` rejects with `TimeoutError` or, when its signal fires, `WaitAbortedError`; a value that
+ * does not decode rejects with kombu's `ContentDisallowedError` / `DecodeError`. `getResult` of a
+ * FAILURE, RETRY or REVOKED state returns (does not throw) a `RemoteTaskError` with the stored traceback.
+ */
 export abstract class Backend {
   readonly url: string | undefined;
   readonly serializer: string;
@@ -183,12 +218,13 @@ export abstract class Backend {
    * Resolve with the meta at the first ready state (SUCCESS, FAILURE, REVOKED) without throwing for
    * failures (Celery `wait_for`). Polls with a backoff from 1 ms up to `interval`; a state stored by
    * any backend on the same store in this process wakes the wait at once.
-   * @throws TimeoutError (code CQ_BACKEND_TIMEOUT) after `timeout` ms; WaitAbortedError when `signal` fires.
+   * @throws TimeoutError (code CQ_BACKEND_TIMEOUT) after `timeout` seconds; WaitAbortedError when `signal` fires.
    */
   async waitFor(taskId: string, options: WaitForOptions = {}): Promise<TaskMeta> {
     const { timeout, signal } = options;
-    const interval = Math.max(1, options.interval ?? DEFAULT_POLL_INTERVAL_MS);
-    const deadline = timeout === undefined ? Infinity : Date.now() + timeout;
+    const timeoutMs = timeout === undefined ? undefined : timeout * 1000;
+    const intervalMs = Math.max(1, options.interval === undefined ? DEFAULT_POLL_INTERVAL_MS : options.interval * 1000);
+    const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
     let woken = false;
     let resume: (() => void) | null = null;
     const unlisten = listen(this.wakeChannel(taskId), () => {
@@ -196,14 +232,14 @@ export abstract class Backend {
       resume?.();
     });
     try {
-      for (let delay = 1; ; delay = Math.min(delay * 2, interval)) {
+      for (let delay = 1; ; delay = Math.min(delay * 2, intervalMs)) {
         if (signal?.aborted) throw new WaitAbortedError(`waiting for task ${taskId} was aborted`, { cause: signal.reason, taskId });
         woken = false;
         const meta = await this.getTaskMeta(taskId);
         if (READY_STATES.has(meta.status)) return meta;
         const remaining = deadline - Date.now();
         if (remaining <= 0) {
-          throw new TimeoutError(`The operation timed out: task ${taskId} was not ready after ${timeout} ms`, timeout ?? 0, { taskId });
+          throw new TimeoutError(`The operation timed out: task ${taskId} was not ready after ${timeout} s`, timeoutMs ?? 0, { taskId });
         }
         if (woken) continue;
         await new Promise<void>((resolve) => {
@@ -213,7 +249,7 @@ export abstract class Backend {
             resume = null;
             resolve();
           };
-          const timer = setTimeout(done, Math.min(delay, interval, remaining));
+          const timer = setTimeout(done, Math.min(delay, intervalMs, remaining));
           signal?.addEventListener('abort', done);
           resume = done;
         });
@@ -233,9 +269,10 @@ export abstract class Backend {
 
   /**
    * Save a group's result tuple (Celery `save_group`, what `GroupResult.save()` calls). `result` is
-   * the tuple `[[groupId, parent], [child tuples…]]` or anything with `asTuple()`.
+   * the tuple `[[groupId, parent], [child tuples…]]` (a `ResultTuple`) or anything with `asTuple()`
+   * (a `HasAsTuple`).
    */
-  async saveGroup(groupId: string, result: ResultTuple | HasAsTuple | unknown): Promise<void> {
+  async saveGroup(groupId: string, result: unknown): Promise<void> {
     this.assertOpen(groupId);
     await this.guard('store', `saving group ${groupId}`, groupId, () => this._saveGroup(groupId, prepareValue(result)));
   }
@@ -267,6 +304,15 @@ export abstract class Backend {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /**
+   * True when the store drops results after `expires` by itself (Celery `supports_autoexpire`); when
+   * false and `result_expires` is set, beat schedules `celery.backend_cleanup` daily at 4:00, which
+   * calls {@link cleanup}. Default false, as in Celery; key-value stores (Redis, memory) and rpc:// say true.
+   */
+  get supportsAutoexpire(): boolean {
+    return false;
   }
 
   /**

@@ -9,6 +9,9 @@
  * │   └── BackendNotInstalledError    CQ_BACKEND_NOT_INSTALLED        the alias's package is missing (`pnpm add …`)
  * ├── BackendStoreError               CQ_BACKEND_STORE                writing a result failed (Celery BackendStoreError)
  * ├── BackendGetMetaError             CQ_BACKEND_GET_META             reading a result failed (Celery BackendGetMetaError)
+ * │   └── PickleError                 CQ_BACKEND_PICKLE               a stored pickle is not plain data (database backends)
+ * │       ├── UnsafePickleError       CQ_BACKEND_PICKLE_UNSAFE        an opcode the safe reader refuses (GLOBAL, REDUCE, …); nothing ran
+ * │       └── PickleFormatError       CQ_BACKEND_PICKLE_FORMAT        truncated or malformed, or past a reader limit
  * ├── BackendClosedError              CQ_BACKEND_CLOSED               the backend was used after close()
  * ├── InvalidExceptionInfoError       CQ_BACKEND_INVALID_EXCEPTION_INFO  a stored exception dict has no exc_type
  * ├── TimeoutError                    CQ_BACKEND_TIMEOUT              waitFor gave up (celery.exceptions.TimeoutError)
@@ -60,7 +63,36 @@ export class BackendStoreError extends BackendError {
 
 /** Reading a task's meta failed (Celery `BackendGetMetaError`); `cause` is the driver's error. */
 export class BackendGetMetaError extends BackendError {
-  override readonly code = 'CQ_BACKEND_GET_META';
+  override readonly code: string = 'CQ_BACKEND_GET_META';
+}
+
+/**
+ * A pickle read from a database backend's `result` column could not be taken as plain data. `offset`
+ * is the byte position in the pickle where reading stopped.
+ */
+export class PickleError extends BackendGetMetaError {
+  override readonly code: string = 'CQ_BACKEND_PICKLE';
+  constructor(message: string, readonly offset: number, options: BackendErrorOptions = {}) {
+    super(message, options);
+  }
+}
+
+/**
+ * The safe pickle reader met an opcode it refuses: one that names or calls code (`GLOBAL`,
+ * `STACK_GLOBAL`, `REDUCE`, `BUILD`, `INST`, `OBJ`, `NEWOBJ`, `NEWOBJ_EX`, `EXT1/2/4`, `PERSID`,
+ * `BINPERSID`) or any other opcode outside the plain-value set. Reading stopped there and nothing was
+ * executed: the reader never resolves a name. `opcode` is e.g. `"REDUCE (0x52)"`.
+ */
+export class UnsafePickleError extends PickleError {
+  override readonly code = 'CQ_BACKEND_PICKLE_UNSAFE';
+  constructor(message: string, readonly opcode: string, offset: number, options: BackendErrorOptions = {}) {
+    super(message, offset, options);
+  }
+}
+
+/** A pickle that is truncated, malformed, or past one of the reader's limits (depth, size). */
+export class PickleFormatError extends PickleError {
+  override readonly code = 'CQ_BACKEND_PICKLE_FORMAT';
 }
 
 /** An operation was attempted after `close()`. */

@@ -1,7 +1,8 @@
 /**
  * @cq/backend — the result backend base for cq (Celery `celery/backends/base.py`): task states, the
- * exception dict codec, the abstract Backend, the key-value template, the in-memory backend and the
- * URL registry. The conformance suite is at `@cq/backend/testing`.
+ * exception dict codec, the abstract Backend, the key-value template, the database template (Celery's
+ * database backend tables, with its safe pickle codec), the in-memory backend and the URL registry.
+ * The conformance suite is at `@cq/backend/testing`.
  */
 export {
   PENDING, RECEIVED, STARTED, SUCCESS, FAILURE, REVOKED, REJECTED, RETRY, IGNORED,
@@ -18,11 +19,28 @@ export {
 } from './backend.js';
 export { KeyValueStoreBackend, type KeyValueStoreBackendOptions } from './key-value.js';
 export { MemoryBackend, type MemoryBackendOptions } from './memory.js';
+export { DatabaseBackend, type DatabaseConnection } from './database/database-backend.js';
 export {
-  createBackend, registerBackend, backendAliases, backendScheme, type BackendFactory, type BackendLoader,
+  databaseSettings, poolLimits, type DatabaseBackendOptions, type DatabaseSettings, type EngineOptions,
+} from './database/settings.js';
+export {
+  DEFAULT_TABLE_NAMES, tablesFor, type TableNames, type TableSchemas, type TableRef, type Tables, type TaskRow, type TaskColumn,
+} from './database/model.js';
+export type { SqlDriver, SqlQuery, SqlResult, SqlValue } from './database/driver.js';
+export { naiveUtc, type SqlDialect, type RowIds } from './database/dialect.js';
+export { POSTGRESQL_DIALECT } from './database/dialects/postgresql.js';
+export { MYSQL_DIALECT } from './database/dialects/mysql.js';
+export { SQLITE_DIALECT } from './database/dialects/sqlite.js';
+export { parseDatabaseUrl, redact, type DatabaseUrl } from './database/url.js';
+export { dumpsPickle } from './database/pickle-writer.js';
+export { loadsPickle, type LoadsPickleOptions } from './database/pickle-reader.js';
+export { PickleTuple, PickleGlobal, PickleCall } from './database/python-values.js';
+export {
+  BackendRegistry, backendScheme, type BackendFactory, type BackendLoader,
 } from './registry.js';
+export { backendPlugin, type BackendPlugin, type BackendHost } from './plugin.js';
 export {
   BackendError, BackendConfigurationError, UnknownBackendError, BackendNotInstalledError, BackendStoreError,
   BackendGetMetaError, BackendClosedError, InvalidExceptionInfoError, TimeoutError, WaitAbortedError,
-  type BackendErrorOptions,
+  PickleError, UnsafePickleError, PickleFormatError, type BackendErrorOptions,
 } from './errors.js';

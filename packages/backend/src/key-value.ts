@@ -1,10 +1,4 @@
-/**
- * The key-value template (Celery `KeyValueStoreBackend`): a task's meta lives under
- * `celery-task-meta-<id>`, a group under `celery-taskset-meta-<id>`, each as the result serializer's
- * bytes of the meta dict — with json, the same keys and values Python Celery reads and writes, so a
- * store can be shared with Python workers and clients. A store fills in get, mget, set, delete and
- * optionally incr.
- */
+/** The key-value template (Celery `KeyValueStoreBackend`); see {@link KeyValueStoreBackend}. */
 import { Backend, type BackendOptions } from './backend.js';
 import { BackendGetMetaError } from './errors.js';
 import { SUCCESS } from './states.js';
@@ -15,6 +9,21 @@ export interface KeyValueStoreBackendOptions extends BackendOptions {
   keyPrefix?: string;
 }
 
+/**
+ * The key-value template (Celery `KeyValueStoreBackend`): a task's meta lives under
+ * `celery-task-meta-<id>`, a group under `celery-taskset-meta-<id>`, each as the result serializer's
+ * bytes of the meta dict — with json, the same keys and values Python Celery reads and writes, so a
+ * store can be shared with Python workers and clients. A store fills in get, mget, set, delete and
+ * optionally incr.
+ *
+ * Celery `celery/backends/base.py` `KeyValueStoreBackend` (docs "Result backends"): the abstract
+ * hooks are `get(key)`, `mget(keys)`, `set(key, value, ttlSeconds)` (ttl: the `expires` option in
+ * **seconds**, null = keep) and `delete(key)`, values as Buffers; optional `incr(key)` counts chord
+ * parts and optional `setUnlessSucceeded` writes unless SUCCESS is stored in one step (else
+ * `_storeResult` reads, then writes). Option `keyPrefix` (Celery
+ * `result_backend_transport_options.global_keyprefix`, default `''`) goes before every key. A stored
+ * meta that does not decode is a `BackendGetMetaError`; other errors are the base's ({@link Backend}).
+ */
 export abstract class KeyValueStoreBackend extends Backend {
   /** Celery `task_keyprefix`. */
   readonly taskKeyPrefix: string;
@@ -29,6 +38,11 @@ export abstract class KeyValueStoreBackend extends Backend {
     this.taskKeyPrefix = `${prefix}celery-task-meta-`;
     this.groupKeyPrefix = `${prefix}celery-taskset-meta-`;
     this.chordKeyPrefix = `${prefix}chord-unlock-`;
+  }
+
+  /** Keys are written with the `expires` TTL, so the store drops old results itself. */
+  override get supportsAutoexpire(): boolean {
+    return true;
   }
 
   /** Celery `get_key_for_task`. */

@@ -1,11 +1,4 @@
-/**
- * In-memory result backend (Celery's `cache+memory://`): a key-value store in a Map of this process.
- * For tests and for running an app and its worker in one process.
- *
- * URL: `memory://`, `memory://<name>`, `cache+memory://` or `cache+memory://<name>`. Every backend on
- * the same name in one process shares the stored results, so a worker's backend and a client's
- * backend see each other's writes. Keys expire after `expires` seconds like Redis keys do.
- */
+/** In-memory result backend (Celery's `cache+memory://`); see {@link MemoryBackend}. */
 import { KeyValueStoreBackend, type KeyValueStoreBackendOptions } from './key-value.js';
 
 interface Entry {
@@ -21,6 +14,18 @@ export interface MemoryBackendOptions extends KeyValueStoreBackendOptions {
   name?: string;
 }
 
+/**
+ * In-memory result backend (Celery's `cache+memory://`): a key-value store in a Map of this process.
+ * For tests and for running an app and its worker in one process.
+ *
+ * URL: `memory://`, `memory://<name>`, `cache+memory://` or `cache+memory://<name>`. Every backend on
+ * the same name in one process shares the stored results, so a worker's backend and a client's
+ * backend see each other's writes. Keys expire after `expires` seconds like Redis keys do.
+ *
+ * Options ({@link MemoryBackendOptions}): `name` (default: the URL's host part, else `''`) plus the
+ * key-value and base options. Nothing survives the process. It throws nothing of its own; see
+ * {@link Backend} for the errors every backend raises.
+ */
 export class MemoryBackend extends KeyValueStoreBackend {
   /** The shared store's name. */
   readonly name: string;
@@ -30,7 +35,7 @@ export class MemoryBackend extends KeyValueStoreBackend {
     super(options);
     this.name = options.name ?? nameFromUrl(options.url);
     let entries = stores.get(this.name);
-    if (!entries) stores.set(this.name, (entries = new Map()));
+    if (!entries) stores.set(this.name, (entries = new Map<string, Entry>()));
     this.#entries = entries;
   }
 

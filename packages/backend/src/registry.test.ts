@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { Backend, BackendOptions } from './backend.js';
 import { BackendNotInstalledError, UnknownBackendError } from './errors.js';
 import { MemoryBackend } from './memory.js';
-import { backendAliases, backendScheme, createBackend, registerBackend } from './registry.js';
+import { BackendRegistry, backendScheme } from './registry.js';
 
-describe('backend registry', () => {
+describe('BackendRegistry', () => {
   it('creates the built-in memory backend from memory:// and cache+memory://', async () => {
-    const a = await createBackend('memory://reg', { extended: true });
-    const b = await createBackend('cache+memory://reg');
+    const registry = new BackendRegistry();
+    const a = await registry.create('memory://reg', { extended: true });
+    const b = await registry.create('cache+memory://reg');
     expect(a).toBeInstanceOf(MemoryBackend);
     expect((a as MemoryBackend).name).toBe('reg');
     expect(a.extended).toBe(true);
@@ -22,37 +22,50 @@ describe('backend registry', () => {
     expect(backendScheme('memory')).toBe('memory');
   });
 
-  it('names the closest alias for an unknown scheme', async () => {
-    const err = await createBackend('reddis://localhost').catch((e: unknown) => e);
+  it('names the closest alias for an unknown scheme, listing only packages that exist', async () => {
+    const err = await new BackendRegistry().create('reddis://localhost').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnknownBackendError);
     expect((err as UnknownBackendError).code).toBe('CQ_BACKEND_UNKNOWN');
     expect((err as Error).message).toMatch(/did you mean "redis"/);
+    expect((err as Error).message).not.toMatch(/mongodb/);
   });
 
-  it('names the package to install when a backend package is missing', async () => {
-    const err = await createBackend('mongodb://localhost:27017/results').catch((e: unknown) => e);
+  it('names the package to install and the plugin to pass for a known scheme not registered', async () => {
+    const err = await new BackendRegistry().create('redis://localhost:6379/0').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BackendNotInstalledError);
     expect((err as BackendNotInstalledError).code).toBe('CQ_BACKEND_NOT_INSTALLED');
-    expect((err as BackendNotInstalledError).packageName).toBe('@cq/backend-mongodb');
-    expect((err as Error).message).toContain('pnpm add @cq/backend-mongodb');
+    expect((err as BackendNotInstalledError).packageName).toBe('@cq/backend-redis');
+    expect((err as Error).message).toContain('pnpm add @cq/backend-redis');
+    expect((err as Error).message).toContain('redisBackend()');
   });
 
-  it('imports every alias target, or fails with BackendNotInstalledError', async () => {
-    for (const alias of backendAliases()) {
-      const url = alias.endsWith('memory') ? `${alias}://` : alias.endsWith('sqlite') ? `${alias}://:memory:` : `${alias}://localhost`;
-      // rpc:// needs the app's broker; give it one so a loaded package can be created.
-      const options = alias === 'rpc' ? ({ brokerUrl: 'amqp://guest:guest@127.0.0.1:5672//' } as BackendOptions) : {};
-      const result: Backend | Error = await createBackend(url, options).catch((e: Error) => e);
-      if (result instanceof Error) expect(result, alias).toBeInstanceOf(BackendNotInstalledError);
-      else await result.close();
+  it('reads db+<dialect>+<python driver> as db+<dialect>, and names the database packages', async () => {
+    const registry = new BackendRegistry().register('db+mysql', MemoryBackend);
+    expect(registry.has('db+mysql+pymysql')).toBe(true);
+    expect(await registry.create('db+mysql+pymysql://root@localhost/test')).toBeInstanceOf(MemoryBackend);
+    for (const [url, pkg, plugin] of [
+      ['db+postgresql+psycopg2://postgres@localhost/test', '@cq/backend-postgres', 'postgresBackend()'],
+      ['db+postgresql://postgres@localhost/test', '@cq/backend-postgres', 'postgresBackend()'],
+      ['db+mariadb://root@localhost/test', '@cq/backend-mysql', 'mysqlBackend()'],
+      ['db+mysql+mysqldb://root@localhost/test', '@cq/backend-mysql', 'mysqlBackend()'],
+    ] as const) {
+      const err = await new BackendRegistry().create(url).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BackendNotInstalledError);
+      expect((err as BackendNotInstalledError).packageName).toBe(pkg);
+      expect((err as Error).message).toContain(plugin);
     }
   });
 
-  it('registers a new scheme from a factory or a loader', async () => {
-    registerBackend('test-mem', MemoryBackend);
-    registerBackend('test-lazy', async () => MemoryBackend);
-    expect(await createBackend('test-mem://one')).toBeInstanceOf(MemoryBackend);
-    expect(await createBackend('test-lazy://two')).toBeInstanceOf(MemoryBackend);
-    expect(backendAliases()).toContain('test-lazy');
+  it('registers schemes from a factory or a loader, per registry', async () => {
+    let loads = 0;
+    const registry = new BackendRegistry()
+      .register('test-mem', MemoryBackend)
+      .register(['test-lazy', 'test-lazy2'], async () => { loads += 1; return MemoryBackend; });
+    expect(await registry.create('test-mem://one')).toBeInstanceOf(MemoryBackend);
+    expect(await registry.create('test-lazy://two')).toBeInstanceOf(MemoryBackend);
+    await registry.create('test-lazy://three');
+    expect(loads).toBe(1);
+    expect(registry.aliases()).toContain('test-lazy2');
+    await expect(new BackendRegistry().create('test-mem://one')).rejects.toBeInstanceOf(UnknownBackendError);
   });
 });

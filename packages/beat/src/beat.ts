@@ -10,26 +10,29 @@
  * - `timezone`, `enable_utc` — the zone crontabs are read in;
  * - `beat_lock_timeout` (cq) — the lease of the beat lock, default 30 s; the lock is renewed every
  *   third of it, and a standby beat takes over at most one lease after the active one died;
- * - `beat_lock_key` (cq) — the Redis key of the lock, default `cq.beat.lock.<app main>`.
+ * - `beat_lock_key` (cq) — the name of the lock in the broker, default `cq.beat.lock.<app main>`.
  *
- * The lock lives in Redis when the broker is Redis, else in the SQLite state file.
+ * The lock is the one the broker's transport offers (@cq/kombu `LeaseLockProvider`: Redis, SQLite),
+ * else one in the SQLite state file, else none (see `lock/broker-lock.ts`).
  */
 import path from 'node:path';
 import type { Celery } from '@cq/app';
-import type { BeatScheduleSetting, ScheduleEntry } from './entry.js';
+import type { ScheduleEntry } from './entry.js';
 import type { LeaseLock } from './lock/lease-lock.js';
-import { RedisLeaseLock } from './lock/redis-lock.js';
+import { BrokerLeaseLock } from './lock/broker-lock.js';
 import { SqliteLeaseLock } from './lock/sqlite-lock.js';
+import { defaultEntries } from './default-entries.js';
 import { Scheduler, type BeatLog } from './scheduler.js';
+import { BEAT_DEFAULTS, beatSettings } from './settings.js';
 import { SqliteScheduleStore, type ScheduleStore } from './store.js';
 
 /** Default lease of the beat lock, seconds (`beat_lock_timeout`). */
-export const DEFAULT_LOCK_TIMEOUT = 30;
+export const DEFAULT_LOCK_TIMEOUT = BEAT_DEFAULTS.beat_lock_timeout;
 
 export interface BeatOptions {
   /** State store. Default: a {@link SqliteScheduleStore} at the file described in the module doc. */
   store?: ScheduleStore;
-  /** The lock; `null` runs without one (a single beat). Default: chosen by the broker URL. */
+  /** The lock; `null` runs without one (a single beat). Default: the broker's, else the state file's. */
   lock?: LeaseLock | null;
   /** Lease in seconds. Default `beat_lock_timeout` or 30. */
   lockTimeout?: number;
@@ -43,8 +46,8 @@ export interface BeatOptions {
 
 /** Path of the SQLite state file for the app (see the module doc). */
 export function scheduleFilename(app: Celery): string {
-  const configured = app.conf['beat_schedule_filename'];
-  if (typeof configured === 'string' && configured) return configured;
+  const configured = beatSettings(app.conf).beat_schedule_filename;
+  if (configured) return configured;
   const broker = app.broker.url;
   const m = /^(?:sqla\+)?sqlite:\/\/\/(.+)$/.exec(broker);
   if (m) return path.join(path.dirname(m[1]!.split('?')[0]!), 'beat.db');
@@ -61,27 +64,32 @@ export class Beat {
   private active = false;
   private wake: (() => void) | null = null;
   private done: Promise<void> | null = null;
+  private readonly app: Celery;
 
-  constructor(private readonly app: Celery, options: BeatOptions = {}) {
+  constructor(app: Celery, options: BeatOptions = {}) {
+    this.app = app;
     const conf = app.conf;
+    const settings = beatSettings(conf);
     this.log = options.log ?? app.log;
     const file = scheduleFilename(app);
     this.store = options.store ?? new SqliteScheduleStore(file);
-    this.lockTimeout = options.lockTimeout ?? (Number(conf['beat_lock_timeout']) || DEFAULT_LOCK_TIMEOUT);
+    this.lockTimeout = options.lockTimeout ?? (settings.beat_lock_timeout || DEFAULT_LOCK_TIMEOUT);
     const zone = conf.timezone || (conf.enable_utc ? 'UTC' : Intl.DateTimeFormat().resolvedOptions().timeZone);
     this.scheduler = new Scheduler({
       send: options.send ?? ((entry) => app.sendTask(entry.task, entry.args, entry.applyOptions())),
-      schedule: (conf['beat_schedule'] as BeatScheduleSetting | undefined) ?? {},
+      schedule: settings.beat_schedule,
       store: this.store,
-      maxInterval: options.maxInterval ?? (Number(conf['beat_max_loop_interval']) || undefined) ?? 0,
+      maxInterval: options.maxInterval ?? settings.beat_max_loop_interval,
       timezone: zone,
       enableUtc: conf.enable_utc,
       log: this.log,
     });
     if (options.lock !== undefined) this.lock = options.lock;
-    else if (/^rediss?:/.test(app.broker.url)) this.lock = new RedisLeaseLock(app.broker.url, String(conf['beat_lock_key'] ?? `cq.beat.lock.${app.main}`));
-    else if (this.store instanceof SqliteScheduleStore) this.lock = new SqliteLeaseLock(this.store.db);
-    else this.lock = null;
+    else {
+      const store = this.store;
+      const ownLock = (): LeaseLock | null => (store instanceof SqliteScheduleStore ? new SqliteLeaseLock(store.db) : null);
+      this.lock = new BrokerLeaseLock(() => app.connection(), settings.beat_lock_key ?? `cq.beat.lock.${app.main}`, ownLock, (m) => this.log.warn(m));
+    }
   }
 
   /** True while this beat holds the lock and sends. */
@@ -105,6 +113,7 @@ export class Beat {
     const renewEvery = this.lockTimeout / 3;
     this.log.info(`beat: Starting... (max interval ${this.scheduler.maxInterval}s, lock lease ${this.lockTimeout}s)`);
     let announcedStandby = false;
+    await this.installDefaultEntries();
     while (this.running) {
       let wait = renewEvery;
       try {
@@ -133,6 +142,23 @@ export class Beat {
     await this.lock?.release();
     await this.lock?.close();
     this.store.close();
+  }
+
+  /**
+   * Celery `install_default_entries`: adds `celery.backend_cleanup` (daily, 4:00) when results expire
+   * and the result backend does not expire them itself (see `default-entries.ts`), unless
+   * `beat_schedule` has an entry of that name.
+   */
+  private async installDefaultEntries(): Promise<void> {
+    let backend = null;
+    try {
+      backend = await this.app.backend();
+    } catch (err) {
+      this.log.warn(`beat: no result backend to check for expiry (${(err as Error).message}): celery.backend_cleanup not scheduled`);
+    }
+    for (const [name, def] of Object.entries(defaultEntries(this.app.conf.result_expires, backend))) {
+      if (!this.scheduler.entries.has(name)) this.scheduler.add(name, def);
+    }
   }
 
   private sleep(ms: number): Promise<void> {

@@ -113,6 +113,6 @@ function toSchedule(name: string, def: EntryDefinition): BaseSchedule {
   } catch (err) {
     throw new ScheduleEntryError(`beat_schedule[${JSON.stringify(name)}]: ${(err as Error).message}`, { cause: err });
   }
-  if (typeof s === 'object' && typeof (s as BaseSchedule).isDue === 'function') return s;
+  if (typeof s === 'object' && typeof s.isDue === 'function') return s;
   throw new ScheduleEntryError(`beat_schedule[${JSON.stringify(name)}]: schedule must be seconds, a duration, or a schedule object; got ${String(s)}`);
 }

@@ -11,6 +11,8 @@ export { ScheduleEntry, type EntryDefinition, type EntryOptions, type BeatSchedu
 export { Scheduler, DEFAULT_MAX_INTERVAL, type SchedulerOptions, type BeatLog } from './scheduler.js';
 export { SqliteScheduleStore, type ScheduleStore, type EntryState } from './store.js';
 export { Beat, scheduleFilename, DEFAULT_LOCK_TIMEOUT, type BeatOptions } from './beat.js';
+export { defaultEntries, BACKEND_CLEANUP } from './default-entries.js';
+export { BEAT_DEFAULTS, beatSettings, type BeatSettings } from './settings.js';
 export type { LeaseLock } from './lock/lease-lock.js';
 export { RedisLeaseLock } from './lock/redis-lock.js';
 export { SqliteLeaseLock } from './lock/sqlite-lock.js';

@@ -12,7 +12,7 @@
  */
 import { ScheduleEntry, type BeatScheduleSetting, type EntryDefinition } from './entry.js';
 import { ScheduleEntryError } from './errors.js';
-import type { ScheduleStore } from './store.js';
+import type { EntryState, ScheduleStore } from './store.js';
 
 /** Celery's default `max_interval` in seconds (`beat_max_loop_interval` = 0 means this). */
 export const DEFAULT_MAX_INTERVAL = 300;
@@ -63,7 +63,7 @@ export class Scheduler {
     this.timezone = options.timezone ?? 'UTC';
     this.log = options.log ?? silent;
     this.checkZone(options.enableUtc ?? true);
-    const stored = this.store?.load() ?? new Map();
+    const stored = this.store?.load() ?? new Map<string, EntryState>();
     const now = this.clock();
     for (const [name, def] of Object.entries(options.schedule ?? {})) {
       this.entriesByName.set(name, new ScheduleEntry(name, def, stored.get(name) ?? { lastRunAt: now }, this.timezone));

@@ -73,6 +73,7 @@ async function start(init: Extract<ToChild, { t: 'init' }>): Promise<void> {
   try {
     const path = init.entry.startsWith('file:') ? fileURLToPath(init.entry) : init.entry;
     // Under tsx's CommonJS hook (TypeScript in a thread, see child-spec.ts) `require` exists and is the way in.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
     entry = (typeof require === 'function' ? require(path) : await import(pathToFileURL(path).href)) as EntryModule;
     if (typeof entry.init !== 'function') throw new TypeError(`entry module ${init.entry} does not export init(initArgs)`);
     maxMemory = init.maxMemory;

@@ -27,6 +27,8 @@ export interface ChildSpec {
   env: NodeJS.ProcessEnv | undefined;
   /** Threads only: the tsx CommonJS API to register before requiring `childMain` (TypeScript on Node 20). */
   tsxCjsApi: string | undefined;
+  /** Threads only: the ESM build of `tsx/esm/api` to register before importing a JavaScript `childMain` whose entry loads TypeScript. */
+  tsxEsmApi: string | undefined;
 }
 
 export abstract class Child {

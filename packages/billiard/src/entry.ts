@@ -32,14 +32,15 @@ export interface JobContext {
 }
 
 /** Runs one job. The result crosses to the parent by structured clone; a throw rejects the job. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- default: a handler of any payload type is a JobHandler
 export type JobHandler<P = any, R = unknown> = (payload: P, ctx: JobContext) => R | Promise<R>;
 
 /** Exports of an entry module. */
 export interface EntryModule {
   /** Called once per child after `onProcessInit`; resolves to the job handler. */
-  init(initArgs: any): JobHandler | Promise<JobHandler>;
+  init(initArgs: unknown): JobHandler | Promise<JobHandler>;
   /** Celery's `worker_process_init`: runs first in each new child. A throw fails the child's start. */
-  onProcessInit?(initArgs: any): void | Promise<void>;
+  onProcessInit?(initArgs: unknown): void | Promise<void>;
   /** Celery's `worker_process_shutdown`: runs when a child is stopped gracefully. */
   onProcessShutdown?(): void | Promise<void>;
 }

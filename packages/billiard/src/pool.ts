@@ -39,6 +39,11 @@ export interface PoolOptions {
   execArgv?: string[];
   /** Environment of the children. Default: `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The entry imports TypeScript modules of its own (a worker's `.ts` app module): the children get
+   * tsx as for a `.ts` entry, preferably the tsx this process preloads (see the README). Default false.
+   */
+  typescript?: boolean;
   /** Replace a child after this many jobs (Celery `worker_max_tasks_per_child`). Default: never. */
   maxTasksPerChild?: number;
   /**
@@ -65,7 +70,7 @@ export interface ApplyOptions {
   /** Seconds until the child is killed and the job rejects with `TimeLimitExceeded` (Celery `time_limit`). */
   timeLimit?: number;
   /** Called when a child begins the job (billiard's accept callback); `pid` as in `onJobStarted`. */
-  onStart?(pid: number): void;
+  onStart?: (pid: number) => void;
 }
 
 type State = 'new' | 'running' | 'closing' | 'closed' | 'terminated';

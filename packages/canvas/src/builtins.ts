@@ -20,8 +20,8 @@ import type { Celery, SignatureDict, TaskContext, TaskOptions } from '@cq/app';
 import { Chord } from './chord.js';
 import { registerChordUnlock } from './chord-unlock.js';
 import { Group } from './group.js';
+import { signatureFromDict } from './from-dict.js';
 import { Chunks } from './map.js';
-import { Signature } from './signature.js';
 
 /** Python's `NotImplementedError`, stored under that built-in name. */
 class NotImplementedError extends Error {
@@ -53,7 +53,7 @@ export function registerBuiltins(app: Celery): void {
 
   // Celery: `signature(task, app=app).type` called on each item; the signature's own args are not used
   const runEach = async (ctx: TaskContext, task: SignatureDict | string, it: readonly unknown[], spread: boolean): Promise<unknown[]> => {
-    const target = app.getTask(typeof task === 'string' ? task : Signature.fromDict(task, app).task);
+    const target = app.getTask(typeof task === 'string' ? task : signatureFromDict(task, app).task);
     const out: unknown[] = [];
     for (const item of it) out.push(await target.invoke(ctx, spread ? item as unknown[] : [item], {}));
     return out;
@@ -66,7 +66,7 @@ export function registerBuiltins(app: Celery): void {
     (await new Chunks(task, it, n, app).applyAsync()).asTuple(), { params: ['task', 'it', 'n'] });
 
   add('celery.group', async (_ctx: TaskContext, tasks: SignatureDict[], result: unknown, groupId: string, partialArgs: unknown[] | null) => {
-    for (const task of tasks) await Signature.fromDict(task, app).clone(partialArgs ?? []).applyAsync([], { groupId });
+    for (const task of tasks) await signatureFromDict(task, app).clone(partialArgs ?? []).applyAsync([], { groupId });
     return result;
   }, { params: ['tasks', 'result', 'group_id', 'partial_args', 'add_to_parent'] });
 

@@ -21,6 +21,7 @@
 import type { ApplyOptions, AsyncResult, SignatureDict } from '@cq/app';
 import { Chord } from './chord.js';
 import { CanvasUsageError, SignatureDictError } from './errors.js';
+import { signatureFromDict } from './from-dict.js';
 import { Group } from './group.js';
 import { signatureList, toApplyOptions } from './options.js';
 import { Signature, type AnySignature, type CanvasApp } from './signature.js';
@@ -40,14 +41,14 @@ export class Chain<R = unknown> extends Signature<unknown[], R> {
   readonly tasks: AnySignature[];
 
   constructor(tasks: readonly (AnySignature | SignatureDict)[], app: CanvasApp | null = null) {
-    const sigs = tasks.map((t) => (t instanceof Signature ? t : Signature.fromDict(t, app)));
+    const sigs = tasks.map((t) => (t instanceof Signature ? t : signatureFromDict(t, app)));
     super('celery.chain', { subtaskType: 'chain', app: app ?? sigs.find((s) => s.app)?.app ?? null });
     this.tasks = sigs;
   }
 
   /** Reads `{"task": "celery.chain", "kwargs": {"tasks": [...]}, "subtask_type": "chain", ...}`. */
   static override fromDict(dict: SignatureDict, app: CanvasApp | null = null): Chain {
-    const tasks = (dict.kwargs as { tasks?: unknown }).tasks;
+    const tasks = ((dict.kwargs ?? {}) as { tasks?: unknown }).tasks;
     if (!Array.isArray(tasks)) throw new SignatureDictError('chain signature without kwargs.tasks');
     const chain = new Chain(tasks as SignatureDict[], app);
     chain.args = [...(dict.args ?? [])];
@@ -144,8 +145,6 @@ export function freezeStep(sig: AnySignature, ids: FreezeIds): unknown {
   if (sig instanceof Group) return sig.freezeGroup(ids);
   return sig.freeze(ids);
 }
-
-Signature.registerType('chain', (dict, app) => Chain.fromDict(dict, app));
 
 /**
  * Steps run one after another, each getting the previous result as its first argument (Celery

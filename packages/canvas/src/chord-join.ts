@@ -13,7 +13,8 @@
 import { pythonRepr, type Celery, type TaskRequest } from '@cq/app';
 import { PROPAGATE_STATES, isExceptionInfo, type Backend, type ChordPart, type State } from '@cq/backend';
 import { ChordError } from './errors.js';
-import { Signature, type AnySignature } from './signature.js';
+import { signatureFromDict } from './from-dict.js';
+import type { AnySignature } from './signature.js';
 
 /** Applies the errbacks of a failed task; continuation.ts passes its own to avoid an import cycle. */
 export type ErrbackRunner = (app: Celery, request: TaskRequest, error: Error) => Promise<void>;
@@ -40,7 +41,7 @@ export async function chordPartReturn(app: Celery, request: TaskRequest, state: 
   const backend = await app.backend();
   if (!backend) return;
   const parts = await backend.onChordPartReturn({ id: request.id, group: request.group, groupIndex: request.groupIndex }, state, result);
-  if (parts) await applyChordBody(app, backend, request.group ?? '', Signature.fromDict(chord, app), parts, runErrbacks);
+  if (parts) await applyChordBody(app, backend, request.group ?? '', signatureFromDict(chord, app), parts, runErrbacks);
 }
 
 /**
@@ -76,7 +77,7 @@ export async function chordErrorFromStack(app: Celery, backend: Backend, body: A
     hostname: '', deliveryInfo: {} as TaskRequest['deliveryInfo'], replyTo: null, correlationId: bodyId,
     parentId: null, rootId: null, group: null, groupIndex: null, origin: null, timeLimit: [null, null],
     ignoreResult: false, headers: {},
-    embed: { callbacks: null, errbacks: Array.isArray(errbacks) ? errbacks : errbacks ? [errbacks] : null, chain: null, chord: null } as TaskRequest['embed'],
+    embed: { callbacks: null, errbacks: Array.isArray(errbacks) ? errbacks : errbacks ? [errbacks] : null, chain: null, chord: null },
     isEager: false,
   };
   await runErrbacks(app, request, error).catch((e: unknown) => app.log.error(`errbacks of chord body ${body.task} raised: ${String(e)}`));

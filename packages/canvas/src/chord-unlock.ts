@@ -13,7 +13,7 @@ import { READY_STATES, PROPAGATE_STATES } from '@cq/backend';
 import type { Celery, SignatureDict, TaskContext } from '@cq/app';
 import { applyChordBody } from './chord-join.js';
 import { applyErrbacks } from './continuation.js';
-import { Signature } from './signature.js';
+import { signatureFromDict } from './from-dict.js';
 
 /** Celery `result_chord_retry_interval`: seconds between two checks of the header. */
 export const RESULT_CHORD_RETRY_INTERVAL = 1;
@@ -39,7 +39,7 @@ export function registerChordUnlock(app: Celery): void {
     }
     if (!metas.every((m) => READY_STATES.has(m.status))) return ctx.retry(retry);
     const parts = metas.map((m) => ({ taskId: m.task_id, state: m.status, result: m.result }));
-    const body = Signature.fromDict(callback, app);
+    const body = signatureFromDict(callback, app);
     if (!parts.some((p) => PROPAGATE_STATES.has(p.state))) app.log.info(`Chord ${groupId} is ready: applying ${body.task}`);
     await applyChordBody(app, backend, groupId, body, parts, (a, r, e) => applyErrbacks(a, r, e, null));
   };

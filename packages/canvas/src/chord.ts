@@ -19,6 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import { ImproperlyConfigured, type ApplyOptions, type AsyncResult, type SignatureDict, type Task } from '@cq/app';
 import { CanvasUsageError, SignatureDictError, UnsupportedCanvasError } from './errors.js';
+import { signatureFromDict } from './from-dict.js';
 import { Group } from './group.js';
 import { toApplyOptions, toSignatureOptions } from './options.js';
 import { Chain, plainIfNotComposite } from './chain.js';
@@ -31,7 +32,7 @@ export const CHORD_UNLOCK_COUNTDOWN = 1;
 type SigLike = AnySignature | SignatureDict;
 
 function toSig(value: SigLike, app: CanvasApp | null): AnySignature {
-  return value instanceof Signature ? value : Signature.fromDict(value, app);
+  return value instanceof Signature ? value : signatureFromDict(value, app);
 }
 
 export class Chord<R = unknown> extends Signature<unknown[], R> {
@@ -187,8 +188,6 @@ async function sendChordUnlock(app: CanvasApp, groupId: string, body: AnySignatu
     ...(typeof priority === 'number' ? { priority } : {}),
   });
 }
-
-Signature.registerType('chord', (dict, app) => Chord.fromDict(dict, app));
 
 /**
  * A header group whose results go, as one list, to `body` (Celery `chord(header, body)`). Typed:

@@ -25,9 +25,9 @@ import type { Celery, SignatureDict, Task, TaskRequest } from '@cq/app';
 import type { Backend, TaskRequest as BackendRequest } from '@cq/backend';
 import { FAILURE, SUCCESS } from '@cq/backend';
 import { chordPartReturn } from './chord-join.js';
+import { signatureFromDict } from './from-dict.js';
 import { Group } from './group.js';
-import { Signature, type AnySignature } from './signature.js';
-import './chain.js';
+import type { AnySignature } from './signature.js';
 
 /** The finished task, as the worker knows it. */
 export interface FinishedRequest {
@@ -48,16 +48,16 @@ export async function continueOnSuccess({ app, request }: FinishedRequest, retva
   const ids = idsOf(request);
   const callbacks = request.embed.callbacks ?? [];
   if (callbacks.length === 1) {
-    await Signature.fromDict(callbacks[0]!, app).applyAsync([retval], ids);
+    await signatureFromDict(callbacks[0]!, app).applyAsync([retval], ids);
   } else if (callbacks.length > 1) {
-    const sigs = callbacks.map((cb) => Signature.fromDict(cb, app));
+    const sigs = callbacks.map((cb) => signatureFromDict(cb, app));
     for (const g of sigs.filter((s) => s instanceof Group)) await g.applyAsync([retval], ids);
     const plain = sigs.filter((s) => !(s instanceof Group));
     if (plain.length > 0) await new Group(plain, app).applyAsync([retval], ids);
   }
   const chain = [...(request.embed.chain ?? [])];
   const next = chain.pop();
-  if (next) await Signature.fromDict(next, app).applyAsync([retval], { ...ids, chain });
+  if (next) await signatureFromDict(next, app).applyAsync([retval], { ...ids, chain });
   await chordPartReturn(app, request, SUCCESS, retval, (a, r, e) => applyErrbacks(a, r, e, null));
 }
 
@@ -95,7 +95,7 @@ export async function applyErrbacks(app: Celery, request: TaskRequest, error: Er
   const log = app.log;
   const oldStyle: AnySignature[] = [];
   for (const dict of request.embed.errbacks ?? []) {
-    const sig = Signature.fromDict(dict, app);
+    const sig = signatureFromDict(dict, app);
     const task = sig.subtaskType === null ? app.tasks.get(sig.task) : undefined;
     if (task && isNewStyleErrback(task)) {
       await callErrback(task, sig, request, error, traceback).catch((e: unknown) =>

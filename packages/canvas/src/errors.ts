@@ -3,7 +3,8 @@
  *
  * ```
  * CanvasError                     CQ_CANVAS
- * ├── SignatureDictError          CQ_CANVAS_SIGNATURE_DICT   a dict is not a signature (missing `task`, bad `args`)
+ * ├── SignatureDictError          CQ_CANVAS_SIGNATURE_DICT   a dict is not a signature (missing `task`, bad `args`), or a
+ * │                                                          composite one given to `Signature.fromDict` (use `signatureFromDict`)
  * ├── UnsupportedCanvasError      CQ_CANVAS_UNSUPPORTED      a shape cq cannot run (a chain ending in a group inside
  * │                                                          a chord header, a replacement ending in a group in a chain)
  * ├── CanvasUsageError            CQ_CANVAS_USAGE            misuse, e.g. `link` on a group (Celery raises TypeError)
@@ -24,7 +25,10 @@ export class CanvasError extends Error {
   }
 }
 
-/** A value read as a signature dict (`{task, args, kwargs, options, subtask_type, immutable}`) is not one. */
+/**
+ * A value read as a signature dict (`{task, args, kwargs, options, subtask_type, immutable}`) is not
+ * one, or a composite dict (`subtask_type` chain, group, ...) was given to the plain reader `Signature.fromDict`.
+ */
 export class SignatureDictError extends CanvasError {
   override readonly code = 'CQ_CANVAS_SIGNATURE_DICT';
 }

@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ApplyOptions, AsyncResult, SignatureDict } from '@cq/app';
 import { CanvasUsageError, SignatureDictError } from './errors.js';
+import { signatureFromDict } from './from-dict.js';
 import { GroupResult } from './group-result.js';
 import { toApplyOptions } from './options.js';
 import { Signature, type AnySignature, type CanvasApp, type FreezeIds } from './signature.js';
@@ -24,14 +25,14 @@ export class Group<R extends unknown[] = unknown[]> extends Signature<unknown[],
   readonly tasks: AnySignature[];
 
   constructor(tasks: readonly (AnySignature | SignatureDict)[], app: CanvasApp | null = null) {
-    const sigs = tasks.map((t) => (t instanceof Signature ? t : Signature.fromDict(t, app)));
+    const sigs = tasks.map((t) => (t instanceof Signature ? t : signatureFromDict(t, app)));
     super('celery.group', { subtaskType: 'group', app: app ?? sigs.find((s) => s.app)?.app ?? null });
     this.tasks = sigs;
   }
 
   /** Reads `{"task": "celery.group", "kwargs": {"tasks": [...]}, "subtask_type": "group", ...}`. */
   static override fromDict(dict: SignatureDict, app: CanvasApp | null = null): Group {
-    const tasks = (dict.kwargs as { tasks?: unknown }).tasks;
+    const tasks = ((dict.kwargs ?? {}) as { tasks?: unknown }).tasks;
     if (!Array.isArray(tasks)) throw new SignatureDictError('group signature without kwargs.tasks');
     const group = new Group(tasks as SignatureDict[], app);
     group.args = [...(dict.args ?? [])];
@@ -75,7 +76,7 @@ export class Group<R extends unknown[] = unknown[]> extends Signature<unknown[],
         ...rest, ...(kwargs ? { kwargs } : {}), ...(rootId ? { rootId } : {}), groupId, groupIndex: index,
       }) as AsyncResult<unknown>);
     }
-    return new GroupResult<R>(groupId, results as AsyncResult<R[number]>[], this.requireApp());
+    return new GroupResult<R>(groupId, results, this.requireApp());
   }
 
   /**
@@ -100,7 +101,7 @@ export class Group<R extends unknown[] = unknown[]> extends Signature<unknown[],
   override link<S extends AnySignature | SignatureDict>(callback: S): S {
     const first = this.tasks[0];
     if (!first) throw new CanvasUsageError('cannot link an empty group');
-    const sig = (callback instanceof Signature ? callback : Signature.fromDict(callback, this.app)).clone();
+    const sig = (callback instanceof Signature ? callback : signatureFromDict(callback, this.app)).clone();
     sig.immutable = true;
     return first.link(sig) as unknown as S;
   }
@@ -116,8 +117,6 @@ export class Group<R extends unknown[] = unknown[]> extends Signature<unknown[],
     return this.tasks.flatMap((t) => (t instanceof Group ? t.unroll() : [t]));
   }
 }
-
-Signature.registerType('group', (dict, app) => Group.fromDict(dict, app));
 
 /**
  * Tasks sent together to run in parallel (Celery `group(...)`). The result type is the tuple of the

@@ -3,7 +3,8 @@
  * worker-side continuation (link callbacks, errbacks, the next link of a chain), wire-compatible with
  * Python Celery's signature dicts and `embed` fields.
  */
-export { Signature, signature, immutable, type AnySignature, type CanvasApp, type SignatureInit, type SignatureReader } from './signature.js';
+export { Signature, signature, immutable, type AnySignature, type CanvasApp, type SignatureInit } from './signature.js';
+export { signatureFromDict } from './from-dict.js';
 export { Chain, chain } from './chain.js';
 export { Group, group } from './group.js';
 export { GroupResult } from './group-result.js';
@@ -15,7 +16,7 @@ export { toApplyOptions, toSignatureOptions, signatureList, type SignatureOption
 export { CanvasError, SignatureDictError, UnsupportedCanvasError, CanvasUsageError, ChordError, type CanvasErrorOptions } from './errors.js';
 export { replaceTask } from './replace.js';
 export { addToChord } from './add-to-chord.js';
-export { taskCanvas } from './task-canvas.js';
+export { taskCanvas, canvas } from './task-canvas.js';
 export { continueOnRevoked } from './revoked.js';
 export { XMap, XStarmap, Chunks, xmap, xstarmap, chunks, splitChunks, type MapTarget } from './map.js';
 export { descend, chordSize } from './chord.js';

@@ -39,7 +39,7 @@ function targetDict(task: MapTarget<unknown[], unknown>): SignatureDict {
   if (task instanceof Signature) return task.toDict();
   if (typeof task === 'string') return new Signature(task).toDict();
   if (isSignatureDict(task)) return structuredClone(task);
-  return new Signature(task as Task).toDict();
+  return new Signature(task).toDict();
 }
 
 function isSignatureDict(value: unknown): value is SignatureDict {
@@ -50,7 +50,7 @@ function isSignatureDict(value: unknown): value is SignatureDict {
 function appOf(task: MapTarget<unknown[], unknown>, app: CanvasApp | null): CanvasApp | null {
   if (app) return app;
   if (task instanceof Signature) return task.app;
-  if (typeof task === 'object' && task !== null && 'app' in task) return (task as Task).app as CanvasApp;
+  if (typeof task === 'object' && task !== null && 'app' in task) return (task as Task).app;
   return null;
 }
 
@@ -155,7 +155,7 @@ export class Chunks<R = unknown> extends Signature<[], R[][], GroupResult<R[][]>
   /** The group of `celery.starmap` signatures, one per part of `n` items (Celery `chunks.group()`). */
   group(): Group<R[][]> {
     const { task, it, n } = mapKwargs(this.toDict());
-    return new Group(splitChunks(it as unknown[][], n as number).map((part) => new XStarmap(task, part, this.app)), this.app) as Group<R[][]>;
+    return new Group(splitChunks(it as unknown[][], n as number).map((part) => new XStarmap(task, part, this.app)), this.app);
   }
 
   /**
@@ -176,10 +176,6 @@ function withDictFields<S extends AnySignature>(sig: S, dict: SignatureDict): S 
   sig.options = structuredClone(dict.options ?? {});
   return sig;
 }
-
-Signature.registerType('xmap', (dict, app) => XMap.fromDict(dict, app));
-Signature.registerType('xstarmap', (dict, app) => XStarmap.fromDict(dict, app));
-Signature.registerType('chunks', (dict, app) => Chunks.fromDict(dict, app));
 
 /** `task` applied to every item of `it` in one worker task (Celery `xmap(task.s(), it)` / `task.map(it)`). */
 export function xmap<Args extends unknown[], R>(task: Task<Args, R> | Signature<Args, R>, it: Iterable<Args[0]>): XMap<R>;

@@ -63,5 +63,5 @@ export function toApplyOptions(options: SignatureOptions): ApplyOptions {
     else if (camel === 'exchange' && typeof value === 'object') out[camel] = (value as { name?: string }).name ?? '';
     else out[camel] = value;
   }
-  return out as ApplyOptions;
+  return out;
 }

@@ -22,13 +22,16 @@ import { Ignore, ImproperlyConfigured, type SignatureLike, type Task, type TaskC
 import { Chain } from './chain.js';
 import { Chord } from './chord.js';
 import { UnsupportedCanvasError } from './errors.js';
+import { signatureFromDict } from './from-dict.js';
 import { Group } from './group.js';
 import { signatureList } from './options.js';
 import { Signature, type AnySignature, type CanvasApp } from './signature.js';
 
 /** A copy of `sig` as a Signature (composites as their class) sent by `app` when it has none. */
 export function ownSignature(sig: SignatureLike, app: CanvasApp): AnySignature {
-  const copy = sig instanceof Signature ? sig.clone() : Signature.fromDict('toDict' in sig && typeof sig.toDict === 'function' ? sig.toDict() : sig, app);
+  const dict = (s: SignatureLike): Record<string, unknown> =>
+    'toDict' in s && typeof s.toDict === 'function' ? (s as { toDict(): Record<string, unknown> }).toDict() : s;
+  const copy = sig instanceof Signature ? (sig as AnySignature).clone() : signatureFromDict(dict(sig), app);
   withApp(copy, app);
   return copy;
 }
@@ -118,7 +121,7 @@ export async function replaceTask(task: Task, context: TaskContext, sigLike: Sig
   setEverywhere(sig, { root_id: rootId, replaced_task_nesting: nestingOf(request) + 1 });
 
   // The rest of the chain, first to run first; each element keeps its frozen id.
-  const rest = [...(request.embed.chain ?? [])].reverse().map((dict) => Signature.fromDict(dict, app));
+  const rest = [...(request.embed.chain ?? [])].reverse().map((dict) => signatureFromDict(dict, app));
   let head: AnySignature = sig;
   if (rest.length > 0 && sig instanceof Chord) {
     sig.body = new Chain([sig.body!, ...rest], app);

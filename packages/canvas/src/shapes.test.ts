@@ -9,9 +9,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Celery, after_task_publish, type SignatureDict } from '@cq/app';
 import { Chain, chain } from './chain.js';
 import { Chord, chord, chordSize } from './chord.js';
+import { signatureFromDict } from './from-dict.js';
 import { Group, group } from './group.js';
 import { GroupResult } from './group-result.js';
-import { Signature, immutable, signature } from './signature.js';
+import { immutable, signature } from './signature.js';
 
 const app = new Celery('canvas-shapes', { broker_url: 'memory://', result_backend: 'memory://' });
 const add = app.task('tasks.add', (x: number, y: number) => x + y);
@@ -59,7 +60,7 @@ describe('a group followed by a task in a chain is a chord (Celery prepare_steps
     const [strDict, chordDict] = messages[0]!.embed.chain!;
     expect(strDict!.options['task_id']).toBe((result as { id: string }).id);
     expect(chordDict).toMatchObject({ task: 'celery.chord', subtask_type: 'chord' });
-    const back = Signature.fromDict(chordDict!, app) as Chord;
+    const back = signatureFromDict(chordDict!, app) as Chord;
     expect(back).toBeInstanceOf(Chord);
     expect(back.header.map((h) => h.args)).toEqual([[1], [2]]);
     expect(back.body!.task).toBe('tasks.tsum');
@@ -96,7 +97,7 @@ describe('a group followed by a group or a chord in a chain (Celery 5.2 prepare_
   it('group | chord: the body is the chord, resolved by its body', async () => {
     const { result, messages } = await capture(() => chain(group(signature(add, [1, 1]), signature(add, [2, 2])), chord([signature(add, [1]), signature(add, [2])], signature(tsum))).applyAsync());
     expect(messages).toHaveLength(2);
-    const body = Signature.fromDict(messages[0]!.embed.chord!, app) as Chord;
+    const body = signatureFromDict(messages[0]!.embed.chord!, app) as Chord;
     expect(body).toBeInstanceOf(Chord);
     expect(body.header.map((h) => h.args)).toEqual([[1], [2]]);
     expect(body.body!.options['task_id']).toBe((result as { id: string }).id);
@@ -144,7 +145,7 @@ describe('chord headers with composite members', () => {
 
   it('reads a chain member dict back as a Chain', () => {
     const c = chord([chain(signature(add, [1, 1]), signature(add, [1]))], signature(tsum));
-    const back = Signature.fromDict(c.toDict(), app) as Chord;
+    const back = signatureFromDict(c.toDict(), app) as Chord;
     expect(back.header[0]).toBeInstanceOf(Chain);
     expect(back.toDict()).toEqual(c.toDict());
     expect(Group.fromDict(group(c, signature(add, [1, 1])).toDict(), app).tasks[0]).toBeInstanceOf(Chord);

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Celery, type SignatureDict } from '@cq/app';
 import { Chain, chain } from './chain.js';
+import { signatureFromDict } from './from-dict.js';
 import { Group, group } from './group.js';
 import { Signature, immutable, signature } from './signature.js';
 import { toApplyOptions } from './options.js';
@@ -52,10 +53,10 @@ describe('signature dicts', () => {
       task: 'celery.chain', args: [], kwargs: { tasks: [signature(add, [1, 2]).toDict(), signature(add, [3]).toDict()] },
       options: {}, subtask_type: 'chain', immutable: false,
     });
-    expect(Signature.fromDict(d)).toBeInstanceOf(Chain);
+    expect(signatureFromDict(d)).toBeInstanceOf(Chain);
     const g = group(signature(add, [1, 1]), immutable(add, [2, 2]));
     expect(g.toDict()).toMatchObject({ task: 'celery.group', subtask_type: 'group', kwargs: { tasks: [{ immutable: false }, { immutable: true }] } });
-    const back = Signature.fromDict(g.toDict());
+    const back = signatureFromDict(g.toDict());
     expect(back).toBeInstanceOf(Group);
     expect((back as Group).tasks.map((t) => t.args)).toEqual([[1, 1], [2, 2]]);
   });

@@ -33,8 +33,14 @@ export interface CanvasApp extends TaskApp {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnySignature = Signature<any[], any, unknown>;
 
-/** Reads a composite signature dict into its class (Celery `Signature.register_type`). */
-export type SignatureReader = (dict: SignatureDict, app: CanvasApp | null) => AnySignature;
+/**
+ * The `subtask_type`s whose dicts have a class of their own (Celery's `Signature.TYPES`, filled by
+ * `@Signature.register_type()`): `signatureFromDict` (from-dict.ts) reads them into that class, and
+ * {@link Signature.fromDict} refuses them. Celery 5.2 writes `chain`, `group` and `chord`; its
+ * xmap, xstarmap and chunks dicts carry `subtask_type: null` (they read as the plain built-in task),
+ * but a dict naming those types is read into their class too.
+ */
+export const COMPOSITE_SUBTASK_TYPES: ReadonlySet<string> = new Set(['chain', 'group', 'chord', 'xmap', 'xstarmap', 'chunks']);
 
 /** The ids {@link Signature.freeze} gives a signature (Celery `freeze(_id, group_id, chord, root_id, parent_id, group_index)`). */
 export interface FreezeIds {
@@ -67,6 +73,17 @@ function isDict(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * Checks that `dict` is a signature dict (an object with a string `task`) and returns its
+ * `subtask_type` (`null` when missing).
+ * @throws SignatureDictError otherwise.
+ */
+export function subtaskTypeOf(dict: unknown): string | null {
+  if (!isDict(dict) || typeof dict['task'] !== 'string') throw new SignatureDictError(`not a signature dict: ${JSON.stringify(dict)}`);
+  const type = dict['subtask_type'];
+  return typeof type === 'string' ? type : null;
+}
+
 /** Deep copy of plain JSON-like data (options hold nested signature dicts). */
 function copy<T>(value: T): T {
   return structuredClone(value);
@@ -78,9 +95,6 @@ function copy<T>(value: T): T {
  * arguments are checked by the worker, as in Celery).
  */
 export class Signature<Args extends unknown[] = unknown[], R = unknown, Handle = AsyncResult<R>> {
-  /** Readers of composite dicts by `subtask_type` (Celery `Signature.TYPES`). */
-  private static readonly types = new Map<string, SignatureReader>();
-
   readonly task: string;
   args: unknown[];
   kwargs: Record<string, unknown>;
@@ -103,33 +117,30 @@ export class Signature<Args extends unknown[] = unknown[], R = unknown, Handle =
     this.options = toSignatureOptions(init.options ?? {});
     this.subtaskType = init.subtaskType ?? null;
     this.immutable = init.immutable ?? false;
-    this.app = init.app ?? (typeof task === 'string' ? null : task.app as CanvasApp);
-  }
-
-  /** Registers the reader of a composite type, e.g. `chain` (Celery `Signature.register_type`). */
-  static registerType(subtaskType: string, reader: SignatureReader): void {
-    Signature.types.set(subtaskType, reader);
+    this.app = init.app ?? (typeof task === 'string' ? null : task.app);
   }
 
   /**
-   * A signature from its dict (Celery `Signature.from_dict`); composite types (`chain`, `group`) come
-   * back as their class. Extra keys such as the legacy `chord_size` are ignored.
-   * @throws SignatureDictError when `dict` has no string `task` or non-list `args`.
+   * A plain signature from its dict, as Python writes a task's (`subtask_type: null`). Each
+   * composite class has its own `fromDict` (`Chain.fromDict`, ...); to read a dict of any kind into
+   * its class, as Celery's polymorphic `Signature.from_dict` does, use `signatureFromDict(dict, app)`.
+   * Extra keys such as the legacy `chord_size` are ignored; an unknown `subtask_type` is kept.
+   * @throws SignatureDictError when `dict` has no string `task` or non-list `args`, or when its
+   *   `subtask_type` is a composite one (`chain`, `group`, `chord`, `xmap`, `xstarmap`, `chunks`), so
+   *   no caller gets a plain Signature for a composite dict by mistake.
    */
   static fromDict(dict: SignatureDict | Record<string, unknown>, app: CanvasApp | null = null): AnySignature {
-    if (!isDict(dict) || typeof dict['task'] !== 'string') throw new SignatureDictError(`not a signature dict: ${JSON.stringify(dict)}`);
-    const type = (dict['subtask_type'] as string | null | undefined) ?? null;
-    if (type) {
-      const reader = Signature.types.get(type);
-      if (reader) return reader(dict as SignatureDict, app);
+    const type = subtaskTypeOf(dict);
+    if (type !== null && COMPOSITE_SUBTASK_TYPES.has(type)) {
+      throw new SignatureDictError(`a ${type} signature dict is not a plain signature: read it with signatureFromDict(dict, app), which gives its class`);
     }
-    const args = dict['args'] ?? [];
-    if (!Array.isArray(args)) throw new SignatureDictError(`signature ${dict['task']}: args must be a list`);
-    const sig = new Signature(dict['task'], {
-      args, kwargs: isDict(dict['kwargs']) ? dict['kwargs'] : {}, subtaskType: type,
-      immutable: dict['immutable'] === true, app,
+    const d = dict as Record<string, unknown>;
+    const args = d['args'] ?? [];
+    if (!Array.isArray(args)) throw new SignatureDictError(`signature ${String(d['task'])}: args must be a list`);
+    const sig = new Signature(d['task'] as string, {
+      args, kwargs: isDict(d['kwargs']) ? d['kwargs'] : {}, subtaskType: type, immutable: d['immutable'] === true, app,
     });
-    sig.options = isDict(dict['options']) ? copy(dict['options']) : {};
+    sig.options = isDict(d['options']) ? copy(d['options']) : {};
     return sig;
   }
 

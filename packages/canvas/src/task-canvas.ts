@@ -1,14 +1,21 @@
 /**
- * Installs the canvas behind `ctx.replace()` and `ctx.addToChord()` into @cq/app when @cq/canvas is
- * imported. @cq/app declares them on the bound task context (`BoundTaskContext`) but cannot import
- * the canvas (dependencies point one way: canvas → app), so it calls what is installed here through
- * `installTaskCanvas`, as `Signature.registerType` lets each composite register its reader.
+ * The canvas plugin: gives an app Celery's `Task.replace` and `Task.add_to_chord` behind its bound
+ * tasks' `ctx.replace()` and `ctx.addToChord()`. @cq/app declares them on the bound task context
+ * (`BoundTaskContext`) but cannot import the canvas (dependencies point one way: canvas → app), so
+ * it calls `app.canvas`, which this plugin sets. Importing @cq/canvas changes nothing by itself.
+ *
+ * ```ts
+ * const app = new Celery('proj', conf, { plugins: [canvas()] });
+ * ```
  */
-import { installTaskCanvas, type TaskCanvas } from '@cq/app';
+import type { CeleryPlugin, TaskCanvas } from '@cq/app';
 import { addToChord } from './add-to-chord.js';
 import { replaceTask } from './replace.js';
 
-/** What @cq/canvas installs into @cq/app: Celery's `Task.replace` and `Task.add_to_chord`. */
+/** What the canvas plugin sets as `app.canvas`: Celery's `Task.replace` and `Task.add_to_chord`. */
 export const taskCanvas: TaskCanvas = { replace: replaceTask, addToChord };
 
-installTaskCanvas(taskCanvas);
+/** The canvas plugin for the app's `plugins` (part of the `@cq/celery` preset). */
+export function canvas(): CeleryPlugin {
+  return { name: '@cq/canvas', install: (app) => { app.canvas = taskCanvas; } };
+}

@@ -9,18 +9,16 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Celery, type TaskRequest, type TaskRequestFields } from '@cq/app';
-import { registerBackend } from '@cq/backend';
-import type { RedisBackend } from '@cq/backend-redis';
-import { registerTransport } from '@cq/kombu';
-import { chord, continueOnFailure, continueOnSuccess, group, signature, Signature } from '../src/index.js';
+import { redisBackend, type RedisBackend } from '@cq/backend-redis';
+import { redisTransport } from '@cq/transport-redis';
+import { Chord, chord, continueOnFailure, continueOnSuccess, group, signature, signatureFromDict } from '../src/index.js';
 import { drainTasks } from './helpers.js';
-
-registerTransport('redis', async () => (await import('@cq/transport-redis')).transport);
-registerBackend('redis', async () => (await import('@cq/backend-redis')).default);
 
 const URL = 'redis://127.0.0.1:6379/2';
 const QUEUE = `cqt.chord.canvas.${randomUUID().slice(0, 8)}`;
-const app = new Celery('canvas-chord', { broker_url: URL, result_backend: URL, task_default_queue: QUEUE, result_expires: 600 });
+const app = new Celery('canvas-chord', { broker_url: URL, result_backend: URL, task_default_queue: QUEUE, result_expires: 600 }, {
+  plugins: [redisTransport(), redisBackend()],
+});
 const add = app.task('tasks.add', (x: number, y: number) => x + y);
 const tsum = app.task('tasks.tsum', (xs: number[]) => xs.reduce((a, b) => a + b, 0));
 /** The result backend's own Redis connection (db 2), for raw reads. */
@@ -79,7 +77,8 @@ describe('chord', () => {
     const c = chord([signature(add, [1, 1])], signature(tsum));
     const dict = c.toDict();
     expect(dict).toMatchObject({ task: 'celery.chord', subtask_type: 'chord', kwargs: { kwargs: {}, header: [{ task: 'tasks.add', args: [1, 1] }], body: { task: 'tasks.tsum' } } });
-    const back = Signature.fromDict(JSON.parse(JSON.stringify(dict)) as never, app);
+    const back = signatureFromDict(JSON.parse(JSON.stringify(dict)) as never, app);
+    expect(back).toBeInstanceOf(Chord);
     expect(back.toDict()).toEqual(dict);
     expect(() => chord([group(signature(add, [1, 1]))], signature(tsum))).not.toThrow();
   });

@@ -7,19 +7,18 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Celery, type TaskRequestFields } from '@cq/app';
-import { registerBackend } from '@cq/backend';
-import { registerTransport } from '@cq/kombu';
+import { redisBackend } from '@cq/backend-redis';
+import { amqpTransport } from '@cq/transport-amqp';
 import { chain, group, immutable, signature, GroupResult } from '../src/index.js';
 import { drainTasks } from './helpers.js';
-
-registerTransport('amqp', async () => (await import('@cq/transport-amqp')).transport);
-registerBackend('redis', async () => (await import('@cq/backend-redis')).default);
 
 const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672//';
 const REDIS_URL = 'redis://127.0.0.1:6379/2';
 const QUEUE = `cqt.canvas.embed.${randomUUID().slice(0, 8)}`;
 
-const app = new Celery('canvas-embed', { broker_url: AMQP_URL, result_backend: REDIS_URL, task_default_queue: QUEUE, result_expires: 600 });
+const app = new Celery('canvas-embed', { broker_url: AMQP_URL, result_backend: REDIS_URL, task_default_queue: QUEUE, result_expires: 600 }, {
+  plugins: [amqpTransport(), redisBackend()],
+});
 const add = app.task('tasks.add', (x: number, y: number) => x + y);
 const savedGroups: string[] = [];
 

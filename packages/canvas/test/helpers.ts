@@ -9,7 +9,7 @@ export async function drainTasks(app: Celery, queue: string): Promise<TaskReques
     const ch = await conn.channel();
     const out: TaskRequestFields[] = [];
     for (let d = await ch.get(queue, { noAck: true }); d; d = await ch.get(queue, { noAck: true })) {
-      out.push(decodeTaskMessage(d.headers, d.properties as Record<string, unknown>, loads(d.body, d.contentType, d.contentEncoding)));
+      out.push(decodeTaskMessage(d.headers, d.properties, loads(d.body, d.contentType, d.contentEncoding)));
     }
     return out;
   } finally {

@@ -14,9 +14,8 @@
  * number of destinations, else unlimited) or none came for `timeout` **seconds** (default 1.0).
  */
 import { randomUUID } from 'node:crypto';
-import { Consumer, Producer, type Channel, type Connection, type Message } from '@cq/kombu';
+import { Consumer, Producer, type Channel, type Connection, type LamportClock, type Message } from '@cq/kombu';
 import type { Celery } from '@cq/app';
-import { LamportClock } from './clock.js';
 import { ControlArgumentError } from './errors.js';
 import { Inspect, type InspectOptions } from './inspect.js';
 import { Mailbox } from './mailbox.js';
@@ -48,7 +47,8 @@ export class Control {
   readonly mailbox: Mailbox;
   /** This client's id: its reply queue is `<oid>.reply.celery.pidbox`. */
   readonly oid = randomUUID();
-  readonly clock = new LamportClock();
+  /** The app's clock (`app.clock`): forwarded in each request's `clock` header, adjusted by each reply's. */
+  readonly clock: LamportClock;
   private connection: Connection | null = null;
   private readonly unclaimed = new Map<string, Reply[]>();
   /** Broadcasts run one at a time: they share the reply queue, whose messages would be split between consumers. */
@@ -57,6 +57,7 @@ export class Control {
 
   constructor(readonly app: Celery, options: { mailbox?: Mailbox } = {}) {
     this.mailbox = options.mailbox ?? Mailbox.fromApp(app);
+    this.clock = app.clock;
   }
 
   /**

@@ -13,5 +13,7 @@ export { builtinPanel, BUILTIN_COMMANDS } from './commands/builtins.js';
 export type { ControlState, RequestInfo } from './state.js';
 export { RevokedSet, REVOKES_MAX, REVOKE_EXPIRES } from './revoked.js';
 export { StateDb } from './statedb.js';
-export { LamportClock } from './clock.js';
+export { CONTROL_DEFAULTS, controlSettings, type ControlSettings } from './settings.js';
+/** The app's Lamport clock class (`app.clock`), from @cq/kombu. */
+export { LamportClock } from '@cq/kombu';
 export { ControlError, UnknownCommandError, ControlArgumentError, StateDbError, ControlShutdown } from './errors.js';

@@ -19,7 +19,7 @@ describe('Mailbox', () => {
   });
 
   it('follows control_exchange, control_queue_ttl and control_queue_expires', () => {
-    const m = Mailbox.fromApp(new Celery('t', { control_exchange: 'ctl', control_queue_ttl: 5, control_queue_expires: 2 } as never));
+    const m = Mailbox.fromApp(new Celery('t', { control_exchange: 'ctl', control_queue_ttl: 5, control_queue_expires: 2 }));
     expect(m.exchange.name).toBe('ctl.pidbox');
     expect(m.nodeQueue('n@h').name).toBe('n@h.ctl.pidbox');
     expect(m.nodeQueue('n@h').arguments).toEqual({ 'x-expires': 2000, 'x-message-ttl': 5000 });

@@ -15,6 +15,7 @@
  */
 import { Exchange, Queue } from '@cq/kombu';
 import type { Celery } from '@cq/app';
+import { CONTROL_DEFAULTS, controlSettings } from './settings.js';
 
 /** The mailbox settings (Celery `control_exchange`, `control_queue_ttl`, `control_queue_expires`). */
 export interface MailboxOptions {
@@ -36,21 +37,20 @@ export class Mailbox {
   readonly replyExchange: Exchange;
 
   constructor(options: MailboxOptions = {}) {
-    this.namespace = options.namespace ?? 'celery';
-    this.queueTtl = options.queueTtl ?? 300;
-    this.queueExpires = options.queueExpires ?? 10;
+    this.namespace = options.namespace ?? CONTROL_DEFAULTS.control_exchange;
+    this.queueTtl = options.queueTtl ?? CONTROL_DEFAULTS.control_queue_ttl;
+    this.queueExpires = options.queueExpires ?? CONTROL_DEFAULTS.control_queue_expires;
     this.exchange = new Exchange(`${this.namespace}.pidbox`, { type: 'fanout', durable: false, deliveryMode: 1 });
     this.replyExchange = new Exchange(`reply.${this.namespace}.pidbox`, { type: 'direct', durable: false, deliveryMode: 1 });
   }
 
-  /** The mailbox of an app, from its `control_*` settings. */
+  /** The mailbox of an app, from its `control_*` settings (see {@link controlSettings}). */
   static fromApp(app: Celery): Mailbox {
-    const conf = app.conf as Record<string, unknown>;
-    const num = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : d);
+    const settings = controlSettings(app.conf);
     return new Mailbox({
-      namespace: typeof conf['control_exchange'] === 'string' ? conf['control_exchange'] : 'celery',
-      queueTtl: num(conf['control_queue_ttl'], 300),
-      queueExpires: num(conf['control_queue_expires'], 10),
+      namespace: settings.control_exchange,
+      queueTtl: settings.control_queue_ttl,
+      queueExpires: settings.control_queue_expires,
     });
   }
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LamportClock } from './clock.js';
+import { LamportClock } from '@cq/kombu';
 import { StateDbError } from './errors.js';
 import { RevokedSet } from './revoked.js';
 import { StateDb } from './statedb.js';

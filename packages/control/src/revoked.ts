@@ -77,7 +77,7 @@ export class RevokedSet implements Iterable<string> {
     if (typeof other !== 'object' || other === null) return;
     const entries: Array<[string, number]> = [];
     for (const [id, value] of Object.entries(other)) {
-      const at = Array.isArray(value) ? value[0] : value;
+      const at: unknown = Array.isArray(value) ? value[0] : value;
       if (typeof at === 'number' && Number.isFinite(at)) entries.push([id, at]);
     }
     entries.sort((a, b) => a[1] - b[1]);

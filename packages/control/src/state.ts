@@ -4,7 +4,7 @@
  * wants to answer remote control (a custom consumer, a test double) can too.
  */
 import type { Celery } from '@cq/app';
-import type { LamportClock } from './clock.js';
+import type { LamportClock } from '@cq/kombu';
 import type { RevokedSet } from './revoked.js';
 
 /** A request the worker knows about, with its `Request.info()` dict (see the protocol doc §9.4). */
@@ -19,6 +19,7 @@ export interface ControlState {
   readonly app: Celery;
   /** The node name `name@host`. */
   readonly hostname: string;
+  /** The app's clock (`app.clock`): adjusted by each request, forwarded by each reply, `inspect clock`. */
   readonly clock: LamportClock;
   /** Revoked ids (Celery `worker_state.revoked`). */
   readonly revoked: RevokedSet;
@@ -38,10 +39,11 @@ export interface ControlState {
    */
   terminate(id: string, signal: string): Promise<boolean>;
   /**
-   * Optional: drops the requests with these ids that wait in a process pool's child and would run
-   * before the revoked set is checked again (revoke without `terminate`); stores REVOKED for each.
+   * Drops the requests with these ids that wait in a process pool's child and would run before the
+   * revoked set is checked again (revoke without `terminate`); stores REVOKED for each. A worker
+   * whose pool keeps no jobs in children resolves at once.
    */
-  discard?(ids: readonly string[]): Promise<void>;
+  discard(ids: readonly string[]): Promise<void>;
   /** Applies a changed `rateLimit` of a task type to the waiting and future requests (`consumer.reset_rate_limits`). */
   resetRateLimit(taskName: string): void;
   /** Starts consuming one more queue. */
@@ -50,9 +52,11 @@ export interface ControlState {
   cancelConsumer(queue: string): Promise<void>;
   /** The consumed queues as kombu `Queue.as_dict(recurse=True)`. */
   activeQueues(): Array<Record<string, unknown>>;
-  /** Pool size changes; throw an Error with Celery's message when not supported. */
+  /** Adds `n` children (`pool_grow`); throws an Error with Celery's message when the pool cannot grow. */
   poolGrow(n: number): void;
+  /** Removes `n` children (`pool_shrink`); throws an Error with Celery's message when the pool cannot shrink. */
   poolShrink(n: number): void;
+  /** Changes the autoscale bounds, a null one kept; returns `[max, min]`. Throws `Autoscale not enabled` without autoscaling. */
   autoscale(max: number | null, min: number | null): [number, number];
   /** Task events on/off; resolves with false when already in that state. Throws when the worker has no events. */
   setTaskEvents(enabled: boolean): boolean;

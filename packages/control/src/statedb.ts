@@ -8,7 +8,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { StateDbError } from './errors.js';
-import type { LamportClock } from './clock.js';
+import type { LamportClock } from '@cq/kombu';
 import type { RevokedSet } from './revoked.js';
 
 export class StateDb {

@@ -16,8 +16,7 @@
  * {@link EventDispatcher.flush}.
  */
 import type { Celery } from '@cq/app';
-import { Producer, type Channel, type Connection, type Exchange } from '@cq/kombu';
-import { appClock, type LamportClock } from './clock.js';
+import { Producer, type Channel, type Connection, type Exchange, type LamportClock } from '@cq/kombu';
 import { EventDispatcherError } from './errors.js';
 import { eventExchange, groupFrom, makeEvent, routingKeyOf, utcoffset, type CeleryEvent } from './event.js';
 import { eventSettings } from './settings.js';
@@ -44,7 +43,7 @@ export interface EventDispatcherOptions {
   serializer?: string;
   /** Default 1 (transient). */
   deliveryMode?: number;
-  /** Default: the app's clock ({@link appClock}). */
+  /** Default: the app's clock (`app.clock`). */
   clock?: LamportClock;
 }
 
@@ -78,7 +77,7 @@ export class EventDispatcher {
   constructor(private readonly options: EventDispatcherOptions) {
     this.app = options.app;
     this.hostname = options.hostname ?? options.app.origin;
-    this.clock = options.clock ?? appClock(options.app);
+    this.clock = options.clock ?? options.app.clock;
     this.groups = new Set(options.groups ?? []);
     this.bufferGroups = new Set(options.bufferGroups ?? []);
     this.bufferLimit = options.bufferLimit ?? 24;

@@ -8,11 +8,12 @@ export { EventReceiver, type EventReceiverOptions, type EventHandler } from './r
 export { State, type StateOptions, type StateUpdate } from './state.js';
 export { WorkerState, HEARTBEAT_EXPIRE_WINDOW, heartbeatExpires } from './worker-state.js';
 export { TaskState, TASK_EVENT_TO_STATE } from './task-state.js';
-export { LamportClock, appClock } from './clock.js';
+/** The app's Lamport clock class (`app.clock`), from @cq/kombu. */
+export { LamportClock } from '@cq/kombu';
 export {
   makeEvent, groupFrom, routingKeyOf, eventExchange, nowSeconds, utcoffset, adjustTimestamp, type CeleryEvent,
 } from './event.js';
-export { sendTaskSent } from './sent.js';
+export { sendTaskSent, events } from './sent.js';
 export { Dumper, humanizeType, formatUtcTimestamp, pythonStr } from './dumper.js';
 export { EVENT_DEFAULTS, eventSettings, type EventSettings } from './settings.js';
 export { EventsError, EventDispatcherError, EventReceiverError } from './errors.js';

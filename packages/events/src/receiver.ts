@@ -18,8 +18,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Celery } from '@cq/app';
-import { Consumer, Queue, type Channel, type Connection } from '@cq/kombu';
-import { appClock, type LamportClock } from './clock.js';
+import { Consumer, Queue, type Channel, type Connection, type LamportClock } from '@cq/kombu';
 import { EventReceiverError } from './errors.js';
 import { adjustTimestamp, eventExchange, nowSeconds, type CeleryEvent } from './event.js';
 import { eventSettings } from './settings.js';
@@ -46,7 +45,7 @@ export interface EventReceiverOptions {
   accept?: string[];
   /** Move timestamps to local time. Default true. */
   localize?: boolean;
-  /** Default: the app's clock. */
+  /** Default: the app's clock (`app.clock`). */
   clock?: LamportClock;
   /** Called when a handler throws. Default: a process warning. */
   onError?: (error: unknown, event: CeleryEvent) => void;
@@ -69,7 +68,7 @@ export class EventReceiver {
     this.app = options.app;
     this.nodeId = options.nodeId ?? randomUUID();
     this.handlers = options.handlers ?? {};
-    this.clock = options.clock ?? appClock(options.app);
+    this.clock = options.clock ?? options.app.clock;
   }
 
   /**

@@ -3,9 +3,10 @@
  * `task_send_sent_event` is true, `app.sendTask` sends one after publishing, with `uuid`, `root_id`,
  * `parent_id`, `name`, `args`, `kwargs` (reprs), `retries`, `eta`, `expires`, `queue`, `exchange`,
  * `routing_key`, hostname `gen<pid>@<host>`. It goes out on the app's publishing channel; one
- * dispatcher per channel. Loading @cq/events installs it as `Celery.taskSentHook`.
+ * dispatcher per channel. The events plugin (`events()`) sets it as the app's `taskSentHook`;
+ * importing @cq/events changes nothing by itself.
  */
-import { Celery } from '@cq/app';
+import type { Celery, CeleryPlugin } from '@cq/app';
 import type { Channel, Connection } from '@cq/kombu';
 import { EventDispatcher } from './dispatcher.js';
 
@@ -21,4 +22,11 @@ export async function sendTaskSent(app: Celery, fields: Record<string, unknown>,
   await (await ready).send('task-sent', fields);
 }
 
-Celery.taskSentHook ??= sendTaskSent;
+/**
+ * The events plugin for the app's `plugins` (part of the `@cq/celery` preset): clients of the app
+ * send `task-sent` when `task_send_sent_event` is true. Workers send their own events with `-E`
+ * (`worker_send_task_events`) whether or not it is given.
+ */
+export function events(): CeleryPlugin {
+  return { name: '@cq/events', install: (app) => { app.taskSentHook = sendTaskSent; } };
+}

@@ -7,7 +7,11 @@ import { Celery } from '@cq/app';
 import { EventDispatcher } from '../src/dispatcher.js';
 import type { CeleryEvent } from '../src/event.js';
 import { EventReceiver } from '../src/receiver.js';
-import '../src/sent.js';
+import { events } from '../src/sent.js';
+import { amqpTransport } from '@cq/transport-amqp';
+import { redisTransport } from '@cq/transport-redis';
+
+const plugins = () => [redisTransport(), amqpTransport(), events()];
 
 const BROKERS = [
   { name: 'redis', url: 'redis://127.0.0.1:6379/14' },
@@ -23,7 +27,7 @@ async function until(predicate: () => boolean, ms = 10_000): Promise<void> {
 }
 
 describe.each(BROKERS)('events on $name', ({ name, url }) => {
-  const app = new Celery('evtest', { broker_url: url, event_exchange: 'cqt.ev.celeryev', event_queue_prefix: 'cqt.ev.q' });
+  const app = new Celery('evtest', { broker_url: url, event_exchange: 'cqt.ev.celeryev', event_queue_prefix: 'cqt.ev.q' }, { plugins: plugins() });
   const cleanup: Array<() => Promise<unknown>> = [];
   afterAll(async () => {
     for (const fn of cleanup.reverse()) await fn().catch(() => undefined);
@@ -79,7 +83,7 @@ describe.each(BROKERS)('events on $name', ({ name, url }) => {
 
 describe.each(BROKERS)('task-sent on $name', ({ url }) => {
   it('app.sendTask sends task-sent with Celery fields when task_send_sent_event is on', async () => {
-    const app = new Celery('evsent', { broker_url: url, event_exchange: 'cqt.ev.celeryev', event_queue_prefix: 'cqt.ev.q', task_send_sent_event: true });
+    const app = new Celery('evsent', { broker_url: url, event_exchange: 'cqt.ev.celeryev', event_queue_prefix: 'cqt.ev.q', task_send_sent_event: true }, { plugins: plugins() });
     const got: CeleryEvent[] = [];
     const receiver = await new EventReceiver({ app, handlers: { 'task-sent': (e) => got.push(e) } }).start();
     const queue = `cqt.ev.sent.${process.pid}`;

@@ -1,13 +1,12 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { requirePython } from '@cq/tooling/testing';
 import { compress, decompress, registerCompressor } from './compression.js';
 import { CompressionError } from './errors.js';
 
-const hasPython = spawnSync('python3', ['-c', 'import zlib, bz2']).status === 0;
-
 /** Run Python with `input` on stdin; returns stdout bytes. */
 function py(code: string, input: Buffer = Buffer.alloc(0)): Buffer {
-  return execFileSync('python3', ['-c', code], { input });
+  return execFileSync(requirePython(), ['-c', code], { input });
 }
 
 const body = Buffer.from(JSON.stringify({ text: 'héllo wörld '.repeat(200), n: [1, 2, 3] }));
@@ -66,7 +65,9 @@ describe('compression registry', () => {
   });
 });
 
-describe.skipIf(!hasPython)('compression against Python zlib and bz2', () => {
+describe('compression against Python zlib and bz2', () => {
+  beforeAll(() => { requirePython(); });
+
   it('Python zlib.decompress reads our zlib output, and we read zlib.compress', () => {
     expect(py('import sys, zlib; sys.stdout.buffer.write(zlib.decompress(sys.stdin.buffer.read()))', compress(body, 'zlib').body)).toEqual(body);
     const fromPython = py('import sys, zlib; sys.stdout.buffer.write(zlib.compress(sys.stdin.buffer.read()))', body);

@@ -1,13 +1,6 @@
-/**
- * Connection: a broker URL plus a lazily loaded transport (kombu `kombu/connection.py`).
- *
- * ```ts
- * const conn = await new Connection('sqlite:///.cq/broker.db').connect();
- * const channel = await conn.channel();
- * ```
- */
+/** Connection: a broker URL plus a lazily loaded transport; see {@link Connection}. */
 import { ConfigurationError } from './errors.js';
-import { resolveTransport } from './transport/registry.js';
+import { TransportRegistry } from './transport/registry.js';
 import type { BrokerUrl, Channel, Transport, TransportDefinition } from './transport/types.js';
 import { parseUrl, redact } from './transport/url.js';
 
@@ -16,8 +9,38 @@ export interface ConnectionOptions {
   transportOptions?: Record<string, unknown>;
   /** Use this transport definition instead of resolving the URL's scheme. */
   transport?: TransportDefinition;
+  /**
+   * Where the URL's scheme is looked up when `transport` is not given (the app passes
+   * `app.transports`). Default: a registry with only the `memory` transport.
+   */
+  transports?: TransportRegistry;
 }
 
+const memoryOnly = new TransportRegistry();
+
+/**
+ * A broker URL plus a lazily loaded transport (kombu `kombu.Connection`, `kombu/connection.py`;
+ * Celery `broker_url`, `broker_transport_options`).
+ *
+ * ```ts
+ * const conn = await new Connection('sqlite:///.cq/broker.db', { transports: app.transports }).connect();
+ * const channel = await conn.channel();
+ * await conn.close();
+ * ```
+ *
+ * The URL (default `memory://`) is parsed at construction; its scheme is the transport alias
+ * (`amqp`, `redis`, `rediss`, `sqlite`, `memory`, ...), looked up in `options.transports` (default:
+ * a registry holding only `memory`) unless `options.transport` gives the definition. The transport
+ * package is loaded and connected on first `connect()` / `channel()`; `connect` is idempotent, and
+ * after a failed attempt the next call tries again. `transportOptions` are kombu's
+ * `transport_options`, keys as Celery documents them (times in seconds, e.g. `visibility_timeout`).
+ *
+ * Errors: the constructor throws `ConfigurationError` for a malformed URL; `connect` rejects with
+ * `TransportNotFoundError` for an unknown alias or a transport package that is not installed (the
+ * message names the package to install) and with the transport's `ConnectionError` when the broker
+ * cannot be reached; {@link Connection.transport} throws `ConfigurationError` before `connect()`.
+ * `close()` closes every channel, giving unacked messages back to their queues.
+ */
 export class Connection {
   readonly url: BrokerUrl;
   readonly transportOptions: Record<string, unknown>;
@@ -50,7 +73,7 @@ export class Connection {
   async connect(): Promise<this> {
     if (!this.connecting) {
       this.connecting = (async () => {
-        const definition = this.options.transport ?? (await resolveTransport(this.url.transport));
+        const definition = this.options.transport ?? (await (this.options.transports ?? memoryOnly).resolve(this.url.transport));
         const transport = definition.create(this.url, this.transportOptions);
         await transport.connect();
         this.transportInstance = transport;

@@ -1,8 +1,4 @@
-/**
- * Consumer: declares queues, sets QoS and delivers {@link Message}s (kombu `kombu/messaging.py`
- * `Consumer`). With `onMessage`, messages are handed over undecoded; otherwise each callback receives
- * `(payload, message)`, and a body that cannot be decoded goes to `onDecodeError`.
- */
+/** Consumer: declares queues, sets QoS and delivers messages; see {@link Consumer}. */
 import { Queue } from './entity.js';
 import { Message } from './message.js';
 import type { Channel } from './transport/types.js';
@@ -30,6 +26,30 @@ export interface ConsumerOptions {
   onCallbackError?: (error: unknown, message: Message) => void;
 }
 
+/**
+ * Declares queues, sets QoS and delivers {@link Message}s from one channel (kombu `kombu.Consumer`,
+ * `kombu/messaging.py`). With `onMessage`, messages are handed over undecoded (kombu `on_message`);
+ * otherwise each callback receives `(payload, message)` in order, and a body that cannot be decoded
+ * goes to `onDecodeError`.
+ *
+ * ```ts
+ * const consumer = new Consumer(channel, { queues: [new Queue('celery')], callbacks: [async (body, message) => {
+ *   await handle(body);
+ *   await message.ack();
+ * }], prefetchCount: 10 });
+ * await consumer.consume();
+ * ```
+ *
+ * Options ({@link ConsumerOptions}): `accept` lists serializer names or content types (Celery
+ * `accept_content`), default `['json']`, null accepts all; a message of another type fails to
+ * decode with `ContentDisallowedError`. `prefetchCount` is AMQP `basic.qos` (0 = unlimited, default
+ * unset: the channel's). `noAck` default false: the callback must ack, reject or requeue.
+ * `autoDeclare` default true declares each queue (and its exchange and bindings) before consuming.
+ * Undecodable messages are, by default, rejected without requeue with a process warning
+ * `CQ_KOMBU_DECODE` (kombu raises instead); a callback that throws or rejects is reported to
+ * `onCallbackError`, by default a process warning `CQ_KOMBU_CALLBACK`, and never stops the consumer.
+ * `consume`, `addQueue` and `cancel` reject with the transport's `TransportError`.
+ */
 export class Consumer {
   readonly queues: Queue[];
   private readonly tags = new Map<string, string>();
@@ -90,7 +110,7 @@ export class Consumer {
     };
     try {
       const result = this.dispatch(message);
-      if (result && typeof (result as Promise<void>).then === 'function') (result as Promise<void>).catch(report);
+      if (result && typeof result.then === 'function') result.catch(report);
     } catch (error) {
       report(error);
     }

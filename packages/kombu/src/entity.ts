@@ -17,7 +17,22 @@ export interface ExchangeOptions {
   arguments?: Record<string, unknown>;
 }
 
-/** A named exchange. The nameless `Exchange('')` is the broker's default exchange. */
+/**
+ * A named exchange (kombu `kombu.Exchange`): a plain description until {@link Exchange.declare}
+ * sends it to the broker. The nameless `new Exchange('')` is the broker's default exchange, which
+ * routes by queue name and is never declared.
+ *
+ * ```ts
+ * const tasks = new Exchange('tasks', { type: 'topic' });
+ * await tasks.declare(channel);
+ * ```
+ *
+ * Options ({@link ExchangeOptions}): `type` `direct` (default), `topic`, `fanout` or `headers`;
+ * `durable` default true and `autoDelete` default false, as kombu; `deliveryMode` (1 transient,
+ * 2 persistent) is the default for messages a `Producer` publishes to it; `arguments` go to
+ * the broker as given. `declare` rejects with the transport's error (a `TransportError`) when the
+ * broker refuses, e.g. a redeclaration with another type.
+ */
 export class Exchange {
   readonly name: string;
   readonly type: ExchangeType;
@@ -86,7 +101,24 @@ export interface QueueOptions {
   queueArguments?: Record<string, unknown>;
 }
 
-/** A named queue and how it is bound (kombu `Queue`). */
+/**
+ * A named queue and how it is bound (kombu `kombu.Queue`, Celery's `task_queues` entries): a plain
+ * description until {@link Queue.declare} sends it to the broker.
+ *
+ * ```ts
+ * const q = new Queue('celery');                       // bound to direct exchange `celery`, key `celery`
+ * const hi = new Queue('hi', { exchange: tasks, routingKey: 'hi.#', maxPriority: 10 });
+ * ```
+ *
+ * Defaults ({@link QueueOptions}) are Celery's: a direct exchange named like the queue and the queue
+ * name as routing key; `bindings` replaces that single binding with several. `durable` default true,
+ * `exclusive` default false, `autoDelete` default `exclusive`. Time options are in **seconds** and
+ * are sent in ms as kombu's `to_rabbitmq_queue_arguments` does: `expires` → `x-expires`,
+ * `messageTtl` → `x-message-ttl`; `maxLength`, `maxLengthBytes` and `maxPriority` map to their
+ * `x-` arguments, then `queueArguments` is merged over them, so a queue declared here equals one
+ * Python Celery declares. `declare` rejects with the transport's error (a `TransportError`) when the
+ * broker refuses, e.g. a redeclaration with other arguments (AMQP `PRECONDITION_FAILED`).
+ */
 export class Queue {
   readonly name: string;
   readonly exchange: Exchange;

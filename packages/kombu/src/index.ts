@@ -13,16 +13,18 @@ export {
 } from './serialization/index.js';
 export { formatPythonIsoDate, parseIsoDate } from './serialization/isodate.js';
 export { compress, decompress, registerCompressor } from './compression.js';
+export { LamportClock } from './clocks.js';
 
 export type {
   Transport, TransportDefinition, TransportCapabilities, Channel, RawMessage, Delivery, DeliveryInfo,
   DeliveryCallback, ConsumeOptions, MessageProperties, ExchangeDeclaration, QueueDeclaration,
-  BindingDeclaration, ExchangeType, BrokerUrl,
+  BindingDeclaration, ExchangeType, BrokerUrl, LeaseLock, LeaseLockProvider,
 } from './transport/types.js';
+export { isLeaseLockProvider } from './transport/types.js';
 export { parseUrl, redact } from './transport/url.js';
-export { importPackage } from './utils/import-package.js';
 export { closestName } from './utils/closest.js';
-export { registerTransport, resolveTransport, transportAliases, type TransportLoader } from './transport/registry.js';
+export { TransportRegistry, type TransportLoader } from './transport/registry.js';
+export { transportPlugin, type TransportPlugin, type TransportHost } from './transport/plugin.js';
 export { VirtualTransport, VirtualChannel, type TakenMessage, type VirtualTransportOptions } from './transport/virtual/base.js';
 export { toEnvelope, fromEnvelope, markRedelivered, type Envelope } from './transport/virtual/envelope.js';
 export { MemoryExchangeStore, route, topicMatches, type ExchangeStore, type StoredBinding } from './transport/virtual/exchange.js';

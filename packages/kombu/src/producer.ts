@@ -1,7 +1,4 @@
-/**
- * Producer: serializes, compresses and publishes (kombu `kombu/messaging.py` `Producer`).
- * Options resolve call → producer → defaults, as kombu does.
- */
+/** Producer: serializes, compresses and publishes; see {@link Producer}. */
 import { compress } from './compression.js';
 import { Exchange, Queue } from './entity.js';
 import { TransportError } from './errors.js';
@@ -68,17 +65,43 @@ export interface RetryPolicy {
   interval_max?: number;
 }
 
-const declaredByChannel = new WeakMap<Channel, Set<unknown>>();
+const declaredByChannel = new WeakMap<Channel, Map<Queue | Exchange, Promise<unknown>>>();
 
 /** Declares an entity once per channel (kombu `maybe_declare`). */
 export async function maybeDeclare(entity: Queue | Exchange, channel: Channel): Promise<void> {
   let seen = declaredByChannel.get(channel);
-  if (!seen) declaredByChannel.set(channel, (seen = new Set()));
-  if (seen.has(entity)) return;
-  await entity.declare(channel);
-  seen.add(entity);
+  if (!seen) declaredByChannel.set(channel, (seen = new Map()));
+  let declared = seen.get(entity);
+  if (!declared) {
+    // Kept while in flight, so concurrent first publishes share one declaration; a failed one is forgotten.
+    declared = entity.declare(channel);
+    seen.set(entity, declared);
+    const forget = seen;
+    declared.catch(() => { if (forget.get(entity) === declared) forget.delete(entity); });
+  }
+  await declared;
 }
 
+/**
+ * Serializes, compresses and publishes messages on one channel (kombu `kombu.Producer`,
+ * `kombu/messaging.py`). Each publish option resolves call → producer → default, as in kombu.
+ *
+ * ```ts
+ * const producer = new Producer(await connection.channel(), { exchange: tasks, serializer: 'json' });
+ * await producer.publish({ hello: 'world' }, { routingKey: 'celery', declare: [queue], expiration: 60 });
+ * ```
+ *
+ * Producer defaults ({@link ProducerOptions}): `exchange` the nameless default exchange,
+ * `routingKey` `''`, `serializer` `json`, `compression` none (`zlib`, `bzip2`, ... by name), and
+ * `autoDeclare` true, which declares the producer's exchange once per channel before the first
+ * publish. Per call ({@link PublishOptions}): `expiration` is in **seconds** (sent as AMQP's
+ * millisecond string), `deliveryMode` defaults to the exchange's, else 2 (persistent), `priority`
+ * to 0; `retry` with `retryPolicy` (Celery `task_publish_retry`, `task_publish_retry_policy`, times
+ * in seconds) retries recoverable transport errors as kombu's `Connection.ensure` does.
+ *
+ * Errors: `publish` rejects with `EncodeError` / `CompressionError` before anything is sent, and
+ * with a `TransportError` (e.g. `ConnectionError`, recoverable) from the broker.
+ */
 export class Producer {
   readonly exchange: Exchange;
   readonly routingKey: string;

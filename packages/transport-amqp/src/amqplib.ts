@@ -17,7 +17,7 @@ const require = createRequire(import.meta.url);
 const root = dirname(require.resolve('amqplib'));
 
 interface Codec {
-  decodeFields(slice: Buffer): Record<string, unknown>;
+  decodeFields: (slice: Buffer) => Record<string, unknown>;
   __cqPyAmqp?: true;
 }
 

@@ -22,6 +22,23 @@ import { isRecoverable, toTransportError } from './errors.js';
 import { fromWireValue, toWireTable } from './field-table.js';
 import type { AmqpTransport } from './transport.js';
 
+/** The basic properties as amqplib's codec decodes them (its types say `any` for each). */
+interface DecodedProperties {
+  contentType?: string;
+  contentEncoding?: string;
+  headers?: Record<string, unknown>;
+  deliveryMode?: number;
+  priority?: number;
+  correlationId?: string;
+  replyTo?: string;
+  expiration?: string | number;
+  messageId?: string;
+  timestamp?: number;
+  type?: string;
+  userId?: string;
+  appId?: string;
+}
+
 type Declaration =
   | { kind: 'exchange'; exchange: ExchangeDeclaration }
   | { kind: 'queue'; queue: QueueDeclaration }
@@ -281,7 +298,8 @@ export class AmqpChannel implements Channel {
   }
 
   private toDelivery(msg: Amqplib.Message, queue: string, generation: number, noAck: boolean): Delivery {
-    const { fields, properties: p } = msg;
+    const { fields } = msg;
+    const p = msg.properties as DecodedProperties;
     if (!noAck) this.unacked.add(fields.deliveryTag);
     const properties: MessageProperties = {};
     if (p.correlationId !== undefined) properties.correlation_id = p.correlationId;

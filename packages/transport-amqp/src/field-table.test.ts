@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { requirePython } from '@cq/tooling/testing';
 import { int64TagSupported } from './amqplib.js';
 import { fromWireValue, toWireTable, translatePyAmqpTags } from './field-table.js';
 
@@ -18,13 +19,13 @@ const encode = (table: Record<string, unknown>): Buffer => {
 };
 
 /** Decodes a length-prefixed field table with Debian py-amqp and returns it as JSON. */
-const pyLoads = (table: Buffer): unknown => JSON.parse(execFileSync('/usr/bin/python3', ['-c', [
+const pyLoads = (table: Buffer): unknown => JSON.parse(execFileSync(requirePython(['amqp']), ['-c', [
   'import sys, json, binascii',
   'from amqp.serialization import loads',
   'print(json.dumps(loads("F", binascii.unhexlify(sys.argv[1]), 0)[0][0]))',
 ].join('\n'), table.toString('hex')]).toString());
 
-const pyDumps = (expr: string): Buffer => Buffer.from(execFileSync('/usr/bin/python3', ['-c', [
+const pyDumps = (expr: string): Buffer => Buffer.from(execFileSync(requirePython(['amqp']), ['-c', [
   'import binascii', 'from amqp.serialization import dumps',
   `print(binascii.hexlify(dumps("F", [${expr}])).decode())`,
 ].join('\n')]).toString().trim(), 'hex');

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loads } from '@cq/kombu';
+import { requirePython } from '@cq/tooling/testing';
 import { int64TagSupported } from './amqplib.js';
 import { fromWireValue, toWireTable, translatePyAmqpTags } from './field-table.js';
 
@@ -72,7 +73,7 @@ function pyDiff(pairs: Record<string, readonly [Buffer, Buffer]>): Record<string
     '    out[name] = sorted(k for k in set(ta) | set(tb) if not same(ta.get(k, KeyError), tb.get(k, KeyError)))',
     'print(json.dumps(out))',
   ].join('\n');
-  return JSON.parse(execFileSync('/usr/bin/python3', ['-c', script], { input }).toString()) as Record<string, string[]>;
+  return JSON.parse(execFileSync(requirePython(['amqp']), ['-c', script], { input }).toString()) as Record<string, string[]>;
 }
 
 it('has header tables to check, and amqplib reads py-amqp\'s L tag here', () => {
@@ -95,8 +96,12 @@ describe.each(CASES)('captured header table %s', (name) => {
       expect(decoded).toEqual(headers);
     }
   });
+});
 
-  it.skipIf(name === 'header_types')('re-encodes to the same bytes (py-amqp L read as amqplib l)', () => {
+// header_types holds a negative int64, which amqplib cannot write with py-amqp's tag: its bytes differ
+// by design, and what py-amqp reads back from them is checked in the header_types block below.
+describe.each(CASES.filter((name) => name !== 'header_types'))('captured header table %s', (name) => {
+  it('re-encodes to the same bytes (py-amqp L read as amqplib l)', () => {
     const ours = encode(toWireTable(read(name).headers)).subarray(4);
     expect(ours.toString('hex')).toBe(translatePyAmqpTags(wire(name)).toString('hex'));
   });

@@ -1,5 +1,17 @@
+/** The AMQP 0-9-1 transport (kombu `kombu/transport/pyamqp.py`); see {@link AmqpTransport}. */
+import type * as Amqplib from 'amqplib';
+import {
+  ConnectionError, OperationalError, type BrokerUrl, type Channel, type Transport, type TransportCapabilities,
+  type TransportDefinition,
+} from '@cq/kombu';
+import { amqplib } from './amqplib.js';
+import { AmqpChannel } from './channel.js';
+import { toTransportError } from './errors.js';
+import { resolveOptions, retryDelay, type ResolvedOptions } from './options.js';
+
 /**
- * The AMQP 0-9-1 transport: RabbitMQ through amqplib, declaring exactly what Celery declares.
+ * The AMQP 0-9-1 transport (kombu `kombu/transport/pyamqp.py` `Transport`): RabbitMQ through
+ * amqplib, declaring exactly what Celery declares.
  *
  * Features: real exchanges, bindings, basic.qos, acks and redelivery done by the broker; priorities
  * (queues need `x-max-priority`, higher first); publisher confirms; header tables typed the way
@@ -12,17 +24,14 @@
  * Options (Celery `broker_transport_options`), times in **seconds**: `heartbeat` (120),
  * `confirm_publish` (true), `connect_timeout` (4), `max_retries` (100, `null` = forever),
  * `interval_start` (2), `interval_step` (2), `interval_max` (30).
+ *
+ * Errors (kombu's classes, mapped in errors.ts): the constructor throws `ConfigurationError` for a
+ * URL of another scheme or an option that is not a number of seconds >= 0; socket failures and a
+ * lost or refused connection are a recoverable `ConnectionError` (also what `connect` rejects with
+ * once `max_retries` reconnects failed); 404 is `NotFoundError`, other channel-closing replies
+ * (403, 405, 406 `PRECONDITION_FAILED`, ...) `ChannelError`; a closed channel or transport throws
+ * `OperationalError`.
  */
-import type * as Amqplib from 'amqplib';
-import {
-  ConnectionError, OperationalError, type BrokerUrl, type Channel, type Transport, type TransportCapabilities,
-  type TransportDefinition,
-} from '@cq/kombu';
-import { amqplib } from './amqplib.js';
-import { AmqpChannel } from './channel.js';
-import { toTransportError } from './errors.js';
-import { resolveOptions, retryDelay, type ResolvedOptions } from './options.js';
-
 export class AmqpTransport implements Transport {
   readonly driverType = 'amqp';
   readonly capabilities: TransportCapabilities = { priorityOrder: 'higher-first', persistent: true, redeliversUnacked: true, fanout: true };

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NotFoundError, parseUrl, type Delivery, type RawMessage } from '@cq/kombu';
 import { waitUntil } from '@cq/kombu/testing';
+import { requireCommand, requirePython } from '@cq/tooling/testing';
 import { AmqpTransport, transport } from '../src/index.js';
 
 const URL = 'amqp://guest:guest@127.0.0.1:5672//';
@@ -24,7 +25,7 @@ const raw = (text: string, extra: Partial<RawMessage> = {}): RawMessage => ({
   body: Buffer.from(text), contentType: 'application/json', contentEncoding: 'utf-8', headers: {}, properties: {}, ...extra,
 });
 const queueDecl = (name: string, args: Record<string, unknown> = {}) => ({ name, durable: false, exclusive: false, autoDelete: false, arguments: args });
-const python = (script: string, ...args: string[]) => execFileSync('/usr/bin/python3', ['-c', script, ...args], { timeout: 20_000 }).toString();
+const python = (script: string, ...args: string[]) => execFileSync(requirePython(['kombu']), ['-c', script, ...args], { timeout: 20_000 }).toString();
 
 /** Exchanges that Python kombu declared as a side effect (named like their queue). */
 const pyExchanges: string[] = [];
@@ -164,9 +165,9 @@ describe('AMQP features', () => {
 function closeFromServer(t: AmqpTransport): void {
   const model = (t as unknown as { current: { connection: { stream: { localPort: number } } } }).current;
   const port = model.connection.stream.localPort;
-  const rows = execFileSync('rabbitmqctl', ['list_connections', '-q', 'pid', 'peer_port']).toString().trim().split('\n');
+  const rows = execFileSync(requireCommand('rabbitmqctl', 'rabbitmq-server'), ['list_connections', '-q', 'pid', 'peer_port']).toString().trim().split('\n');
   const row = rows.map((r) => r.split('\t')).find((cols) => Number(cols[1]) === port);
   if (!row) throw new Error(`no broker connection with peer port ${port}`);
-  execFileSync('rabbitmqctl', ['close_connection', row[0]!, 'cq transport-amqp reconnect test']);
+  execFileSync(requireCommand('rabbitmqctl', 'rabbitmq-server'), ['close_connection', row[0]!, 'cq transport-amqp reconnect test']);
 }
 

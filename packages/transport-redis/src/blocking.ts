@@ -22,7 +22,7 @@ export class BlockingClient {
     const client = await (this.client ??= this.connect());
     this.waiting = true;
     try {
-      return (await client.brpop(...keys, Number(timeoutSeconds.toFixed(3)))) as [string, string] | null;
+      return await client.brpop(...keys, Number(timeoutSeconds.toFixed(3)));
     } finally {
       this.waiting = false;
       if (this.unblocking) clearInterval(this.unblocking);

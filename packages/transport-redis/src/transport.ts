@@ -1,45 +1,22 @@
-/**
- * The Redis transport: a kombu virtual transport that reads and writes exactly the keys of kombu's
- * Redis transport (`kombu/transport/redis.py`), so Python Celery workers and cq workers share one DB.
- *
- * Layout: a queue is a list (`LPUSH` to publish, pop from the right: FIFO) with priority siblings
- * `queue\x06\x163`, `\x06\x166`, `\x06\x169` (lower step served first); each message is kombu's JSON
- * envelope with a base64 body; bindings are the sets `_kombu.binding.<exchange>`; delivered, unacked
- * messages are held in the hash `unacked` (`[envelope, exchange, routing_key]`) indexed by the zset
- * `unacked_index` (score: unix seconds) and restored by a sweep under the lock `unacked_mutex` once
- * older than `visibility_timeout`. Fanout exchanges are PUB/SUB on `/<db>.<exchange>` (`fanout.ts`).
- * Connections: one for commands (auto-pipelined: commands issued in one tick go out in one write),
- * one per consuming channel for BRPOP, and one (opened on the first fanout binding) for PSUBSCRIBE.
- *
- * Consuming: while messages flow, a Lua script takes a batch (up to the prefetch window) and records
- * them as unacked in one step; when the queues are empty the channel waits in `BRPOP` on every
- * priority list of its queues (kombu does the same), so a message from another process is delivered
- * as soon as it is pushed. Acks issued in one tick are settled together (one `ZREM` + `HDEL`).
- *
- * URL: `redis://[[user]:password@]host[:port][/db]`, `rediss://` for TLS. Defaults localhost:6379, db 0.
- *
- * Options (Celery `broker_transport_options`, kombu's names), times in **seconds**:
- * - `visibility_timeout` (3600): age after which an unacked message is redelivered (by any process).
- * - `unacked_restore_interval` (10): time between two `restore_visible` sweeps of this process.
- * - `unacked_mutex_expire` (300): lifetime of the sweep lock.
- * - `polling_interval` (0.1): longest sleep between polls of an idle queue (publishes from another
- *   process are seen within it; publishes in this process wake pollers at once).
- * - `global_keyprefix` (''), `sep` ('\x06\x16'), `priority_steps` ([0, 3, 6, 9]), `unacked_key`
- *   ('unacked'), `unacked_index_key` ('unacked_index'), `unacked_mutex_key` ('unacked_mutex'),
- *   `ack_emulation` (true), `fetch_batch_size` (100, a count).
- */
+/** The Redis transport (kombu `kombu/transport/redis.py`); see {@link RedisTransport}. */
 import { randomUUID } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
 import {
   ConfigurationError, OperationalError, VirtualChannel, VirtualTransport, markRedelivered, route, toEnvelope, type BindingDeclaration,
-  type BrokerUrl, type Envelope, type RawMessage, type TakenMessage, type TransportCapabilities, type TransportDefinition, type VirtualTransportOptions,
+  type Envelope, type LeaseLock, type LeaseLockProvider, type RawMessage, type TakenMessage, type TransportCapabilities,
+  type TransportDefinition, type VirtualTransportOptions,
 } from '@cq/kombu';
+import {
+  RedisLeaseLock, acquireLease, connectRedisClient, createRedisClient, loadLuaScripts, parseRedisUrl, releaseLease, type RedisUrl,
+} from '@cq/redis';
 import { BlockingClient } from './blocking.js';
 import { toTransportError } from './errors.js';
 import { RedisExchangeStore } from './exchange-store.js';
 import { FanoutHub } from './fanout.js';
 import { KeyLayout } from './keys.js';
-import { RESTORE, TAKE, UNLOCK, runScript } from './scripts.js';
+
+/** `lua/take-2.lua` and `lua/restore-2.lua` (each file's header names its KEYS, ARGV and reply). */
+const scripts = loadLuaScripts(new URL('../lua/', import.meta.url), ['take', 'restore']);
 
 export interface RedisTransportOptions extends VirtualTransportOptions {
   /** Seconds an unacked message may stay unacked before it is redelivered. Default 3600 (kombu). */
@@ -59,16 +36,6 @@ export interface RedisTransportOptions extends VirtualTransportOptions {
   unacked_mutex_key?: string;
   /** Keep kombu's unacked bookkeeping. Default true; false = a crash loses taken messages. */
   ack_emulation?: boolean;
-}
-
-/** Where to connect: the parts of a `redis://` URL. */
-export interface RedisServer {
-  host: string;
-  port: number;
-  db: number;
-  username?: string;
-  password?: string;
-  tls: boolean;
 }
 
 /** Receipt of a message taken from a fanout buffer: nothing to ack in Redis. */
@@ -118,9 +85,9 @@ export class RedisChannel extends VirtualChannel {
 
   protected async _get(queue: string, max: number): Promise<TakenMessage[]> {
     const t = this.transport;
-    const keys = [t.unackedKey, t.unackedIndexKey, ...t.layout.priorityKeys(queue).map((k) => t.layout.key(k))];
-    const args = [max, (Date.now() / 1000).toFixed(6), t.ackEmulation ? '1' : '0'];
-    const popped = (await t.run('taking messages', (c) => runScript(c, TAKE, keys, args))) as string[];
+    const lists = t.layout.priorityKeys(queue).map((k) => t.layout.key(k));
+    const args = [max, (Date.now() / 1000).toFixed(6), t.ackEmulation ? '1' : '0', ...lists];
+    const popped = (await t.run('taking messages', (c) => scripts.take.run(c, [t.unackedKey, t.unackedIndexKey], args))) as string[];
     const out: TakenMessage[] = [];
     for (const payload of popped) {
       const envelope = parseEnvelope(payload);
@@ -215,7 +182,7 @@ export class RedisChannel extends VirtualChannel {
       return;
     }
     await t.run('restoring a message', (c) =>
-      runScript(c, RESTORE, [t.unackedKey, t.unackedIndexKey, key], [String(taken.receipt), JSON.stringify(envelope), side]));
+      scripts.restore.run(c, [t.unackedKey, t.unackedIndexKey], [String(taken.receipt), JSON.stringify(envelope), side, key]));
   }
 
   protected _purge(queue: string): Promise<number> {
@@ -250,8 +217,49 @@ export class RedisChannel extends VirtualChannel {
   }
 }
 
-/** One command connection shared by all channels of the transport, plus the visibility sweep. */
-export class RedisTransport extends VirtualTransport<RedisChannel> {
+/**
+ * The Redis transport (kombu `kombu/transport/redis.py` `Transport`): a kombu virtual transport that
+ * reads and writes exactly the keys of kombu's Redis transport, so Python Celery workers and cq
+ * workers share one DB. Registered as `redis`, `rediss` and `redis+socket`.
+ *
+ * Layout: a queue is a list (`LPUSH` to publish, pop from the right: FIFO) with priority siblings
+ * `queue\x06\x163`, `\x06\x166`, `\x06\x169` (lower step served first); each message is kombu's JSON
+ * envelope with a base64 body; bindings are the sets `_kombu.binding.<exchange>`; delivered, unacked
+ * messages are held in the hash `unacked` (`[envelope, exchange, routing_key]`) indexed by the zset
+ * `unacked_index` (score: unix seconds) and restored by a sweep under the lock `unacked_mutex` once
+ * older than `visibility_timeout`. Fanout exchanges are PUB/SUB on `/<db>.<exchange>` (`fanout.ts`).
+ * Connections: one for commands, shared by every channel of the transport and by the visibility
+ * sweep (auto-pipelined: commands issued in one tick go out in one write), one per consuming channel
+ * for BRPOP, and one (opened on the first fanout binding) for PSUBSCRIBE.
+ *
+ * Consuming: while messages flow, a Lua script takes a batch (up to the prefetch window) and records
+ * them as unacked in one step; when the queues are empty the channel waits in `BRPOP` on every
+ * priority list of its queues (kombu does the same), so a message from another process is delivered
+ * as soon as it is pushed. Acks issued in one tick are settled together (one `ZREM` + `HDEL`).
+ *
+ * URL (parsed by @cq/redis, as kombu reads it): `redis://[[user]:password@]host[:port][/db]`,
+ * `rediss://` for TLS (`?ssl_cert_reqs=…&ssl_ca_certs=…`), `redis+socket:///path/to.sock?virtual_host=<db>`;
+ * `?socket_timeout=` / `?socket_connect_timeout=` in seconds. Defaults localhost:6379, db 0.
+ *
+ * Capability: a {@link LeaseLockProvider} (`leaseLock(key)`), so beat's one-active-beat lock lives in
+ * this Redis, under the key prefix.
+ *
+ * Options (Celery `broker_transport_options`, kombu's names), times in **seconds**:
+ * - `visibility_timeout` (3600): age after which an unacked message is redelivered (by any process).
+ * - `unacked_restore_interval` (10): time between two `restore_visible` sweeps of this process.
+ * - `unacked_mutex_expire` (300): lifetime of the sweep lock.
+ * - `polling_interval` (0.1): the back-off after a failed fetch; an idle channel waits in BRPOP for
+ *   max(1 s, polling_interval) at a time instead of sleeping.
+ * - `global_keyprefix` (''), `sep` ('\x06\x16'), `priority_steps` ([0, 3, 6, 9]), `unacked_key`
+ *   ('unacked'), `unacked_index_key` ('unacked_index'), `unacked_mutex_key` ('unacked_mutex'),
+ *   `ack_emulation` (true), `fetch_batch_size` (100, a count).
+ *
+ * Errors (kombu's classes, mapped in errors.ts): the constructor throws `ConfigurationError` for an
+ * option of the wrong type or range; Redis refusing the credentials is a `ConfigurationError`, an
+ * unreachable or lost server a recoverable `ConnectionError` (ioredis keeps reconnecting), any other
+ * server error a `TransportError`; using a closed channel throws `OperationalError`.
+ */
+export class RedisTransport extends VirtualTransport<RedisChannel> implements LeaseLockProvider {
   readonly driverType = 'redis';
   readonly capabilities: TransportCapabilities = { priorityOrder: 'lower-first', persistent: true, redeliversUnacked: true, fanout: true };
   declare readonly exchangeStore: RedisExchangeStore;
@@ -272,8 +280,12 @@ export class RedisTransport extends VirtualTransport<RedisChannel> {
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweeping: Promise<number> | null = null;
 
-  /** @throws ConfigurationError when an option has the wrong type or range. */
-  constructor(readonly server: RedisServer, options: RedisTransportOptions = {}) {
+  /**
+   * @param server where to connect, from {@link parseRedisUrl} (which also takes Celery's
+   *   `broker_use_ssl` dict as its `tls` option).
+   * @throws ConfigurationError when an option has the wrong type or range.
+   */
+  constructor(readonly server: RedisUrl, options: RedisTransportOptions = {}) {
     super(options);
     this.visibilityTimeout = seconds(options, 'visibility_timeout', 3600);
     this.restoreInterval = seconds(options, 'unacked_restore_interval', 10);
@@ -294,19 +306,37 @@ export class RedisTransport extends VirtualTransport<RedisChannel> {
     this.ackEmulation = options.ack_emulation !== false && String(options.ack_emulation) !== 'false';
   }
 
-  /** `host:port/db`, for messages (never the password). */
+  /** `host:port/db` (or the socket path), for messages: never the password. */
   get where(): string {
-    return `${this.server.host}:${this.server.port}/${this.server.db}`;
+    return this.server.where;
+  }
+
+  /**
+   * A lease lock under `key` (behind `global_keyprefix`) in this Redis, on the command connection:
+   * every process on this broker competes for the same lock (beat's lock). Its failures are kombu
+   * errors (see `errors.ts`); `close()` leaves the connection to the transport.
+   */
+  leaseLock(key: string, token?: string): LeaseLock {
+    return new RedisLeaseLock(() => this.commandClient(), this.layout.key(key), {
+      ...(token === undefined ? {} : { token }),
+      onError: (err, action) => toTransportError(err, action, this.where),
+    });
   }
 
   /** Runs a command on the command connection, mapping failures to kombu errors. */
   async run<T>(action: string, op: (client: Redis) => Promise<T>): Promise<T> {
-    if (!this.client) throw new OperationalError('the redis transport is not connected: call connection.connect() first');
+    const client = this.commandClient();
     try {
-      return await op(this.client);
+      return await op(client);
     } catch (err) {
       throw toTransportError(err, action, this.where);
     }
+  }
+
+  /** The command connection; throws kombu's OperationalError when not connected. */
+  private commandClient(): Redis {
+    if (!this.client) throw new OperationalError('the redis transport is not connected: call connection.connect() first');
+    return this.client;
   }
 
   /**
@@ -319,7 +349,7 @@ export class RedisTransport extends VirtualTransport<RedisChannel> {
   }
 
   /**
-   * kombu `restore_visible`: under the `unacked_mutex` lock (SET NX PX), redelivers every unacked
+   * kombu `restore_visible`: under the `unacked_mutex` lease lock (SET NX PX), redelivers every unacked
    * message older than `visibility_timeout` to the queues its exchange and routing key lead to, at the
    * front of its priority list, marked redelivered. Resolves with how many were restored; 0 when
    * another process holds the lock.
@@ -331,8 +361,8 @@ export class RedisTransport extends VirtualTransport<RedisChannel> {
 
   private async sweep(): Promise<number> {
     const token = randomUUID().replace(/-/g, '');
-    const locked = await this.run('locking unacked_mutex', (c) => c.set(this.unackedMutexKey, token, 'PX', Math.round(this.mutexExpire * 1000), 'NX'));
-    if (locked !== 'OK') return 0;
+    const locked = await this.run('locking unacked_mutex', (c) => acquireLease(c, this.unackedMutexKey, token, this.mutexExpire * 1000));
+    if (!locked) return 0;
     let restored = 0;
     try {
       const ceiling = Date.now() / 1000 - this.visibilityTimeout;
@@ -348,11 +378,11 @@ export class RedisTransport extends VirtualTransport<RedisChannel> {
           keys = queues.map((q) => this.layout.key(this.layout.queueFor(q, envelope.properties.priority)));
           payload = JSON.stringify(markRedelivered(envelope));
         }
-        const n = await this.run('restoring a message', (c) => runScript(c, RESTORE, [this.unackedKey, this.unackedIndexKey, ...keys], [tag, payload, 'right']));
+        const n = await this.run('restoring a message', (c) => scripts.restore.run(c, [this.unackedKey, this.unackedIndexKey], [tag, payload, 'right', ...keys]));
         if (Number(n) === 1 && keys.length > 0) restored++;
       }
     } finally {
-      await this.run('unlocking unacked_mutex', (c) => runScript(c, UNLOCK, [this.unackedMutexKey], [token])).catch(() => undefined);
+      await this.run('unlocking unacked_mutex', (c) => releaseLease(c, this.unackedMutexKey, token)).catch(() => undefined);
     }
     return restored;
   }
@@ -374,17 +404,13 @@ export class RedisTransport extends VirtualTransport<RedisChannel> {
     return this.open('blocking');
   }
 
-  /** Opens one ioredis connection. ioredis reconnects by itself; failures surface on commands. */
+  /** Opens one ioredis connection (@cq/redis). ioredis reconnects by itself; failures surface on commands. */
   private async open(purpose: string, autoPipeline = false): Promise<Redis> {
-    const { host, port, db, username, password, tls } = this.server;
-    const options: RedisOptions = { host, port, db, lazyConnect: true, connectionName: `cq-${purpose}`, enableAutoPipelining: autoPipeline };
-    if (username) options.username = username;
-    if (password) options.password = password;
-    if (tls) options.tls = { servername: host };
-    const client = new Redis(options);
-    client.on('error', () => undefined); // reported through the failing command instead
+    const client = createRedisClient(this.server, {
+      connectionName: `cq-${purpose}`, blocking: purpose === 'blocking', redis: { enableAutoPipelining: autoPipeline },
+    });
     try {
-      await client.connect();
+      await connectRedisClient(client);
     } catch (err) {
       client.disconnect();
       throw toTransportError(err, purpose, this.where);
@@ -455,23 +481,10 @@ function text(options: Record<string, unknown>, key: string, fallback: string): 
 }
 
 /**
- * The server of a `redis://` or `rediss://` URL. The path is the db number (default 0).
- * @throws ConfigurationError when the db is not a non-negative integer.
+ * The registry entry: `redis://`, `rediss://` and `redis+socket://` URLs.
+ * Throws ConfigurationError (@cq/redis `RedisConfigurationError` for the URL) for a bad URL or option.
  */
-export function redisServer(url: BrokerUrl): RedisServer {
-  const dbText = (url.virtualHost ?? '0').replace(/^\/+|\/+$/g, '') || '0';
-  const db = Number(dbText);
-  if (!Number.isInteger(db) || db < 0) {
-    throw new ConfigurationError(`invalid redis db ${JSON.stringify(dbText)} in broker URL: use redis://host:6379/<db number>`);
-  }
-  const server: RedisServer = { host: url.hostname ?? 'localhost', port: url.port ?? 6379, db, tls: url.transport === 'rediss' };
-  if (url.userid) server.username = url.userid;
-  if (url.password) server.password = url.password;
-  return server;
-}
-
-/** The registry entry: `redis://` and `rediss://` URLs. Throws ConfigurationError for a bad URL or option. */
 export const transport: TransportDefinition = {
   name: 'redis',
-  create: (url, options) => new RedisTransport(redisServer(url), options),
+  create: (url, options) => new RedisTransport(parseRedisUrl(url), options),
 };

@@ -3,10 +3,10 @@
  * delivered without polling, with kombu's unacked bookkeeping; cancelling or closing ends the wait;
  * acks of one tick are settled together.
  */
-import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Delivery, RawMessage } from '@cq/kombu';
 import { waitUntil } from '@cq/kombu/testing';
+import { spawnTracked } from '@cq/tooling/testing';
 import { connectionsClosedAfterEach, isolatedUnacked, rawClient, uniq } from './helpers.js';
 
 const redis = rawClient();
@@ -85,10 +85,10 @@ describe('blocking fetch (BRPOP)', () => {
     await waitUntil(() => got.length === 50, 5_000);
     expect(await redis.hlen(`${tag}.unacked`)).toBe(50);
     // redis-cli prints MONITOR lines as `<time> [<db> <addr>] "<cmd>" "<arg>" ...`
-    const monitor = spawn('redis-cli', ['-h', '127.0.0.1', '-p', '6379', 'monitor'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const monitor = spawnTracked('redis-cli', ['-h', '127.0.0.1', '-p', '6379', 'monitor'], { stdio: ['ignore', 'pipe', 'ignore'] });
     const seen: string[] = [];
     let buffered = '';
-    monitor.stdout.on('data', (chunk: Buffer) => {
+    monitor.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
       const lines = buffered.split('\n');
       buffered = lines.pop()!;

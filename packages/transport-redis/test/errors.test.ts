@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError, Connection, ConnectionError, parseUrl } from '@cq/kombu';
-import { redisServer, transport } from '../src/index.js';
+import { RedisConfigurationError } from '@cq/redis';
+import { RedisTransport, transport } from '../src/index.js';
 
 describe('connection errors and URLs', () => {
   it('fails to connect with a recoverable ConnectionError', async () => {
@@ -12,11 +13,22 @@ describe('connection errors and URLs', () => {
     expect((err as Error).cause).toBeDefined();
   });
 
-  it('parses redis:// and rediss:// URLs', () => {
-    expect(redisServer(parseUrl('redis://:s3cret@cache.local:6380/4'))).toEqual({ host: 'cache.local', port: 6380, db: 4, password: 's3cret', tls: false });
-    expect(redisServer(parseUrl('rediss://user:pw@h'))).toEqual({ host: 'h', port: 6379, db: 0, username: 'user', password: 'pw', tls: true });
-    expect(redisServer(parseUrl('redis://'))).toMatchObject({ host: 'localhost', port: 6379, db: 0 });
-    expect(() => redisServer(parseUrl('redis://h/x'))).toThrow(ConfigurationError);
+  it('reads its URL with @cq/redis: redis://, rediss:// with TLS options, redis+socket://', () => {
+    const server = (url: string) => (transport.create(parseUrl(url), {}) as RedisTransport).server;
+    expect(server('redis://:s3cret@cache.local:6380/4')).toMatchObject({ host: 'cache.local', port: 6380, db: 4, password: 's3cret', tls: null });
+    expect(server('rediss://user:pw@h?ssl_cert_reqs=CERT_NONE')).toMatchObject({ host: 'h', port: 6379, db: 0, username: 'user', password: 'pw', tls: { certReqs: 'none' } });
+    expect(server('redis+socket:///run/redis.sock?virtual_host=2')).toMatchObject({ path: '/run/redis.sock', db: 2 });
+    expect(() => server('redis://:s3cret@h/x')).toThrow(ConfigurationError);
+    expect(() => server('redis://:s3cret@h/x')).toThrow(RedisConfigurationError);
+    expect(() => server('redis://:s3cret@h/x')).not.toThrow(/s3cret/);
+  });
+
+  it('refuses wrong credentials with a ConfigurationError naming the fix', async () => {
+    const conn = new Connection('redis://nobody:hunter2@127.0.0.1:6379/10', { transport });
+    const err = await conn.connect().then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigurationError);
+    expect((err as Error).message).toMatch(/WRONGPASS.*fix the password in the broker URL/);
+    expect((err as Error).message).not.toContain('hunter2');
   });
 
   it('rejects bad options with ConfigurationError', () => {

@@ -2,17 +2,15 @@
  * Fanout exchanges are kombu's PUB/SUB: PUBLISH on `/<db>.<exchange>[/<routing_key>]`, PSUBSCRIBE by
  * the consumers, nothing written to lists. Checked raw, and with Python kombu on both ends.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Connection, Exchange, Queue, type RawMessage } from '@cq/kombu';
 import { waitUntil } from '@cq/kombu/testing';
+import { requirePython, spawnTracked } from '@cq/tooling/testing';
 import { transport } from '../src/index.js';
 import { TEST_URL, rawClient, uniq } from './helpers.js';
 
-const PYTHON = '/usr/bin/python3';
-const hasKombu = spawnSync(PYTHON, ['-c', 'import kombu, redis'], { stdio: 'ignore' }).status === 0;
 const redis = rawClient();
 const subscriber = rawClient();
 const open: Connection[] = [];
@@ -80,13 +78,13 @@ describe('fanout exchanges over PUB/SUB', () => {
     await channel.deleteQueue(q.name);
   });
 
-  it.skipIf(!hasKombu)('receives a Python broadcast and is received by a Python fanout consumer', async () => {
+  it('receives a Python broadcast and is received by a Python fanout consumer', async () => {
     const ex = new Exchange(uniq('pybcast'), { type: 'fanout', durable: false });
     const channel = await (await connect()).channel();
     const q = new Queue(uniq('mine'), { exchange: ex, routingKey: '' });
     await q.declare(channel);
     // Python consumer: subscribes, says READY, then prints the first broadcast it gets.
-    const py = spawn(PYTHON, ['-c', `
+    const py = spawnTracked(requirePython(['kombu', 'redis']), ['-c', `
 import json, sys, socket
 from kombu import Connection, Exchange, Queue, Consumer, Producer
 name = sys.argv[1]
@@ -105,7 +103,7 @@ with Connection(${JSON.stringify(TEST_URL)}) as c:
     print(json.dumps(got[0]), flush=True)
 `, ex.name]);
     const exited = once(py, 'exit');
-    const lines = createInterface({ input: py.stdout });
+    const lines = createInterface({ input: py.stdout! });
     const it = lines[Symbol.asyncIterator]();
     expect((await it.next()).value).toBe('READY');
     await channel.publish({ ...raw('{"from": "ts"}'), headers: { y: 2 } }, ex.name, '');

@@ -5,8 +5,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Exchange, Queue, type RawMessage } from '@cq/kombu';
 import { waitUntil } from '@cq/kombu/testing';
-import { RedisTransport, transport } from '../src/index.js';
-import { TEST_URL, connectionsClosedAfterEach, isolatedUnacked, rawClient, uniq } from './helpers.js';
+import { RedisTransport } from '../src/index.js';
+import { connectionsClosedAfterEach, isolatedUnacked, rawClient, uniq } from './helpers.js';
 
 const SEP = '\x06\x16';
 const redis = rawClient();

@@ -1,19 +1,17 @@
 /**
  * Cross-checks with Python kombu (Debian's 5.2.4 under /usr/bin/python3): Python publishes and cq
  * consumes, cq publishes and Python consumes, and each side restores the other's unacked entries.
- * Skipped when `import kombu` fails.
+ * Fails, naming the apt-get command, when `import kombu, redis` does.
  */
-import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Consumer, Producer, Queue, topicMatches, type Message } from '@cq/kombu';
 import { waitUntil } from '@cq/kombu/testing';
-import { topicPattern, transport, type RedisTransport } from '../src/index.js';
+import { PYTHON, execFileTracked, requirePython } from '@cq/tooling/testing';
+import { topicPattern, type RedisTransport } from '../src/index.js';
 import { TEST_URL, connectionsClosedAfterEach, isolatedUnacked, rawClient, uniq } from './helpers.js';
 
-const PYTHON = '/usr/bin/python3';
-const hasKombu = spawnSync(PYTHON, ['-c', 'import kombu, redis'], { stdio: 'ignore' }).status === 0;
-const run = promisify(execFile);
+const run = promisify(execFileTracked);
 
 /** Runs `code` with `args` (JSON) in `ARGS` and the broker URL in `URL`; resolves with its JSON output. */
 async function python(code: string, args: unknown = {}): Promise<any> {
@@ -28,7 +26,9 @@ afterAll(async () => {
   await redis.quit();
 });
 
-describe.skipIf(!hasKombu)('interop with Python kombu', () => {
+describe('interop with Python kombu', () => {
+  beforeAll(() => { requirePython(['kombu', 'redis']); });
+
   it('consumes what a Python Producer published (body, headers, priority bucket, exchange)', async () => {
     const name = uniq('py2ts');
     await python(`

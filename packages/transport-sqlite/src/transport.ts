@@ -1,31 +1,13 @@
-/**
- * The SQLite transport: cq's embedded default broker, a kombu virtual transport over one SQLite file
- * that any number of processes on one machine share (WAL mode).
- *
- * Features: priorities (0..255, higher first, FIFO within a priority); acks with a visibility timeout
- * (kombu Redis semantics); unacked messages come back when their lease expires, when their transport
- * closes, and as soon as any process sweeps after their owner process died (even by SIGKILL);
- * exchanges and bindings shared across processes (direct, topic, fanout).
- *
- * URL: `sqlite:///relative/path.db` (from the working directory), `sqlite:////absolute/path.db`,
- * or `sqlite://` for `.cq/broker.db`. The tables are those of kombu's SQLAlchemy transport plus a few
- * columns (see `schema.ts`).
- *
- * Options (Celery `broker_transport_options`), all in **seconds**:
- * - `visibility_timeout` (3600): how long a taken, unacked message stays leased.
- * - `unacked_restore_interval` (1): least time between two sweeps for expired or orphaned leases.
- * - `polling_interval` (0.01): longest sleep between polls of an idle queue. Publishes from another
- *   process are seen within this delay; an idle poll costs one `PRAGMA data_version` read, not a query.
- * - `fetch_batch_size` (100, a count): most messages taken per query.
- */
+/** The SQLite transport, cq's embedded default broker; see {@link SqliteTransport}. */
 import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import {
-  ConfigurationError, OperationalError, VirtualChannel, VirtualTransport, type Envelope, type QueueDeclaration, type TakenMessage,
-  type TransportCapabilities, type TransportDefinition, type VirtualTransportOptions,
+  ConfigurationError, OperationalError, VirtualChannel, VirtualTransport, type Envelope, type LeaseLock, type LeaseLockProvider,
+  type QueueDeclaration, type TakenMessage, type TransportCapabilities, type TransportDefinition, type VirtualTransportOptions,
 } from '@cq/kombu';
 import { isBusy, toTransportError } from './errors.js';
 import { SqliteExchangeStore } from './exchange-store.js';
+import { SqliteLeaseLock } from './lease-lock.js';
 import { MessageStore } from './message-store.js';
 import { databasePath, prepareDatabaseFile } from './path.js';
 import { openDatabase } from './schema.js';
@@ -72,8 +54,38 @@ export class SqliteChannel extends VirtualChannel {
   }
 }
 
-/** One SQLite connection (better-sqlite3 is synchronous) shared by all channels of the transport. */
-export class SqliteTransport extends VirtualTransport<SqliteChannel> {
+/**
+ * The SQLite transport, cq's embedded default broker (kombu's counterpart is the SQLAlchemy transport,
+ * `kombu/transport/sqlalchemy`): a kombu virtual transport over one SQLite file that any number of
+ * processes on one machine share (WAL mode).
+ *
+ * Features: priorities (0..255, higher first, FIFO within a priority); acks with a visibility timeout
+ * (kombu Redis semantics); unacked messages come back when their lease expires, when their transport
+ * closes, and as soon as any process sweeps after their owner process died (even by SIGKILL);
+ * exchanges and bindings shared across processes (direct, topic, fanout).
+ *
+ * Capability: a {@link LeaseLockProvider} (`leaseLock(key)`, rows of `cq_lease_lock` in the same
+ * file), so beats sharing this broker compete for one lock.
+ *
+ * URL: `sqlite:///relative/path.db` (from the working directory), `sqlite:////absolute/path.db`,
+ * or `sqlite://` for `.cq/broker.db`. The tables are those of kombu's SQLAlchemy transport plus a few
+ * columns (see `schema.ts`).
+ *
+ * Options (Celery `broker_transport_options`), all in **seconds**:
+ * - `visibility_timeout` (3600): how long a taken, unacked message stays leased.
+ * - `unacked_restore_interval` (1): least time between two sweeps for expired or orphaned leases.
+ * - `polling_interval` (0.01): longest sleep between polls of an idle queue. Publishes from another
+ *   process are seen within this delay; an idle poll costs one `PRAGMA data_version` read, not a query.
+ * - `fetch_batch_size` (100, a count): most messages taken per query.
+ *
+ * One SQLite connection (better-sqlite3 is synchronous) is shared by all channels of the transport.
+ *
+ * Errors (kombu's classes, mapped in errors.ts): the constructor throws `ConfigurationError` when an
+ * option is not a non-negative number of seconds; a file that cannot be opened, is not a database or
+ * is read-only is a `ConfigurationError` naming the file; `SQLITE_BUSY` / `SQLITE_LOCKED` (another
+ * process held the lock over 5 s) a recoverable `ConnectionError`; anything else a `TransportError`.
+ */
+export class SqliteTransport extends VirtualTransport<SqliteChannel> implements LeaseLockProvider {
   readonly driverType = 'sqlite';
   readonly capabilities: TransportCapabilities = { priorityOrder: 'higher-first', persistent: true, redeliversUnacked: true, fanout: true };
   declare readonly exchangeStore: SqliteExchangeStore;
@@ -103,6 +115,17 @@ export class SqliteTransport extends VirtualTransport<SqliteChannel> {
   get store(): MessageStore {
     if (!this.messages) throw new OperationalError('the sqlite transport is not connected: call connection.connect() first');
     return this.messages;
+  }
+
+  /**
+   * A lease lock named `key` in this broker's file (table `cq_lease_lock`): every process sharing the
+   * file competes for it (beat's lock). Acquiring needs a connected transport.
+   */
+  leaseLock(key: string, token?: string): LeaseLock {
+    return new SqliteLeaseLock(() => {
+      if (!this.db) throw new OperationalError('the sqlite transport is not connected: call connection.connect() first');
+      return this.db;
+    }, key, token === undefined ? {} : { token });
   }
 
   /** Runs a store operation, mapping SQLite failures to kombu errors. */

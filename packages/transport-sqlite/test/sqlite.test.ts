@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Connection, ConfigurationError, Exchange, Queue, type Channel, type Delivery, type RawMessage } from '@cq/kombu';
 import { waitUntil } from '@cq/kombu/testing';
+import { spawnTracked } from '@cq/tooling/testing';
 import { SqliteTransport, transport } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cq-sqlite-'));
@@ -40,7 +41,7 @@ const drain = async (channel: Channel, queue: string) => {
 
 /** Runs test/fixtures/client.ts in a new node process; resolves once it printed `line`. */
 function runClient(args: string[], line: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--conditions=@cq/source', '--import', 'tsx', client, ...args], { cwd: packageDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnTracked(process.execPath, ['--conditions=@cq/source', '--import', 'tsx', client, ...args], { cwd: packageDir, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   return new Promise((resolve, reject) => {
     let out = '';

@@ -92,7 +92,7 @@ export class Barrier<T = unknown> implements PromiseLike<T[]> {
       return;
     }
     p.then(
-      (value) => this.#fulfilled(index, value as T),
+      (value) => this.#fulfilled(index, value),
       (reason) => this.#p.reject(reason),
     );
   }

@@ -94,7 +94,7 @@ console.log(`cq worker -P ${pool} -c ${concurrency} on RabbitMQ: ${n} tasks in $
 if (cpu) console.log(`CPU per task (start-up included): parent ${Math.round(cpu.parent / n)} µs, children ${Math.round(cpu.children / n)} µs`);
 if (brokerBefore !== undefined && brokerAfter !== undefined) console.log(`RabbitMQ CPU per task while draining: ${Math.round(((brokerAfter - brokerBefore) * 1e4) / n)} µs`);
 if (steadyFrom && steadyTo! && n > steadyFrom.done) {
-  const per = (k: keyof Snapshot): number => Math.round((steadyTo[k] - steadyFrom!.cpu[k]) / (n - steadyFrom!.done));
+  const per = (k: keyof Snapshot): number => Math.round((steadyTo[k] - steadyFrom.cpu[k]) / (n - steadyFrom.done));
   console.log(`steady state (after the first results, ${n - steadyFrom.done} tasks): parent ${per('parent')} µs, children ${per('children')} µs, RabbitMQ ${per('broker')} µs per task`);
 }
 

@@ -21,6 +21,7 @@
 import { BootstepCycleError, BootstepError } from './errors.js';
 
 /** A step class as `requires` and `app.steps` hold it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- default: a step of any parent (worker or consumer) is a StepClass
 export type StepClass<P = any> = (new (parent: P) => Step<P>) & {
   /** Steps that must start before this one (and stop after it). */
   readonly requires: readonly StepClass[];

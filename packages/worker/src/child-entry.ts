@@ -5,7 +5,7 @@
  * and then runs one {@link TaskCall} at a time: it finds the task, calls it with a context whose
  * `signal` aborts with `SoftTimeLimitExceeded` at the soft limit, whose `retry()` throws the Retry
  * signal back to the parent, and whose `updateState()` stores through the child's own result backend
- * (opened on first use, as Celery's children do). A graceful exit sends `worker_process_shutdown` and
+ * (opened on first use through the app's plugins, as Celery's children do). A graceful exit sends `worker_process_shutdown` and
  * closes the app's connections.
  */
 import path from 'node:path';
@@ -14,7 +14,7 @@ import {
   Celery, CeleryError, NotRegistered, SoftTimeLimitExceeded, runWithContext, worker_process_init, worker_process_shutdown,
   type Task, type TaskContext,
 } from '@cq/app';
-import { backendScheme, registerBackend, type Backend, type BackendFactory, type TaskRequest as BackendRequest } from '@cq/backend';
+import type { TaskRequest as BackendRequest } from '@cq/backend';
 import type { JobContext, JobHandler } from '@cq/billiard';
 import { registerBuiltins } from '@cq/canvas';
 import type { TaskCall } from './executor.js';
@@ -36,9 +36,10 @@ async function loadApp(spec: string): Promise<Celery> {
   const file = hasAttr ? spec.slice(0, colon) : spec;
   const attr = hasAttr ? spec.slice(colon + 1) : null;
   const filePath = file.startsWith('file:') ? fileURLToPath(file) : path.resolve(file);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the CommonJS hook of a TypeScript thread (see the doc above)
   const mod = (typeof require === 'function' ? require(filePath) : await import(pathToFileURL(filePath).href)) as Record<string, unknown>;
   const candidate = attr ? mod[attr] : mod['app'] ?? mod['default'];
-  if (!(candidate instanceof Celery)) throw new TypeError(`app module ${spec} does not export a Celery app as ${attr ?? '`app` or default'}`);
+  if (!Celery.isApp(candidate)) throw new TypeError(`app module ${spec} does not export a Celery app as ${attr ?? '`app` or default'}`);
   return candidate;
 }
 
@@ -57,24 +58,6 @@ export async function onProcessInit(args: ChildInitArgs): Promise<void> {
 export async function onProcessShutdown(): Promise<void> {
   await worker_process_shutdown.sendAsync(null, { pid: process.pid, exitcode: 0 });
   await app?.close();
-}
-
-/**
- * The child's result backend, opened on first use. In a `threads` child running TypeScript sources on
- * Node 20, modules load through tsx's CommonJS hook, which the registry's dynamic `import()` of the
- * backend package bypasses (ERR_UNKNOWN_FILE_EXTENSION): the file it names is then `require`d and
- * registered for the URL's scheme.
- */
-async function childBackend(celery: Celery): Promise<Backend | null> {
-  try {
-    return await celery.backend();
-  } catch (error) {
-    const file = (error as { code?: string }).code === 'ERR_UNKNOWN_FILE_EXTENSION' ? /for (\/.+)$/.exec((error as Error).message)?.[1] : undefined;
-    const url = celery.resultBackendUrl;
-    if (file === undefined || url === null || typeof require !== 'function') throw error;
-    registerBackend(backendScheme(url), (require(file) as { default: BackendFactory }).default);
-    return celery.backend();
-  }
 }
 
 function taskContext(celery: Celery, task: Task, call: TaskCall, job: JobContext): TaskContext {
@@ -100,7 +83,7 @@ function taskContext(celery: Celery, task: Task, call: TaskCall, job: JobContext
       throw task.retrySignal(call.request, options);
     },
     async updateState({ state, meta }) {
-      const backend = await childBackend(celery);
+      const backend = await celery.backend();
       await backend?.storeResult(call.request.id, meta ?? null, state, { request: backendRecord(call.request) });
     },
   };

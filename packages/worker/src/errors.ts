@@ -6,6 +6,8 @@
  * ├── WorkerLostError       CQ_WORKER_LOST        the process running a task died (Celery `WorkerLostError`)
  * ├── WorkerStateError      CQ_WORKER_STATE       start/stop called out of order
  * ├── WorkerTerminate       CQ_WORKER_TERMINATE   a soft/cold shutdown cancelled the running task (Celery `WorkerTerminate`)
+ * ├── PoolCapabilityError   CQ_WORKER_POOL_CAPABILITY  the pool cannot do what a control command asked (grow, autoscale)
+ * ├── PoolStartError        CQ_WORKER_POOL_START  a prefork/threads child could not load the app module; says how to fix it
  * └── BootstepError         CQ_WORKER_BOOTSTEP    a blueprint cannot be built (not a Step class, unknown requirement)
  *     └── BootstepCycleError CQ_WORKER_BOOTSTEP_CYCLE  steps require each other in a cycle
  * ```
@@ -29,6 +31,27 @@ export class WorkerStateError extends WorkerError {
 /** The reason a task's `signal` fires when a soft or cold shutdown cancels it. */
 export class WorkerTerminate extends WorkerError {
   override readonly code = 'CQ_WORKER_TERMINATE';
+}
+
+/**
+ * The worker's pool lacks a capability a remote control command needs (`pool_grow` on an in-process
+ * pool, `autoscale` without autoscaling). `pyName` is the Python exception Celery raises there
+ * (`NotImplementedError`, `ValueError`); the pidbox reply shows it as `{"error": "ValueError('...')"}`.
+ */
+export class PoolCapabilityError extends WorkerError {
+  override readonly code = 'CQ_WORKER_POOL_CAPABILITY';
+  constructor(message: string, readonly pyName: 'NotImplementedError' | 'ValueError' = 'NotImplementedError') {
+    super(message);
+  }
+}
+
+/**
+ * A child of a `prefork`/`threads` pool failed to start: it could not import the app module, or
+ * `worker_process_init` threw there. The message holds the child's error and a hint; `cause` is
+ * billiard's `WorkerInitError` (whose `cause` is the child's error, re-created with its `code`).
+ */
+export class PoolStartError extends WorkerError {
+  override readonly code = 'CQ_WORKER_POOL_START';
 }
 
 export class BootstepError extends WorkerError {

@@ -15,6 +15,9 @@
  * dying mid-task rejects it with `WorkerLostError`. A task cancelled by a cold shutdown is abandoned
  * by the parent; `onTerminate` then kills the children. `terminateJob` kills the child running one task
  * (revoke with terminate); `grow`/`shrink` change the number of children (`pool_grow`/`pool_shrink`).
+ *
+ * Capabilities (`pool-capabilities.ts`): managed, executor, resizable, job terminator, process listing.
+ * The jobs it accepts go through a {@link JobWindow} whose window is the children's capacity.
  */
 import { fileURLToPath } from 'node:url';
 import { constants } from 'node:os';
@@ -22,8 +25,10 @@ import { extname } from 'node:path';
 import { MAX_PREFETCH, Pool as ChildPool, type AutoscaleOptions, type PoolKind } from '@cq/billiard';
 import type { Logger } from '@cq/app';
 import type { ChildInitArgs } from './child-entry.js';
-import { fromChild, type Executor, type InvokeLimits, type TaskCall } from './executor.js';
-import { AsyncPool } from './pool.js';
+import { fromChild, type InvokeLimits, type TaskCall } from './executor.js';
+import { JobWindow, type PoolJob } from './job-window.js';
+import { poolStartError } from './pool-start-error.js';
+import type { ExecutorPool, JobTerminator, ManagedPool, ProcessListingPool, ResizablePool } from './pool-capabilities.js';
 
 export interface ProcessPoolOptions {
   /** `prefork` (child processes) or `threads` (worker threads). */
@@ -44,21 +49,29 @@ export interface ProcessPoolOptions {
 /** The child entry beside this module (`.ts` from source, `.js` when built). */
 const CHILD_ENTRY = fileURLToPath(new URL(`./child-entry${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
-export class ProcessPool extends AsyncPool implements Executor {
-  override readonly name: PoolKind;
+export class ProcessPool implements ManagedPool, ExecutorPool, ResizablePool, JobTerminator, ProcessListingPool {
+  readonly name: PoolKind;
   /** The billiard pool. */
   readonly children: ChildPool;
+  /** Starts jobs while the children can hold them (running plus prefetched), at least two per child. */
+  private readonly jobs: JobWindow;
+  /** What the children load (named in start errors). */
+  private readonly appModule: string;
 
+  /** @throws RangeError for a concurrency below 1 (or billiard's for bad child options). */
   constructor(options: ProcessPoolOptions) {
-    const limit = options.autoscale?.max ?? options.concurrency;
-    super(limit);
     this.name = options.kind;
+    this.appModule = options.init.appModule;
+    this.jobs = new JobWindow(options.autoscale?.max ?? options.concurrency,
+      (limit) => Math.min(limit * (1 + MAX_PREFETCH), Math.max(this.children.capacity, limit * 2)));
     const log = options.log;
     this.children = new ChildPool({
       kind: options.kind,
       size: options.concurrency,
       entry: CHILD_ENTRY,
       initArgs: options.init,
+      // A .ts app module (`path` or `path:name`) needs tsx in the children even though this entry is .js once built.
+      typescript: /\.[cm]?tsx?(?::[^/]*)?$/.test(options.init.appModule),
       ...(options.maxTasksPerChild ? { maxTasksPerChild: options.maxTasksPerChild } : {}),
       ...(options.maxMemoryPerChild ? { maxMemoryPerChild: options.maxMemoryPerChild } : {}),
       ...(options.autoscale ? { autoscale: options.autoscale } : {}),
@@ -67,6 +80,31 @@ export class ProcessPool extends AsyncPool implements Executor {
         if (signal || (code !== 0 && code !== null)) log.error(`${options.kind} child ${pid} exited with ${signal ? `signal ${signal}` : `exitcode ${code}`}`);
       },
     });
+  }
+
+  /** Children (Celery `max-concurrency`); `autoscale.max` with autoscaling. */
+  get limit(): number {
+    return this.jobs.limit;
+  }
+
+  get active(): number {
+    return this.jobs.active;
+  }
+
+  get waiting(): number {
+    return this.jobs.waiting;
+  }
+
+  apply(job: PoolJob): void {
+    this.jobs.apply(job);
+  }
+
+  takeWaiting(): PoolJob[] {
+    return this.jobs.takeWaiting();
+  }
+
+  whenIdle(): Promise<void> {
+    return this.jobs.whenIdle();
   }
 
   /** Ids of the live children (process ids, or thread ids for `threads`). */
@@ -82,7 +120,7 @@ export class ProcessPool extends AsyncPool implements Executor {
   grow(n = 1): void {
     checkCount(n);
     this.children.grow(n);
-    this.resize(this.limit + n);
+    this.jobs.resize(this.limit + n);
   }
 
   /**
@@ -94,7 +132,7 @@ export class ProcessPool extends AsyncPool implements Executor {
     checkCount(n);
     if (this.limit - n < 1) throw new RangeError(`cannot shrink the pool by ${n}: it has ${this.limit} children and keeps at least 1`);
     this.children.shrink(n);
-    this.resize(this.limit - n);
+    this.jobs.resize(this.limit - n);
   }
 
   /**
@@ -108,11 +146,6 @@ export class ProcessPool extends AsyncPool implements Executor {
    */
   terminateJob(taskId: string, signal: string | number = 'SIGTERM'): boolean {
     return this.children.terminateJob(taskId, signalName(signal));
-  }
-
-  /** What the children can take now: their prefetch capacity, at least two and at most 1 + MAX_PREFETCH per child. */
-  protected override openWindow(): number {
-    return Math.min(this.limit * (1 + MAX_PREFETCH), Math.max(this.children.capacity, this.limit * 2));
   }
 
   /** Runs the call in a child; `onStarted` when the child begins it. Errors are mapped by {@link fromChild}. */
@@ -129,9 +162,11 @@ export class ProcessPool extends AsyncPool implements Executor {
     }
   }
 
-  /** Starts the children; rejects with billiard's `WorkerInitError` when one cannot load the app. */
+  /** Starts the children; rejects with a `PoolStartError` (the child's error and a hint) when one cannot load the app. */
   onStart(): Promise<void> {
-    return this.children.start();
+    return this.children.start().catch((error: unknown) => {
+      throw poolStartError(error, this.name, this.appModule);
+    });
   }
 
   /** Lets the children finish and run `onProcessShutdown` (`worker_process_shutdown`). */

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { Message } from '@cq/kombu';
 import {
   Ignore, Reject, Retry, SoftTimeLimitExceeded, TaskSignal, TimeLimitExceeded, autoretryFor, pythonRepr, runWithContext,
-  type ApplyOptions, type Celery, type RetryOptions, type Task, type TaskContext, type TaskRequest, type TaskRequestFields,
+  type Celery, type RetryOptions, type Task, type TaskContext, type TaskRequest, type TaskRequestFields,
 } from '@cq/app';
 import type { Backend, TaskRequest as BackendRequest } from '@cq/backend';
 import type { Logger } from '@cq/app';
@@ -15,6 +15,7 @@ import { task_failure, task_postrun, task_prerun, task_retry, task_revoked, task
 import { continueOnFailure, continueOnRevoked, continueOnSuccess } from '@cq/canvas';
 import { WorkerLostError, WorkerTerminate } from './errors.js';
 import type { Executor } from './executor.js';
+import { canTerminateJobs } from './pool-capabilities.js';
 
 /** How a request ended: REVOKED by a revoke (with terminate, or discarded before it began), RETRY also for a cancel at shutdown. */
 export type Outcome = 'SUCCESS' | 'FAILURE' | 'RETRY' | 'IGNORED' | 'REJECTED' | 'REVOKED';
@@ -202,9 +203,9 @@ export class Request {
     this.terminated = err;
     for (const reject of this.onTerminate.splice(0)) reject(err);
     this.abort.abort(err);
-    const executor = this.env.executor as (Executor & { terminateJob?(taskId: string, signal: string): boolean }) | null | undefined;
+    const executor = this.env.executor;
     try {
-      executor?.terminateJob?.(this.id, signal ?? 'SIGTERM');
+      if (executor && canTerminateJobs(executor)) executor.terminateJob(this.id, signal ?? 'SIGTERM');
     } catch (e) {
       log.error(`could not terminate ${this.id} with ${signal}: ${String(e)}`);
     }
@@ -279,16 +280,15 @@ export class Request {
   }
 
   private context(): TaskContext {
-    const self = this;
     return {
       name: this.fields.name,
       request: this.request,
       signal: this.abort.signal,
-      retry(options = {}): never {
-        throw self.task.retrySignal(self.request, options);
+      retry: (options = {}): never => {
+        throw this.task.retrySignal(this.request, options);
       },
-      async updateState({ state, meta }) {
-        if (self.env.backend) await self.env.backend.storeResult(self.id, meta ?? null, state, { request: self.storeInfo() });
+      updateState: async ({ state, meta }) => {
+        if (this.env.backend) await this.env.backend.storeResult(this.id, meta ?? null, state, { request: this.storeInfo() });
       },
     };
   }
@@ -355,7 +355,7 @@ export class Request {
     const { app, backend, log } = this.env;
     const sig = signal.sig ?? this.task.retrySignal(this.request, signal.options).sig!;
     try {
-      await app.sendTask(sig.name, sig.args, sig.options as ApplyOptions, this.task);
+      await app.sendTask(sig.name, sig.args, sig.options, this.task);
     } catch (err) {
       throw new Reject(`could not send the retry: ${String(err)}`, false);
     }

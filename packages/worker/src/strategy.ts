@@ -24,6 +24,7 @@ import { Request, backendRequest, type RequestEnv } from './request.js';
 import type { Pool } from './pool.js';
 import { EtaSchedule } from './eta-schedule.js';
 import { RateLimiter, parseRate } from './rate-limit.js';
+import { workerSettings } from './settings.js';
 
 export interface StrategyHooks {
   /** Raises (> 0) or lowers (< 0) the channel's prefetch while ETA tasks are held. */
@@ -49,7 +50,7 @@ export class TaskStrategy {
     private readonly hooks: StrategyHooks,
   ) {
     this.eta = new EtaSchedule<Request>({
-      limit: app.conf.worker_eta_task_limit ?? null,
+      limit: workerSettings(app.conf).worker_eta_task_limit,
       basePrefetch: hooks.basePrefetch ?? 0,
       adjustPrefetch: (delta) => hooks.adjustPrefetch(delta),
       due: (request) => void this.dispatch(request),
@@ -72,7 +73,7 @@ export class TaskStrategy {
 
   /** The rate limit of a task type, or null; an invalid one is logged and ignored. */
   private rateLimitOf(name: string): string | number | null {
-    if (this.app.conf.worker_disable_rate_limits) return null;
+    if (workerSettings(this.app.conf).worker_disable_rate_limits) return null;
     const rate = this.app.tasks.get(name)?.options.rateLimit ?? this.app.conf.task_default_rate_limit;
     try {
       parseRate(rate);
@@ -98,7 +99,7 @@ export class TaskStrategy {
 
   /** Handles one message; never throws. */
   async onMessage(message: Message): Promise<void> {
-    const headerId = typeof message.headers['id'] === 'string' ? (message.headers['id'] as string) : `delivery ${message.deliveryTag}`;
+    const headerId = typeof message.headers['id'] === 'string' ? message.headers['id'] : `delivery ${message.deliveryTag}`;
     let payload: unknown;
     try {
       payload = message.decode();

@@ -1,22 +1,4 @@
-/**
- * The worker (Celery `celery/worker/worker.py` `WorkController`): a {@link Blueprint} of bootsteps.
- * Built-in steps, in start order: {@link PoolComponent} (`worker.pool`) and {@link ConsumerComponent}
- * (`worker.consumer`, itself a blueprint: connection, QoS, tasks). Steps added with
- * `app.steps.worker.add(Step)` start after the steps they require; all stop in reverse.
- *
- * ```ts
- * const worker = new Worker(app, { pool: 'async', concurrency: 50 });
- * await worker.start();
- * process.once('SIGTERM', () => void worker.stop());   // warm shutdown
- * ```
- *
- * Shutdown stages (Celery 5.5, docs "Worker shutdown"), see {@link Worker.shutdown}: every stage
- * stops consuming and gives prefetched and ETA-held messages back to the broker; *warm* then waits for
- * the running tasks, *soft* waits at most `worker_soft_shutdown_timeout` s and then cancels them,
- * *cold* cancels them at once. A cancelled task's `signal` fires ({@link WorkerTerminate}), RETRY is
- * stored and an acks-late message goes back to the queue. Signals sent: `worker_init` (before start),
- * `worker_ready` (consuming), `worker_shutting_down` (stage entered), `worker_shutdown` (stopped).
- */
+/** The worker (Celery `celery/worker/worker.py` `WorkController`); see {@link Worker}. */
 import type { Queue } from '@cq/kombu';
 import { deferred } from '@cq/vine';
 import { worker_init, worker_ready, worker_shutdown, worker_shutting_down, type Celery, type Logger } from '@cq/app';
@@ -29,6 +11,7 @@ import { WorkerError, WorkerStateError } from './errors.js';
 import { nodename } from './hostname.js';
 import type { Pool, PoolFactory, PoolName } from './pool.js';
 import type { Request } from './request.js';
+import { workerSettings } from './settings.js';
 
 /** `warm` < `soft` < `cold`: a later call may only make a shutdown harder. */
 export type ShutdownMode = 'warm' | 'soft' | 'cold';
@@ -83,6 +66,40 @@ export interface WorkerOptions {
 
 export type WorkerState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
+/**
+ * The worker (Celery `celery.apps.worker.Worker` / `celery/worker/worker.py` `WorkController`, docs
+ * "Workers Guide"): a {@link Blueprint} of bootsteps.
+ * Built-in steps, in start order: {@link PoolComponent} (`worker.pool`) and {@link ConsumerComponent}
+ * (`worker.consumer`, itself a blueprint: connection, QoS, tasks). Steps added with
+ * `app.steps.worker.add(Step)` start after the steps they require; all stop in reverse.
+ *
+ * ```ts
+ * const worker = new Worker(app, { pool: 'async', concurrency: 50 });
+ * await worker.start();
+ * process.once('SIGTERM', () => void worker.stop());   // warm shutdown
+ * ```
+ *
+ * Shutdown stages (Celery 5.5, docs "Worker shutdown"), see {@link Worker.shutdown}: every stage
+ * stops consuming and gives prefetched and ETA-held messages back to the broker; *warm* then waits for
+ * the running tasks, *soft* waits at most `worker_soft_shutdown_timeout` s and then cancels them,
+ * *cold* cancels them at once. A cancelled task's `signal` fires ({@link WorkerTerminate}), RETRY is
+ * stored and an acks-late message goes back to the queue. Signals sent: `worker_init` (before start),
+ * `worker_ready` (consuming), `worker_shutting_down` (stage entered), `worker_shutdown` (stopped).
+ *
+ * Options ({@link WorkerOptions}, the `celery worker` flags and `worker_*` settings): `pool`
+ * (`-P`: `prefork`, `threads`, `async`, `solo` or a factory; default `worker_pool`, else `prefork`
+ * with `appModule`, else `async`), `concurrency` (`-c`), `queues` / `excludeQueues` (`-Q` / `-X`),
+ * `prefetchMultiplier` (`worker_prefetch_multiplier`, default 4; prefetch = concurrency ×
+ * multiplier), `timeLimit` / `softTimeLimit` in **seconds**, `maxMemoryPerChild` in **KiB**,
+ * `maxTasksPerChild`, `autoscale`, `hostname` (default `celery@%h`), and `without*` to leave out
+ * the gossip, mingle and heart steps.
+ *
+ * Errors (errors.ts): the constructor throws `WorkerError` when every queue is excluded or the
+ * blueprint builds no pool, and `BootstepError` / `BootstepCycleError` for a bad step list; `start`
+ * rejects with `WorkerStateError` when called twice (create a new Worker instead), with
+ * `PoolStartError` when a prefork/threads child cannot load `appModule`, and with the failing step's
+ * error (the started steps are stopped first); broker failures are kombu's `TransportError`s.
+ */
 export class Worker {
   readonly hostname: string;
   /** Set by the Pool step. */
@@ -127,7 +144,7 @@ export class Worker {
     if (this.queues.length === 0) throw new WorkerError(`every queue is excluded (-X ${[...excluded].join(',')}): nothing to consume`);
     this.blueprint = new Blueprint<Worker>('Worker', options.steps ?? WORKER_STEPS, app.steps.worker).apply(this);
     if (!this.pool) throw new WorkerError('the worker blueprint created no pool: keep PoolComponent in its steps');
-    const multiplier = options.prefetchMultiplier ?? app.conf.worker_prefetch_multiplier;
+    const multiplier = options.prefetchMultiplier ?? workerSettings(app.conf).worker_prefetch_multiplier;
     this.prefetchCount = multiplier > 0 ? this.pool.limit * multiplier : 0;
   }
 

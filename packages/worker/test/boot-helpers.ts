@@ -6,12 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Celery, after_task_publish, createLogger, type CelerySettings } from '@cq/app';
-import { registerBackend } from '@cq/backend';
-import { registerTransport } from '@cq/kombu';
-
-registerTransport('redis', async () => (await import('@cq/transport-redis')).transport);
-registerTransport('amqp', async () => (await import('@cq/transport-amqp')).transport);
-registerBackend('redis', async () => (await import('@cq/backend-redis')).default);
+import { testPlugins } from './plugins.js';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379/1';
 export const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672//';
@@ -36,7 +31,7 @@ export function rig(brokerUrl: string, config: Partial<CelerySettings> = {}): Ri
   const queue = `cqt.boot.${randomUUID().slice(0, 8)}`;
   const app = new Celery('boot', {
     broker_url: brokerUrl, result_backend: REDIS_URL, task_default_queue: queue, task_default_exchange: '', ...config,
-  });
+  }, { plugins: testPlugins() });
   app.log = createLogger({ level: process.env['CQ_TEST_LOG_LEVEL'] ?? 'critical' });
   const withChannel = async <T>(fn: (ch: Awaited<ReturnType<ReturnType<Celery['connection']>['channel']>>) => Promise<T>): Promise<T> => {
     const conn = app.connection();

@@ -21,7 +21,7 @@ describe('worker blueprint', () => {
     const r = (current = rig(REDIS_URL));
     const worker = new Worker(r.app, { concurrency: 3 });
     expect(worker.blueprint.steps.map((s) => s.name)).toEqual(['Pool', 'Consumer']);
-    expect(worker.consumer!.blueprint.steps.map((s) => s.name)).toEqual(['Connection', 'Events', 'Heart', 'QoS', 'Tasks', 'Control', 'Gossip']);
+    expect(worker.consumer!.blueprint.steps.map((s) => s.name)).toEqual(['Connection', 'Events', 'QoS', 'Tasks', 'Control', 'Heart', 'Gossip']);
     expect(worker.pool.limit).toBe(3);
     expect(worker.prefetchCount).toBe(12);
     await worker.start();
@@ -71,7 +71,7 @@ describe('worker blueprint', () => {
     const worker = new Worker(r.app);
     expect(worker.blueprint.steps.map((s) => s.name)).toEqual(['Pool', 'Heartbeat', 'Consumer', 'Announcer']);
     expect(worker.blueprint.order.map((s) => s.name)).toContain('Disabled');
-    expect(worker.consumer!.blueprint.steps.map((s) => s.name)).toEqual(['Connection', 'Events', 'Heart', 'QoS', 'Tasks', 'Control', 'Gossip', 'Probe']);
+    expect(worker.consumer!.blueprint.steps.map((s) => s.name)).toEqual(['Connection', 'Events', 'QoS', 'Tasks', 'Control', 'Heart', 'Gossip', 'Probe']);
     await worker.start();
     expect(await (await add.delay(2, 3)).get({ timeout: 15 })).toBe(5);
     expect(worker.info()['Announcer']).toEqual({ announced: true });

@@ -7,15 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Celery, before_task_publish, createLogger, type TaskRequest } from '@cq/app';
-import { registerBackend } from '@cq/backend';
-import { registerTransport } from '@cq/kombu';
 import { Chain, Chord, Group, Signature, signature } from '@cq/canvas';
 import { Control } from '@cq/control';
 import { Worker } from '@cq/worker';
 import { tearDownCanvas, until } from './helpers.js';
-
-registerTransport('amqp', async () => (await import('@cq/transport-amqp')).transport);
-registerBackend('redis', async () => (await import('@cq/backend-redis')).default);
+import { testPlugins } from './plugins.js';
 
 const QUEUE = `cqt.replace.${randomUUID().slice(0, 8)}`;
 /** Headers of every message sent to QUEUE, by task id (a replaced id has two); recorded before publishing, so before any result. */
@@ -30,7 +26,7 @@ before_task_publish.connect(({ headers, routingKey }) => {
 const app = new Celery('replace', {
   broker_url: 'amqp://guest:guest@127.0.0.1:5672//', result_backend: 'redis://127.0.0.1:6379/2', result_expires: 600,
   task_default_queue: QUEUE, task_default_exchange: '',
-});
+}, { plugins: testPlugins() });
 app.log = createLogger({ level: 'critical' });
 
 const add = app.task('cqt.r.add', (x: number, y: number) => x + y);

@@ -13,15 +13,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Celery, before_task_publish, createLogger, type AsyncResult, type TaskRequest } from '@cq/app';
-import { registerBackend } from '@cq/backend';
-import { registerTransport } from '@cq/kombu';
-import { GroupResult, Signature, chain, chord, chunks, group, immutable, signature, xmap, xstarmap } from '@cq/canvas';
+import { GroupResult, chain, chord, chunks, group, immutable, signature, signatureFromDict, xmap, xstarmap } from '@cq/canvas';
 import { Worker } from '@cq/worker';
 import { tearDownCanvas } from './helpers.js';
-
-registerTransport('amqp', async () => (await import('@cq/transport-amqp')).transport);
-registerTransport('redis', async () => (await import('@cq/transport-redis')).transport);
-registerBackend('redis', async () => (await import('@cq/backend-redis')).default);
+import { testPlugins } from './plugins.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379/2';
 const BROKERS = { redis: REDIS_URL, amqp: 'amqp://guest:guest@127.0.0.1:5672//' } as const;
@@ -47,7 +42,7 @@ describe.each(Object.keys(BROKERS) as Array<keyof typeof BROKERS>)('canvas shape
     broker_transport_options: broker === 'redis'
       ? { unacked_key: `${prefix}.unacked`, unacked_index_key: `${prefix}.unacked_index`, unacked_mutex_key: `${prefix}.unacked_mutex` }
       : {},
-  });
+  }, { plugins: testPlugins() });
   app.log = createLogger({ level: 'critical' });
 
   const add = app.task('cqt.s.add', (x: number, y: number) => x + y);
@@ -123,7 +118,7 @@ describe.each(Object.keys(BROKERS) as Array<keyof typeof BROKERS>)('canvas shape
     });
 
     it('a chunks dict as Python sends it runs as celery.chunks and returns the GroupResult tuple', async () => {
-      const r = await Signature.fromDict(chunks(add, [[1, 2], [3, 4], [5, 6]], 2).toDict(), app).applyAsync() as AsyncResult<unknown>;
+      const r = await signatureFromDict(chunks(add, [[1, 2], [3, 4], [5, 6]], 2).toDict(), app).applyAsync() as AsyncResult<unknown>;
       expect(taskNames.get(r.id)).toBe('celery.chunks');
       const tuple = await r.get(TIMEOUT) as [[string, null], Array<[[string, null], null]>];
       groupIds.add(tuple[0][0]);

@@ -8,14 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Celery, after_task_publish, createLogger, type TaskRequest } from '@cq/app';
-import { registerBackend } from '@cq/backend';
-import { registerTransport } from '@cq/kombu';
 import { GroupResult, chain, group, immutable, signature } from '@cq/canvas';
 import { Worker } from '@cq/worker';
 import { tearDownCanvas, until } from './helpers.js';
-
-registerTransport('amqp', async () => (await import('@cq/transport-amqp')).transport);
-registerBackend('redis', async () => (await import('@cq/backend-redis')).default);
+import { testPlugins } from './plugins.js';
 
 const QUEUE = `cqt.canvas.worker.${randomUUID().slice(0, 8)}`;
 const published = new Set<string>();
@@ -26,7 +22,7 @@ after_task_publish.connect(({ headers, routingKey }) => {
 const app = new Celery('canvas', {
   broker_url: 'amqp://guest:guest@127.0.0.1:5672//', result_backend: 'redis://127.0.0.1:6379/2', result_expires: 600,
   task_default_queue: QUEUE, task_default_exchange: '',
-});
+}, { plugins: testPlugins() });
 app.log = createLogger({ level: 'critical' });
 
 const calls: Array<{ task: string; args: unknown[]; request?: TaskRequest }> = [];

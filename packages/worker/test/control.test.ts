@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { Celery, createLogger, type CelerySettings } from '@cq/app';
 import { Control } from '@cq/control';
-import { Worker, controlOf } from '@cq/worker';
+import { Worker } from '@cq/worker';
+import { testPlugins } from './plugins.js';
 
 const REDIS = 'redis://127.0.0.1:6379/0';
 const AMQP = 'amqp://guest:guest@127.0.0.1:5672//';
@@ -65,7 +66,7 @@ describe.each([['redis', REDIS], ['amqp', AMQP]] as const)('remote control on %s
       broker_url: broker, result_backend: REDIS, task_default_queue: q, result_expires: 600,
       broker_transport_options: broker === REDIS ? { unacked_key: 'cqt.ctl.unacked', unacked_index_key: 'cqt.ctl.unacked_index', unacked_mutex_key: 'cqt.ctl.unacked_mutex' } : {},
       ...settings,
-    });
+    }, { plugins: testPlugins() });
     app.log = createLogger({ level: 'critical' });
     cleanups.push(async () => {
       const conn = app.connection();
@@ -224,25 +225,25 @@ describe.each([['redis', REDIS], ['amqp', AMQP]] as const)('remote control on %s
     const a = await startWorker(app);
     const known = id();
     await client(app).revoke(known, { destination: [a.hostname], reply: true, timeout: 5 });
-    const app2 = makeApp({ worker_mingle: true } as Partial<CelerySettings>);
+    const app2 = makeApp({ worker_mingle: true });
     const b = await startWorker(app2);
-    expect(controlOf(b.consumer!)!.revoked.has(known)).toBe(true);
+    expect(b.consumer!.control!.revoked.has(known)).toBe(true);
   });
 
   it('keeps revoked ids in the --statedb file across a restart', async () => {
     const file = path.join(tmp, `${_name}.state.json`);
-    const app = makeApp({ worker_state_db: file } as Partial<CelerySettings>);
+    const app = makeApp({ worker_state_db: file });
     const hostname = `cqt-ctl-${randomUUID().slice(0, 6)}@test`;
     const w1 = await startWorker(app, hostname);
     const control = client(app);
     const gone = id();
     await control.revoke(gone, { destination: [hostname], reply: true, timeout: 5 });
     await w1.stop();
-    const app2 = makeApp({ worker_state_db: file } as Partial<CelerySettings>);
+    const app2 = makeApp({ worker_state_db: file });
     const ran: string[] = [];
     app2.task('cqt.ctl.late', () => { ran.push('late'); });
     const w2 = await startWorker(app2, hostname);
-    expect(controlOf(w2.consumer!)!.revoked.has(gone)).toBe(true);
+    expect(w2.consumer!.control!.revoked.has(gone)).toBe(true);
     expect((await client(app2).inspect({ destination: [hostname], timeout: 5 }).revoked())![hostname]).toContain(gone);
     await app2.sendTask('cqt.ctl.late', [], { taskId: gone });
     expect(await until(async () => (await app2.asyncResult(gone).state()) === 'REVOKED')).toBe(true);

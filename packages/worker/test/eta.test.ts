@@ -3,12 +3,12 @@
  * tasks become REVOKED, and `worker_eta_task_limit` bounds what a worker holds when 100,000 ETA
  * tasks wait on the broker.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { spawnTracked } from '@cq/tooling/testing';
 import { Fixture, REDIS_URL, until } from './helpers.js';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -17,7 +17,7 @@ const publisher = fileURLToPath(new URL('./fixtures/publish-eta.ts', import.meta
 /** Publishes `count` ETA tasks from a child process; resolves when it exits 0. */
 function publishFromChild(queue: string, count: number, eta: Date): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=@cq/source', '--import', 'tsx', publisher, REDIS_URL, queue, String(count), eta.toISOString()], {
+    const child = spawnTracked(process.execPath, ['--conditions=@cq/source', '--import', 'tsx', publisher, REDIS_URL, queue, String(count), eta.toISOString()], {
       cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'],
     });
     child.on('error', reject);

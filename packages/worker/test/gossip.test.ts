@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Celery, createLogger, type Logger } from '@cq/app';
 import { GossipStep, Worker } from '@cq/worker';
+import { testPlugins } from './plugins.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379/14';
 const run = randomUUID().slice(0, 8);
@@ -39,7 +40,7 @@ function makeApp(): Celery {
     broker_url: REDIS_URL,
     task_default_queue: `cqt.gossip.q.${run}`,
     event_queue_prefix: `cqt.gossip.ev.${run}`,
-  });
+  }, { plugins: testPlugins() });
   app.log = createLogger({ level: 'critical' });
   apps.push(app);
   return app;

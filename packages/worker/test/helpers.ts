@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Celery, createLogger, type CelerySettings, type Logger } from '@cq/app';
 import { Worker, type WorkerOptions } from '@cq/worker';
+import { testPlugins } from './plugins.js';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379/2';
 export const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672//';
@@ -77,7 +78,7 @@ export class Fixture {
         ? { unacked_key: this.unackedKey, unacked_index_key: `${this.unackedKey}_index`, unacked_mutex_key: `${this.unackedKey}_mutex` }
         : {},
       ...settings,
-    });
+    }, { plugins: testPlugins() });
     app.log = quietLog();
     this.apps.push(app);
     return app;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createLogger } from '@cq/app';
 import { Control } from '@cq/control';
-import { ProcessPool, Worker } from '@cq/worker';
+import { ProcessPool, Worker, workerSettings } from '@cq/worker';
 import { POOL_REDIS, app } from './fixtures/pool-app.js';
 
 const APP_MODULE = fileURLToPath(new URL('./fixtures/pool-app.ts', import.meta.url));
@@ -96,7 +96,7 @@ describe.each(['prefork', 'threads'] as const)('%s pool under remote control', (
     const inspect = control.inspect({ destination: [worker.hostname], timeout: 5 });
     type Stats = { prefetch_count: number; pool: { 'max-concurrency': number; processes: number[] } };
     const stats = async (): Promise<Stats> => (await inspect.stats())![worker.hostname] as Stats;
-    const multiplier = app.conf.worker_prefetch_multiplier;
+    const multiplier = workerSettings(app.conf).worker_prefetch_multiplier;
     expect(await stats()).toMatchObject({ prefetch_count: multiplier, pool: { 'max-concurrency': 1 } });
 
     expect(await control.poolGrow(1, dest)).toEqual([{ [worker.hostname]: { ok: 'pool will grow' } }]);

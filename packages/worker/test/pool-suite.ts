@@ -36,7 +36,7 @@ export function describePool(kind: 'prefork' | 'threads'): void {
   const workers: Worker[] = [];
 
   async function send(name: string, args: unknown[], options: { timeLimit?: number; softTimeLimit?: number } = {}): Promise<AsyncResult<unknown>> {
-    const result = await app.tasks.get(name)!.applyAsync(args as never, options);
+    const result = await app.tasks.get(name)!.applyAsync(args, options);
     ids.push(result.id);
     return result;
   }

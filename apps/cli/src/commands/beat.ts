@@ -32,7 +32,7 @@ export function beatCommand(version: string): Command {
       const log = createLogger({ level: flags.loglevel });
       const app = applyAppFlags(await loadApp(flags.app), flags);
       app.log = log;
-      if (flags.schedule) app.conf['beat_schedule_filename'] = flags.schedule;
+      if (flags.schedule) app.conf.beat_schedule_filename = flags.schedule;
       const beat = new Beat(app, {
         log,
         ...(flags.maxInterval ? { maxInterval: parseSeconds('--max-interval', flags.maxInterval) } : {}),

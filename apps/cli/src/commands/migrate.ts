@@ -164,8 +164,8 @@ export function migrateCommand(): Command {
       const app = await loadApp(flags.app);
       const renames = prepareQueues(flags.queues);
       const queues = renames.size > 0 ? [...renames.keys()].map((n) => app.queue(n)) : app.defaultQueues();
-      const source = new Connection(sourceUrl, { transportOptions: app.conf.broker_transport_options });
-      const dest = new Connection(destUrl, { transportOptions: { ...app.conf.broker_transport_options, confirm_publish: true } });
+      const source = new Connection(sourceUrl, { transportOptions: app.conf.broker_transport_options, transports: app.transports });
+      const dest = new Connection(destUrl, { transportOptions: { ...app.conf.broker_transport_options, confirm_publish: true }, transports: app.transports });
       const bar = new cliProgress.SingleBar({ format: 'Migrating |{bar}| {value}/{total} messages', hideCursor: true }, cliProgress.Presets.shades_classic);
       let sigint: () => void = () => undefined;
       const interrupted = new Promise<void>((resolve) => { sigint = resolve; });

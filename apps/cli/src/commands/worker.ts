@@ -18,7 +18,7 @@
  */
 import path from 'node:path';
 import { Command } from 'commander';
-import { Beat, Worker, createLogger, type ShutdownMode } from '@cq/celery';
+import { Beat, Worker, createLogger, workerSettings, type ShutdownMode } from '@cq/celery';
 import { banner } from '../banner.js';
 import { CliError } from '../errors.js';
 import { loadApp } from '../load-app.js';
@@ -91,9 +91,9 @@ export function workerCommand(version: string): Command {
       const log = createLogger({ level: flags.loglevel });
       const app = applyAppFlags(await loadApp(flags.app), flags);
       app.log = log;
-      if (flags.taskEvents) app.conf['worker_send_task_events'] = true;
-      if (flags.statedb) app.conf['worker_state_db'] = flags.statedb;
-      const pool = (flags.pool ?? app.conf.worker_pool ?? (flags.app ? 'prefork' : 'async')) as PoolFlag;
+      if (flags.taskEvents) app.conf.worker_send_task_events = true;
+      if (flags.statedb) app.conf.worker_state_db = flags.statedb;
+      const pool = (flags.pool ?? workerSettings(app.conf).worker_pool ?? (flags.app ? 'prefork' : 'async')) as PoolFlag;
       if (!POOLS.includes(pool)) throw new CliError(`-P ${pool}: unknown pool; use ${POOLS.join(', ')}`);
       const children = pool === 'prefork' || pool === 'threads';
       if (children && !flags.app) throw new CliError(`-P ${pool}: its children load the app from a module: give -A, or use -P async`);
@@ -118,7 +118,7 @@ export function workerCommand(version: string): Command {
       if (flags.banner) process.stdout.write(banner(worker, version));
       // Log lines are written asynchronously: flush them before the process ends.
       const exit = (code: number) => log.flush(() => process.exit(code));
-      const softEnabled = app.conf.worker_soft_shutdown_timeout > 0;
+      const softEnabled = workerSettings(app.conf).worker_soft_shutdown_timeout > 0;
       let beat: Beat | null = null;
       const onSignal = (sig: NodeJS.Signals) => {
         const stage = worker.shutdownMode;

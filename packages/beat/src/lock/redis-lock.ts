@@ -1,48 +1,24 @@
 /**
- * Beat lock in Redis: `SET key token NX PX lease` to take it, renewal and release only with the
- * holder's token, both in Lua (`lua/acquire-1.lua`, `lua/release-1.lua`). Chosen when the broker is
- * Redis, so every beat on that broker competes for the same key.
+ * Beat lock in the Redis a URL names, for a beat whose broker is elsewhere (beat's default asks the
+ * broker instead: see `broker-lock.ts`). The lock itself is @cq/redis's: `SET key token NX PX lease`,
+ * renewal and release only with the holder's token, in Lua.
  */
-import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
+import { createRedisClient, parseRedisUrl, RedisLeaseLock as SharedRedisLeaseLock } from '@cq/redis';
 import { BeatLockError } from '../errors.js';
-import type { LeaseLock } from './lease-lock.js';
 
-const script = (name: string) => readFileSync(new URL(`../../lua/${name}`, import.meta.url), 'utf8');
-const ACQUIRE = script('acquire-1.lua');
-const RELEASE = script('release-1.lua');
-
-export class RedisLeaseLock implements LeaseLock {
-  readonly token = randomUUID();
-  private readonly client: Redis;
-
+export class RedisLeaseLock extends SharedRedisLeaseLock {
   /**
-   * @param url `redis://` or `rediss://` URL (the broker's).
+   * @param url a Redis URL (`redis://`, `rediss://`, `redis+socket://`; see @cq/redis); the lock
+   *   opens its own connection and closes it in `close()`.
    * @param key the lock key (`beat_lock_key`).
+   * @throws RedisConfigurationError (a kombu ConfigurationError) for a bad URL. `acquire` rejects
+   *   with BeatLockError when Redis fails.
    */
-  constructor(url: string, readonly key: string) {
-    this.client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true });
-    this.client.on('error', () => { /* reported by the failing command */ });
-  }
-
-  async acquire(leaseMs: number): Promise<boolean> {
-    try {
-      return (await this.client.eval(ACQUIRE, 1, this.key, this.token, String(Math.ceil(leaseMs)))) === 1;
-    } catch (err) {
-      throw new BeatLockError(`beat lock (redis ${this.key}): ${(err as Error).message}`, { cause: err });
-    }
-  }
-
-  async release(): Promise<void> {
-    try {
-      await this.client.eval(RELEASE, 1, this.key, this.token);
-    } catch {
-      // The lease runs out by itself.
-    }
-  }
-
-  async close(): Promise<void> {
-    this.client.disconnect();
+  constructor(url: string, key: string) {
+    const client = createRedisClient(parseRedisUrl(url), { connectionName: 'cq-beat-lock', redis: { maxRetriesPerRequest: 1 } });
+    super(client, key, {
+      onError: (err, action) => new BeatLockError(`beat lock (redis, ${action}): ${(err as Error).message}`, { cause: err }),
+      onClose: () => client.disconnect(),
+    });
   }
 }

@@ -33,7 +33,7 @@ function checkRate(rate: unknown): void {
 async function revoke(s: ControlState, a: Record<string, unknown>): Promise<unknown> {
   const taskIds = ids(a['task_id']);
   s.revoked.add(taskIds);
-  await s.discard?.(taskIds);
+  await s.discard(taskIds);
   if (a['terminate'] === true) {
     const signal = typeof a['signal'] === 'string' && a['signal'] !== '' ? a['signal'] : 'SIGTERM';
     const terminated: string[] = [];

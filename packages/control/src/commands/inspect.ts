@@ -67,7 +67,7 @@ const SECRET = /API|TOKEN|KEY|SECRET|PASS|SIGNATURE|DATABASE/i;
 function conf(s: ControlState, withDefaults: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const defaults = DEFAULTS as Record<string, unknown>;
-  for (const [key, value] of Object.entries(s.app.conf as Record<string, unknown>)) {
+  for (const [key, value] of Object.entries(s.app.conf)) {
     if (key.startsWith('__') || value === undefined || typeof value === 'function') continue;
     if (!withDefaults && JSON.stringify(value) === JSON.stringify(defaults[key])) continue;
     if (SECRET.test(key) && typeof value === 'string') out[key] = '********';

@@ -1,9 +1,8 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { requirePython } from '@cq/tooling/testing';
 import { DecodeError, EncodeError } from '../errors.js';
 import { formatPythonIsoDate, parseIsoDate } from './isodate.js';
-
-const hasPython = spawnSync('python3', ['-c', 'import datetime']).status === 0;
 
 describe('formatPythonIsoDate', () => {
   it('writes 6 fractional digits and +00:00', () => {
@@ -60,7 +59,9 @@ describe('parseIsoDate', () => {
     expect(parseIsoDate(formatPythonIsoDate(d)).getTime()).toBe(d.getTime());
   });
 
-  describe.skipIf(!hasPython)('against Python datetime', () => {
+  describe('against Python datetime', () => {
+    beforeAll(() => { requirePython(); });
+
     it('parses what isoformat() writes, and Python parses what we write', () => {
       const script = [
         'import datetime as dt, json, sys',
@@ -75,7 +76,7 @@ describe('parseIsoDate', () => {
       ].join('\n');
       const date = new Date(Date.UTC(2031, 5, 7, 8, 9, 10, 11));
       const out = JSON.parse(
-        execFileSync('python3', ['-c', script, formatPythonIsoDate(date)], { encoding: 'utf8' }),
+        execFileSync(requirePython(), ['-c', script, formatPythonIsoDate(date)], { encoding: 'utf8' }),
       ) as { pairs: [string, number][]; ours: number };
       expect(out.pairs).toHaveLength(3);
       for (const [iso, ms] of out.pairs) expect(parseIsoDate(iso).getTime()).toBe(ms);

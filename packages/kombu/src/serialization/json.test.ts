@@ -1,14 +1,13 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { requirePython } from '@cq/tooling/testing';
 import { DecodeError, EncodeError } from '../errors.js';
 import { kombuJson } from './json.js';
 
-const hasPython = spawnSync('python3', ['-c', 'import json']).status === 0;
-// Debian's python3 ships kombu 5.2.4 (plain-string dates, no envelopes); use it when present.
-const hasKombu = spawnSync('/usr/bin/python3', ['-c', 'import kombu.utils.json']).status === 0;
+// Debian's python3 ships kombu 5.2.4 (plain-string dates, no envelopes): python3-kombu, from python3-celery.
 
 /** Run a Python snippet; `stdin` is passed as input. Throws (failing the test) on a Python error. */
-function py(code: string, stdin = '', python = 'python3'): string {
+function py(code: string, stdin = '', python = requirePython()): string {
   return execFileSync(python, ['-c', code], { input: stdin, encoding: 'utf8' });
 }
 
@@ -176,7 +175,9 @@ describe('kombuJson.stringify', () => {
   });
 });
 
-describe.skipIf(!hasPython)('kombuJson against Python json', () => {
+describe('kombuJson against Python json', () => {
+  beforeAll(() => { requirePython(); });
+
   it('parses what Python json.dumps writes', () => {
     const out = py(
       [
@@ -231,7 +232,9 @@ describe.skipIf(!hasPython)('kombuJson against Python json', () => {
   });
 });
 
-describe.skipIf(!hasKombu)('kombuJson against kombu 5.2 (Debian python3)', () => {
+describe('kombuJson against kombu 5.2 (Debian python3)', () => {
+  beforeAll(() => { requirePython(['kombu']); });
+
   it('reads kombu 5.2 output and kombu 5.2 reads ours', () => {
     const out = py(
       [
@@ -243,7 +246,7 @@ describe.skipIf(!hasKombu)('kombuJson against kombu 5.2 (Debian python3)', () =>
         '  "t": dt.datetime(2024, 1, 2, 3, 4, 5, 678901, tzinfo=dt.timezone.utc)}))',
       ].join('\n'),
       kombuJson.stringify({ big: 2n ** 60n, when: new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 678)) }),
-      '/usr/bin/python3',
+      requirePython(['kombu']),
     );
     expect(kombuJson.parse(out)).toEqual({
       u: '00000000-0000-0000-0000-000000000001',

@@ -29,5 +29,5 @@ export const msgpackSerializer: Serializer = {
   contentType: 'application/x-msgpack',
   contentEncoding: 'binary',
   encode: (value) => packr.pack(value),
-  decode: (body) => packr.unpack(body),
+  decode: (body) => packr.unpack(body) as unknown,
 };

@@ -1,12 +1,10 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PYTHON as PY, requirePython } from '@cq/tooling/testing';
 import { ContentDisallowedError, DecodeError, EncodeError, SerializationError } from '../errors.js';
 import { dumps, getSerializer, loads, prepareAccept, registerSerializer } from './registry.js';
 
-// python3-msgpack / python3-yaml are Debian packages: only /usr/bin/python3 has them (if installed).
-const PY = '/usr/bin/python3';
-const hasPyMsgpack = spawnSync(PY, ['-c', 'import msgpack']).status === 0;
-const hasPyYaml = spawnSync(PY, ['-c', 'import yaml']).status === 0;
+// python3-msgpack / python3-yaml are Debian packages: only /usr/bin/python3 has them.
 
 function py(code: string, stdin: string | Buffer = ''): Buffer {
   return execFileSync(PY, ['-c', code], { input: stdin });
@@ -185,7 +183,9 @@ describe('loads', () => {
   });
 });
 
-describe.skipIf(!hasPyMsgpack)('msgpack against Python msgpack (/usr/bin/python3)', () => {
+describe('msgpack against Python msgpack (/usr/bin/python3)', () => {
+  beforeAll(() => { requirePython(['msgpack']); });
+
   it('reads packb(use_bin_type=True) output', () => {
     const hex = py(
       'import msgpack; print(msgpack.packb({"s": "héllo", "b": b"\\x00\\xff", "big": 2**63 + 5, "neg": -(2**40),' +
@@ -217,7 +217,9 @@ describe.skipIf(!hasPyMsgpack)('msgpack against Python msgpack (/usr/bin/python3
   });
 });
 
-describe.skipIf(!hasPyYaml)('yaml against PyYAML (/usr/bin/python3)', () => {
+describe('yaml against PyYAML (/usr/bin/python3)', () => {
+  beforeAll(() => { requirePython(['yaml']); });
+
   it('reads safe_dump output', () => {
     const text = py(
       'import yaml, datetime as dt; print(yaml.safe_dump({"s": "héllo", "yes": "yes", "on": True, "big": 2**70,' +

@@ -1,8 +1,4 @@
-/**
- * In-memory transport (kombu `kombu/transport/memory.py`): queues are arrays in this process. For tests
- * and for running an app and its worker in one process. URL: `memory://` or `memory://<name>`; every
- * connection to the same name in one process shares the queues and bindings, as kombu's does.
- */
+/** In-memory transport (kombu `kombu/transport/memory.py`); see {@link MemoryTransport}. */
 import type { QueueDeclaration, TransportCapabilities, TransportDefinition } from './types.js';
 import { VirtualChannel, VirtualTransport, type TakenMessage, type VirtualTransportOptions } from './virtual/base.js';
 import { markRedelivered, type Envelope } from './virtual/envelope.js';
@@ -56,6 +52,18 @@ export interface MemoryTransportOptions extends VirtualTransportOptions {
   name?: string;
 }
 
+/**
+ * In-memory transport (kombu `kombu/transport/memory.py`): queues are arrays in this process, for
+ * tests and for running an app and its worker in one process. URL: `memory://` or
+ * `memory://<name>`; every connection to the same name in one process shares the queues and
+ * bindings, as kombu's does. Nothing survives the process.
+ *
+ * Built on the virtual transport, so routing (direct, topic, fanout), acks, requeue (to the head of
+ * the queue, as on AMQP) and QoS are the shared ones. Options ({@link MemoryTransportOptions}):
+ * `name` (default `''`, what `memory://` uses), `polling_interval` in **seconds** (default 0.5: a
+ * publish wakes pollers at once, the timer is only a safety net) and `fetch_batch_size` (default
+ * 100). It throws nothing of its own; operations on a closed channel reject with `OperationalError`.
+ */
 export class MemoryTransport extends VirtualTransport<MemoryChannel> {
   readonly driverType = 'memory';
   readonly capabilities: TransportCapabilities = { priorityOrder: 'none', persistent: false, redeliversUnacked: true, fanout: true };

@@ -1,25 +1,45 @@
 import { describe, expect, it } from 'vitest';
+import { Connection } from '../connection.js';
 import { TransportNotFoundError } from '../errors.js';
-import { resolveTransport, transportAliases } from './registry.js';
+import { memoryTransport } from './memory.js';
+import { TransportRegistry } from './registry.js';
 
-describe('transport registry', () => {
-  it('resolves the built-in memory transport', async () => {
-    expect((await resolveTransport('memory')).name).toBe('memory');
+describe('TransportRegistry', () => {
+  it('has the memory transport and nothing else until told', async () => {
+    const registry = new TransportRegistry();
+    expect(registry.aliases()).toEqual(['memory']);
+    expect((await registry.resolve('memory')).name).toBe('memory');
   });
-  it('names the closest alias for a typo', async () => {
-    await expect(resolveTransport('sqllite')).rejects.toThrow(/did you mean "sqlite"/);
-  });
-  it('names the package to install when a transport package is missing', async () => {
-    // Only packages of this issue are installed; the others must fail with the pnpm line.
-    const err = await resolveTransport('sqs').catch((e: unknown) => e);
+  it('names the package to install and the plugin to pass for a known scheme that was not registered', async () => {
+    const err = await new TransportRegistry().resolve('redis').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransportNotFoundError);
-    expect((err as Error).message).toContain('pnpm add @cq/transport-sqs');
+    expect((err as Error).message).toContain('pnpm add @cq/transport-redis');
+    expect((err as Error).message).toContain('redisTransport()');
   });
-  it('imports every alias target that is installed', async () => {
-    for (const alias of transportAliases()) {
-      const result = await resolveTransport(alias).then((d) => d.name, (e: Error) => e);
-      if (result instanceof Error) expect(result).toBeInstanceOf(TransportNotFoundError);
-      else expect(typeof result).toBe('string');
-    }
+  it('names the closest alias for a typo and lists only packages that exist', async () => {
+    const err = (await new TransportRegistry().resolve('sqllite').catch((e: unknown) => e)) as Error;
+    expect(err.message).toMatch(/did you mean "sqlite"/);
+    expect(err.message).not.toMatch(/sqs|mongodb/);
+  });
+  it('loads a registered loader once, under every alias, case-insensitively', async () => {
+    let loads = 0;
+    const registry = new TransportRegistry().register(['fake', 'fakes'], async () => { loads += 1; return { ...memoryTransport, name: 'fake' }; });
+    expect((await registry.resolve('FAKE')).name).toBe('fake');
+    await registry.resolve('fake');
+    expect(loads).toBe(1);
+    expect(registry.has('fakes')).toBe(true);
+  });
+  it('keeps two registries apart', async () => {
+    const a = new TransportRegistry().register('fake', { ...memoryTransport, name: 'fake' });
+    const b = new TransportRegistry();
+    expect(a.has('fake')).toBe(true);
+    await expect(b.resolve('fake')).rejects.toBeInstanceOf(TransportNotFoundError);
+  });
+  it('is what a Connection resolves its scheme with', async () => {
+    const registry = new TransportRegistry().register('fake', { ...memoryTransport, name: 'fake' });
+    const conn = await new Connection('fake://x', { transports: registry }).connect();
+    expect(conn.isConnected).toBe(true);
+    await conn.close();
+    await expect(new Connection('fake://x').connect()).rejects.toBeInstanceOf(TransportNotFoundError);
   });
 });

@@ -171,3 +171,40 @@ export interface TransportDefinition {
    */
   create(url: BrokerUrl, options: Record<string, unknown>): Transport;
 }
+
+/**
+ * A lock with a lease, kept in a store several processes share (beat's one-active-beat lock; kombu
+ * has none, Celery runs every `celery beat` it is given). The holder renews the lease well before it
+ * ends; when the holder dies, the lease runs out and another holder can take it.
+ */
+export interface LeaseLock {
+  /** A random token naming this holder. */
+  readonly token: string;
+  /**
+   * Takes the lock if free or expired, or renews it if this holder has it, for `leaseMs` ms from now.
+   * Resolves true when this holder has the lock afterwards, false when another holder has it.
+   * Rejects when the store fails.
+   */
+  acquire(leaseMs: number): Promise<boolean>;
+  /** Gives the lock up if this holder has it (another holder can take it at once). */
+  release(): Promise<void>;
+  /** Frees what the lock itself opened; a store it was handed (a transport's connection) stays open. */
+  close(): Promise<void>;
+}
+
+/**
+ * Capability of a transport that keeps lease locks in its broker (Redis, SQLite), so every process on
+ * that broker competes for the same lock. Check it with {@link isLeaseLockProvider}.
+ */
+export interface LeaseLockProvider {
+  /**
+   * A lock named `key` in the broker (the transport adds its key prefix, if any). Needs a connected
+   * transport to acquire. `token` names the holder; default a random UUID.
+   */
+  leaseLock(key: string, token?: string): LeaseLock;
+}
+
+/** True when `transport` offers {@link LeaseLockProvider.leaseLock}. */
+export function isLeaseLockProvider<T extends object>(transport: T): transport is T & LeaseLockProvider {
+  return typeof (transport as Partial<LeaseLockProvider>).leaseLock === 'function';
+}

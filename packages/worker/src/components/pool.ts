@@ -11,8 +11,8 @@
  *
  * Cancelling a task fires its `signal`, stores RETRY and requeues its message if acks late (see
  * `Request.terminate`). An escalation (warm → soft → cold) during the wait takes effect at once.
- * A process pool (`prefork`, `threads`: {@link ProcessPool}) or a pool given as a factory is started
- * and closed or terminated here too, through its optional `onStart`/`onStop`/`onTerminate`.
+ * A pool with resources of its own (a {@link ManagedPool}: `prefork`, `threads`, or one a factory
+ * built) is started and closed or terminated here too, through its `onStart`/`onStop`/`onTerminate`.
  *
  * Which pool (Celery `-P`, `worker_pool`): `WorkerOptions.pool`, else the `worker_pool` setting, else
  * `prefork` when `appModule` is given (children load the app from it) and `async` otherwise. Concurrency
@@ -22,15 +22,17 @@
 import { availableParallelism } from 'node:os';
 import { Step } from '../bootsteps.js';
 import { WorkerError } from '../errors.js';
-import { createPool, isPoolName, POOL_NAMES, type Pool } from '../pool.js';
+import { createPool, isPoolName, POOL_NAMES } from '../pool.js';
+import { isManagedPool, listsProcesses, type ManagedPool } from '../pool-capabilities.js';
 import { ProcessPool } from '../process-pool.js';
 import type { Worker } from '../worker.js';
+import { workerSettings } from '../settings.js';
 
 export class PoolComponent extends Step<Worker> {
   static override readonly label = 'Pool';
 
   override create(w: Worker): void {
-    const conf = w.app.conf;
+    const conf = workerSettings(w.app.conf);
     const option = w.options.pool ?? conf.worker_pool ?? (w.options.appModule ? 'prefork' : 'async');
     if (typeof option === 'function') {
       w.pool = option(w.options.concurrency ?? conf.worker_concurrency ?? 100);
@@ -43,7 +45,7 @@ export class PoolComponent extends Step<Worker> {
   }
 
   override async start(w: Worker): Promise<void> {
-    await w.pool.onStart?.();
+    if (isManagedPool(w.pool)) await w.pool.onStart();
   }
 
   override async stop(w: Worker): Promise<void> {
@@ -57,20 +59,20 @@ export class PoolComponent extends Step<Worker> {
       }
       if (how === 'soft' && (await this.softWait(w, escalated)) === 'escalated') continue;
       await w.cancelActiveRequests();
-      await w.pool.onTerminate?.();
+      if (isManagedPool(w.pool)) await w.pool.onTerminate();
       return;
     }
-    await w.pool.onStop?.();
+    if (isManagedPool(w.pool)) await w.pool.onStop();
   }
 
   override async terminate(w: Worker): Promise<void> {
     await this.requeueWaiting(w);
     await w.cancelActiveRequests();
-    await w.pool.onTerminate?.();
+    if (isManagedPool(w.pool)) await w.pool.onTerminate();
   }
 
   override info(w: Worker): Record<string, unknown> {
-    const processes = w.pool instanceof ProcessPool ? { processes: w.pool.pids } : {};
+    const processes = listsProcesses(w.pool) ? { processes: w.pool.pids } : {};
     return { implementation: w.pool.name, 'max-concurrency': w.pool.limit, ...processes, active: w.pool.active, waiting: w.pool.waiting };
   }
 
@@ -82,8 +84,7 @@ export class PoolComponent extends Step<Worker> {
 
   /** Celery `wait_for_soft_shutdown`; resolves 'done' when it is time to cancel (or nothing runs). */
   private async softWait(w: Worker, escalated: Promise<'escalated'>): Promise<'done' | 'escalated'> {
-    const timeout = w.app.conf.worker_soft_shutdown_timeout;
-    const onIdle = w.app.conf.worker_enable_soft_shutdown_on_idle;
+    const { worker_soft_shutdown_timeout: timeout, worker_enable_soft_shutdown_on_idle: onIdle } = workerSettings(w.app.conf);
     if (!(timeout > 0) || (w.pool.active === 0 && !onIdle)) return 'done';
     w.log.warn(`Initiating Soft Shutdown, terminating in ${timeout} seconds`);
     let timer: NodeJS.Timeout | undefined;
@@ -97,10 +98,10 @@ export class PoolComponent extends Step<Worker> {
   }
 }
 
-function processPool(w: Worker, kind: 'prefork' | 'threads', concurrency: number): Pool {
+function processPool(w: Worker, kind: 'prefork' | 'threads', concurrency: number): ManagedPool {
   const { appModule, autoscale } = w.options;
   if (!appModule) throw new WorkerError(`pool ${kind} runs tasks in children, which load the app from its module: give WorkerOptions.appModule (the CLI's -A), or use pool 'async'`);
-  const conf = w.app.conf;
+  const conf = workerSettings(w.app.conf);
   const resultBackend = w.app.resultBackendUrl;
   return new ProcessPool({
     kind, concurrency: autoscale ? autoscale.min : concurrency, log: w.log,

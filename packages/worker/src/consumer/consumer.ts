@@ -4,10 +4,11 @@
  *
  * - {@link ConnectionStep}: broker connection and channel (`connection`, `channel`);
  * - {@link EventsStep}: the event dispatcher (`eventDispatcher`), task events with `-E`;
- * - {@link HeartStep}: worker-online / worker-heartbeat every 2 s / worker-offline (`heart`);
  * - {@link QosStep}: the prefetch count (`qos`);
  * - {@link TasksStep}: result backend, task strategy and the kombu consumer (`strategy`, `taskConsumer`);
- * - {@link ControlStep}: the pidbox node answering remote control, and the revoked set (`--statedb`);
+ * - {@link ControlStep}: the pidbox node answering remote control, and the revoked set (`control`, `--statedb`);
+ * - {@link HeartStep}: worker-online / worker-heartbeat every 2 s / worker-offline (`heart`); it
+ *   starts after Tasks and Control, so a monitor may inspect the worker as soon as it is online;
  * - {@link MingleStep}: with `worker_mingle`, syncs revoked ids with the other workers at start-up;
  * - {@link GossipStep}: follows the other workers' `worker-*` events (`gossip.peers()`).
  *
@@ -21,6 +22,7 @@ import { Blueprint, type StepClass } from '../bootsteps.js';
 import type { TaskStrategy } from '../strategy.js';
 import type { Worker } from '../worker.js';
 import type { QoS } from './qos.js';
+import type { WorkerControlState } from './control-state.js';
 import { ConnectionStep } from './steps/connection.js';
 import { EventsStep } from './steps/events.js';
 import { HeartStep, type Heart } from './steps/heart.js';
@@ -31,7 +33,7 @@ import { MingleStep } from './steps/mingle.js';
 import { GossipStep, type Gossip } from './steps/gossip.js';
 
 /** The consumer blueprint's built-in steps. */
-export const CONSUMER_STEPS: readonly StepClass[] = [ConnectionStep, EventsStep, HeartStep, QosStep, TasksStep, ControlStep, MingleStep, GossipStep];
+export const CONSUMER_STEPS: readonly StepClass[] = [ConnectionStep, EventsStep, QosStep, TasksStep, ControlStep, HeartStep, MingleStep, GossipStep];
 
 export class Consumer {
   readonly blueprint: Blueprint<Consumer>;
@@ -43,6 +45,8 @@ export class Consumer {
   taskConsumer: KombuConsumer | null = null;
   /** Set by the Events step. */
   eventDispatcher: EventDispatcher | null = null;
+  /** The worker as remote control sees it (revoked set, pidbox node); set by the Control step. */
+  control: WorkerControlState | null = null;
   /** Set by the Heart step. */
   heart: Heart | null = null;
   /** Set by the Gossip step (unless `withoutGossip`). */

@@ -4,12 +4,18 @@
  * at stop, each with `freq` (the interval, s), `active` (tasks running), `processed` (tasks
  * finished), `loadavg` (1/5/15 min, 2 decimals) and `sw_ident`/`sw_ver`/`sw_sys`. Monitors count a
  * worker alive for `freq × 2` after its last heartbeat. Not to be confused with AMQP heartbeats.
+ *
+ * It requires the Tasks and Control steps: `worker-online` goes out once the task queues are consumed
+ * and the pidbox node listens, so a monitor that inspects a worker on its `worker-online` (Flower
+ * does) gets an answer; `worker-offline` goes out first at stop, before the worker stops answering.
  */
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { Step } from '../../bootsteps.js';
 import type { Consumer } from '../consumer.js';
+import { ControlStep } from './control.js';
 import { EventsStep } from './events.js';
+import { TasksStep } from './tasks.js';
 
 const version = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
 
@@ -51,7 +57,7 @@ export class Heart {
 
 export class HeartStep extends Step<Consumer> {
   static override readonly label = 'Heart';
-  static override readonly requires = [EventsStep];
+  static override readonly requires = [EventsStep, TasksStep, ControlStep];
 
   /** Out with the worker option `withoutHeartbeat` (`--without-heartbeat`). */
   override includeIf(c: Consumer): boolean {

@@ -6,7 +6,7 @@
  */
 import { Consumer as KombuConsumer } from '@cq/kombu';
 import { Step } from '../../bootsteps.js';
-import type { Executor } from '../../executor.js';
+import { runsInChildren } from '../../pool-capabilities.js';
 import { TaskStrategy } from '../../strategy.js';
 import type { Consumer } from '../consumer.js';
 import { QosStep } from './qos.js';
@@ -21,7 +21,7 @@ export class TasksStep extends Step<Consumer> {
     const strategy = new TaskStrategy(c.app, w.pool, {
       app: c.app, backend: c.backend, hostname: w.hostname, log: w.log,
       timeLimit: w.options.timeLimit ?? null, softTimeLimit: w.options.softTimeLimit ?? null,
-      executor: w.pool.invoke ? (w.pool as Executor) : null,
+      executor: runsInChildren(w.pool) ? w.pool : null,
       onReserved: (request) => w.reservedRequests.add(request),
       onReleased: (request) => w.reservedRequests.delete(request),
       onStart: (request) => {

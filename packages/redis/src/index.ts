@@ -1,0 +1,11 @@
+/**
+ * @cq/redis — the Redis foundation shared by @cq/transport-redis, @cq/backend-redis and @cq/beat:
+ * one parser for Celery's and kombu's Redis URLs, one ioredis client factory, one Lua script loader
+ * (`lua/<name>-<numKeys>.lua`, EVALSHA with a NOSCRIPT fallback) and the Redis lease lock.
+ */
+export { parseRedisUrl, type RedisUrl, type ParseRedisUrlOptions } from './url.js';
+export type { RedisTls, RedisTlsSettings, CertReqs } from './tls.js';
+export { createRedisClient, connectRedisClient, redisClientOptions, type RedisClientOptions } from './client.js';
+export { LuaScript, loadLuaScripts, type LuaArg } from './lua.js';
+export { RedisLeaseLock, acquireLease, releaseLease, type RedisLeaseLockOptions } from './lease.js';
+export { RedisConfigurationError, RedisScriptError } from './errors.js';

@@ -1,0 +1,121 @@
+/**
+ * The one Lua loader of cq, on BullMQ's convention: a package keeps its scripts as files
+ * `lua/<name>-<numKeys>.lua`, each opening with a comment that names its KEYS, ARGV and return
+ * values. The files are read once, when the package's module loads them, and ship in the package's
+ * `files` next to `src` and `dist` (so `new URL('../lua/', import.meta.url)` finds them from both).
+ *
+ * A call runs `EVALSHA`; when the server answers NOSCRIPT (it never saw the script, restarted, or ran
+ * `SCRIPT FLUSH`) the script is loaded with `SCRIPT LOAD` and the `EVALSHA` sent again. The number of
+ * keys comes from the file name; a call with another number of keys is refused before it is sent.
+ *
+ * ```ts
+ * const scripts = loadLuaScripts(new URL('../lua/', import.meta.url), ['store']); // lua/store-1.lua
+ * await scripts.store.run(client, [key], [value]);
+ * ```
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+import { RedisScriptError } from './errors.js';
+
+/** An ARGV value: sent as its string, or as the bytes of a Buffer. */
+export type LuaArg = string | number | Buffer;
+
+const FILE_NAME = /^(.+)-(\d+)\.lua$/;
+
+type EvalSha = (sha: string, numKeys: number, ...args: LuaArg[]) => Promise<unknown>;
+
+/** One script: its text, SHA1 and key count. */
+export class LuaScript {
+  /** SHA1 of the text, as `SCRIPT LOAD` answers it. */
+  readonly sha: string;
+
+  /**
+   * @param name the script name (`store` for `store-1.lua`).
+   * @param numKeys how many of a call's arguments are KEYS.
+   * @param lua the script text.
+   */
+  constructor(readonly name: string, readonly numKeys: number, readonly lua: string) {
+    this.sha = createHash('sha1').update(lua).digest('hex');
+  }
+
+  /**
+   * Reads one `<name>-<numKeys>.lua` file.
+   * @throws RedisScriptError when the file is missing, misnamed, or does not open with a comment
+   *   that states what it returns.
+   */
+  static fromFile(file: URL): LuaScript {
+    const path = fileURLToPath(file);
+    const match = FILE_NAME.exec(basename(path));
+    if (!match) throw new RedisScriptError(`Lua script ${path} must be named <name>-<number of keys>.lua`);
+    let lua: string;
+    try {
+      lua = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new RedisScriptError(`Lua script ${path} cannot be read: is the package's lua/ directory shipped (package.json "files")?`, { cause: err });
+    }
+    const header = /^\s*(--\[\[[\s\S]*?\]\]|(?:--[^\n]*\n)+)/.exec(lua)?.[1] ?? '';
+    if (!/return/i.test(header)) {
+      throw new RedisScriptError(`Lua script ${path} must open with a comment naming its KEYS, ARGV and return values`);
+    }
+    return new LuaScript(match[1]!, Number(match[2]), lua);
+  }
+
+  /**
+   * Runs the script; bulk-string replies come back as strings.
+   * @throws RedisScriptError when `keys` does not hold {@link numKeys} keys; the server's errors
+   *   (ioredis `ReplyError`) and connection failures as ioredis raises them.
+   */
+  run(client: Redis, keys: readonly string[], args: readonly LuaArg[] = []): Promise<unknown> {
+    return this.call(client, keys, args, false);
+  }
+
+  /** As {@link run}, with bulk-string replies as Buffers (for binary values). */
+  runBuffer(client: Redis, keys: readonly string[], args: readonly LuaArg[] = []): Promise<unknown> {
+    return this.call(client, keys, args, true);
+  }
+
+  private async call(client: Redis, keys: readonly string[], args: readonly LuaArg[], buffers: boolean): Promise<unknown> {
+    if (keys.length !== this.numKeys) {
+      throw new RedisScriptError(`Lua script ${this.name}-${this.numKeys}.lua takes ${this.numKeys} keys, was given ${keys.length}`);
+    }
+    // evalshaBuffer exists at runtime (ioredis makes a Buffer variant of every command) but not in its
+    // types; callBuffer('EVALSHA', …) loses the command name when auto-pipelined (ioredis 5.11).
+    // Taken unbound on purpose: `send` calls it with `client` as `this`.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
+    const evalsha = buffers ? (client as unknown as { evalshaBuffer: EvalSha }).evalshaBuffer : (client.evalsha as EvalSha);
+    const send = (): Promise<unknown> => evalsha.call(client, this.sha, this.numKeys, ...keys, ...args);
+    try {
+      return await send();
+    } catch (err) {
+      if (!String((err as Error)?.message).startsWith('NOSCRIPT')) throw err;
+      await client.script('LOAD', this.lua);
+      return send();
+    }
+  }
+}
+
+/**
+ * Reads the scripts `names` from `dir` (a file URL of a directory, ending in `/`), each from its one
+ * file `<name>-<numKeys>.lua`. Call it once, at module level.
+ * @throws RedisScriptError when the directory cannot be listed, or a name has no file or several.
+ */
+export function loadLuaScripts<N extends string>(dir: URL, names: readonly N[]): Readonly<Record<N, LuaScript>> {
+  let files: string[];
+  try {
+    files = readdirSync(dir);
+  } catch (err) {
+    throw new RedisScriptError(`Lua script directory ${fileURLToPath(dir)} cannot be read: is it shipped (package.json "files")?`, { cause: err });
+  }
+  const out = {} as Record<N, LuaScript>;
+  for (const name of names) {
+    const found = files.filter((f) => FILE_NAME.exec(f)?.[1] === name);
+    if (found.length !== 1) {
+      throw new RedisScriptError(`expected one Lua script ${name}-<number of keys>.lua in ${fileURLToPath(dir)}, found ${found.length === 0 ? 'none' : found.join(', ')}`);
+    }
+    out[name] = LuaScript.fromFile(new URL(found[0]!, dir));
+  }
+  return out;
+}

@@ -1,0 +1,50 @@
+/**
+ * Starting the `cq` command line from source in tests (`apps/cli/src/bin.ts` through tsx, with the
+ * `@cq/source` condition), tracked by `spawnTracked`, and the small waits tests use around it.
+ */
+import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnTracked } from './processes.js';
+
+/** The repository's root directory. */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The CLI's entry point, run from source. */
+export const cqBin = path.join(repoRoot, 'apps/cli/src/bin.ts');
+
+/** A `cq` process whose stdout and stderr chunks are collected in `out` and `err`. */
+export type CqProcess = ChildProcess & { out: string[]; err: string[] };
+
+/**
+ * Starts `cq <args>` from the repository root with `env` on top of `process.env`; tracked, so it is
+ * stopped at the end of the test file at the latest.
+ */
+export function cq(args: readonly string[], env: Record<string, string> = {}): CqProcess {
+  const child = spawnTracked(process.execPath, ['--conditions=@cq/source', '--import', 'tsx', cqBin, ...args], {
+    cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  }) as CqProcess;
+  child.out = [];
+  child.err = [];
+  child.stdout!.on('data', (d: Buffer) => child.out.push(d.toString()));
+  child.stderr!.on('data', (d: Buffer) => child.err.push(d.toString()));
+  return child;
+}
+
+/**
+ * Polls `predicate` every 25 ms until it is true.
+ * @throws Error with `message()` once `timeoutMs` (ms) have passed.
+ */
+export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs: number, message: () => string = () => 'condition not met'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(message());
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Resolves with the exit code of `child` once it has exited (null when a signal ended it). */
+export function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
