@@ -6,6 +6,7 @@
  * TestSupportError           CQ_TEST
  * ├── MissingPeerError       CQ_TEST_PEER_MISSING      a program or Python module a test needs is not
  * │                                                    installed; `installCommand` is the fix
+ * ├── PythonScriptError      CQ_TEST_PYTHON_FAILED     the Python side of an interop test failed; `stderr`
  * └── LeftoverProcessError   CQ_TEST_LEFTOVER_PROCESS  processes of a test run were still alive after it
  * ```
  */
@@ -30,6 +31,17 @@ export class TestSupportError extends Error {
 export class MissingPeerError extends TestSupportError {
   override readonly code = 'CQ_TEST_PEER_MISSING';
   constructor(message: string, readonly installCommand: string, options: TestSupportErrorOptions = {}) {
+    super(message, options);
+  }
+}
+
+/**
+ * A Python script run for an interop test (`databaseInteropPython`) exited non-zero or timed out.
+ * `stderr` is what Python printed (its traceback); `cause` is the exec error.
+ */
+export class PythonScriptError extends TestSupportError {
+  override readonly code = 'CQ_TEST_PYTHON_FAILED';
+  constructor(message: string, readonly stderr: string, options: TestSupportErrorOptions = {}) {
     super(message, options);
   }
 }

@@ -13,8 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileTracked, requireCommand, spawnTracked } from '@cq/tooling/testing';
-import { freePort, waitForPort } from './ports.js';
+import { execFileTracked, freePort, requireCommand, spawnTracked, waitForPort } from '@cq/tooling/testing';
 
 const LIB_BIN = '/usr/lib/rabbitmq/bin';
 

@@ -8,8 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { requireCommand, spawnTracked } from '@cq/tooling/testing';
-import { freePort } from './ports.js';
+import { freePort, requireCommand, spawnTracked } from '@cq/tooling/testing';
 
 export interface PrivateRedisOptions {
   /** Redis `appendonly`: keep data across restarts. Default true. */

@@ -22,6 +22,7 @@ import { buildTaskMessage } from './protocol/v2.js';
 import { AsyncResult } from './result.js';
 import { resolveRoute } from './routes.js';
 import { after_task_publish, before_task_publish } from './signals.js';
+import { publishInTransaction, transactionalChannel } from './transactional.js';
 import { Task, type ApplyOptions, type TaskOptions } from './task.js';
 import type { BoundTaskContext, TaskCanvas } from './context.js';
 import type { AppOptions, CeleryPlugin } from './plugin.js';
@@ -280,7 +281,9 @@ export class Celery {
   /**
    * Sends a task by name (Celery `send_task`); the task need not be registered here.
    * Resolves once the broker accepted the message. Throws EncodeError for unserializable
-   * arguments, TransportError when the broker fails.
+   * arguments, TransportError when the broker fails. With `options.transaction` (a `pg` client inside
+   * `BEGIN`), the message is written in that transaction (see `transactional.ts`); brokers other than
+   * PostgreSQL throw TransactionUnsupportedError before anything is sent.
    */
   async sendTask<R = unknown>(name: string, args: unknown[] | null = [], options: ApplyOptions = {}, task?: Task): Promise<AsyncResult<R>> {
     const topts: TaskOptions = task?.options ?? this.tasks.get(name)?.options ?? {};
@@ -324,6 +327,8 @@ export class Celery {
       origin: this.origin,
     });
     const producer = await this.producer();
+    // Checked before anything is sent (and before the backend's on_task_call).
+    const transaction = options.transaction ? { client: options.transaction, channel: transactionalChannel(producer.channel, this.broker.url) } : null;
     const queue = route.queue === '' ? null : this.queue(route.queue);
     if (!ignoreResult) {
       // Celery's on_task_call: e.g. rpc:// declares this client's reply queue before the task can answer.
@@ -333,7 +338,7 @@ export class Celery {
     const properties: Record<string, unknown> = { ...parts.properties };
     const declare = queue ? [queue] : [];
     before_task_publish.send(name, { body: parts.body, exchange: route.exchange, routingKey: route.routingKey, headers, properties, declare, retryPolicy: null });
-    await producer.publish(parts.body, {
+    const publishOptions = {
       exchange: route.exchange,
       routingKey: route.routingKey,
       serializer: options.serializer ?? topts.serializer ?? this.conf.task_serializer,
@@ -345,9 +350,12 @@ export class Celery {
       declare,
       retry: this.conf.task_publish_retry,
       retryPolicy: this.conf.task_publish_retry_policy,
-    });
+    };
+    if (transaction) await publishInTransaction(producer, transaction.channel, transaction.client, parts.body, publishOptions);
+    else await producer.publish(parts.body, publishOptions);
     after_task_publish.send(name, { headers, body: parts.body, exchange: route.exchange, routingKey: route.routingKey });
-    if (this.conf.task_send_sent_event && this.taskSentHook && this.producerConnection) {
+    // No task-sent event for a transactional enqueue: whether the task exists is decided by a commit we do not see.
+    if (this.conf.task_send_sent_event && this.taskSentHook && this.producerConnection && !transaction) {
       await this.taskSentHook(this, {
         uuid: id, root_id: headers['root_id'] ?? null, parent_id: headers['parent_id'] ?? null, name, args: headers['argsrepr'],
         kwargs: headers['kwargsrepr'], retries: headers['retries'] ?? 0, eta: headers['eta'] ?? null, expires: headers['expires'] ?? null,

@@ -19,6 +19,7 @@
  * ├── CanvasUnavailableError           CQ_APP_CANVAS_UNAVAILABLE      ctx.replace()/addToChord() without the canvas plugin
  * ├── NotInChordError                  CQ_APP_NOT_IN_CHORD            ctx.addToChord() outside a chord header (Python's ValueError)
  * ├── AddToChordUnsupportedError       CQ_APP_ADD_TO_CHORD_UNSUPPORTED  the result backend cannot grow chords (NotImplementedError)
+ * ├── TransactionUnsupportedError      CQ_APP_TRANSACTION_UNSUPPORTED   `transaction` given, the broker cannot enqueue in it
  * └── TaskSignal                       (control flow, not failures)
  *     ├── Retry                        CQ_APP_RETRY
  *     ├── Ignore                       CQ_APP_IGNORE
@@ -161,6 +162,15 @@ export class AddToChordUnsupportedError extends CeleryError {
     super(message, options);
     this.name = 'NotImplementedError';
   }
+}
+
+/**
+ * `applyAsync(…, { transaction })` / `sendTask(…, { transaction })` on a broker whose transport cannot
+ * write through the caller's database client (everything but PostgreSQL): nothing was sent. The
+ * message names the fix (the `postgresql://` broker, or an outbox relayed to the broker).
+ */
+export class TransactionUnsupportedError extends CeleryError {
+  override readonly code = 'CQ_APP_TRANSACTION_UNSUPPORTED';
 }
 
 /** Base of the control-flow signals; a worker never stores these as FAILURE. */

@@ -35,4 +35,4 @@ export {
   SoftTimeLimitExceeded, TimeLimitExceeded, TaskSignal, Retry, Ignore, Reject, type RetryOptions,
   MaxRetriesExceededError, QueueNotFound, type RetrySignature,
 } from './errors.js';
-export { CanvasUnavailableError, NotInChordError, AddToChordUnsupportedError } from './errors.js';
+export { CanvasUnavailableError, NotInChordError, AddToChordUnsupportedError, TransactionUnsupportedError } from './errors.js';

@@ -1,4 +1,5 @@
 /** Tasks: a named function plus its options (Celery `celery/app/task.py`); see {@link Task}. */
+import type { TransactionClient } from '@cq/kombu';
 import { MaxRetriesExceededError, Retry, TaskArgumentError, type RetryOptions } from './errors.js';
 import { inferParamNames } from './params.js';
 import type { AsyncResult } from './result.js';
@@ -111,6 +112,15 @@ export interface ApplyOptions {
   chord?: SignatureDict | null;
   /** `replaced_task_nesting` header (Task.replace depth). */
   replacedTaskNesting?: number;
+  /**
+   * cq, beyond Celery (as Graphile Worker and pg-boss): the caller's database client with a
+   * transaction open on it (`pg`'s `Client` or `PoolClient` after `BEGIN`). The task message is
+   * written through it, so it commits or rolls back with the caller's own writes, and workers are
+   * woken only on commit. Needs the `postgresql://` broker (@cq/transport-postgres); any other broker
+   * rejects with `TransactionUnsupportedError` before anything is sent (use an outbox there:
+   * @cq/transport-postgres `relayOutbox`). Never part of a signature's options (not serializable).
+   */
+  transaction?: TransactionClient;
 }
 
 /** The function shapes `app.task()` accepts. */

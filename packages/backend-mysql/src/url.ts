@@ -5,13 +5,11 @@
  * parameters read: `charset`, `unix_socket` (PyMySQL's name for a socket path); others are ignored
  * (pass mysql2 options through `database_engine_options.connect_args` or the `mysql` option).
  */
-import { parseDatabaseUrl, redact, type DatabaseUrl } from '@cq/backend';
+import { parseDialectUrl, type DatabaseUrl } from '@cq/backend';
 import { MysqlUrlError } from './errors.js';
 
 /** The URL schemes (before `://`) this package serves. */
 export const MYSQL_SCHEMES = ['db+mysql', 'db+mariadb'] as const;
-
-const FORMS = 'write db+mysql://user:password@host:port/database (Celery\'s database backend URL)';
 
 /** A parsed URL, the mysql2 connection options it gives, and its identity. */
 export interface MysqlUrl extends DatabaseUrl {
@@ -25,15 +23,9 @@ export interface MysqlUrl extends DatabaseUrl {
  * @throws MysqlUrlError for another scheme or a malformed URL.
  */
 export function parseMysqlUrl(url: string): MysqlUrl {
-  let parsed: DatabaseUrl;
-  try {
-    parsed = parseDatabaseUrl(url);
-  } catch (err) {
-    throw new MysqlUrlError(`${(err as Error).message}; ${FORMS}`, { cause: err });
-  }
-  if (!/^db\+/i.test(url) || (parsed.dialect !== 'mysql' && parsed.dialect !== 'mariadb')) {
-    throw new MysqlUrlError(`${JSON.stringify(redact(url))} is not a MySQL result backend URL: ${FORMS}`);
-  }
+  const parsed = parseDialectUrl(url, {
+    dialects: ['mysql', 'mariadb'], name: 'MySQL', form: 'db+mysql://user:password@host:port/database', error: MysqlUrlError,
+  });
   const connection: MysqlUrl['connection'] = { host: parsed.host ?? 'localhost', port: parsed.port ?? 3306 };
   if (parsed.username !== null) connection.user = parsed.username;
   if (parsed.password !== null) connection.password = parsed.password;

@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendRegistry, BackendStoreError } from '@cq/backend';
 import { describeBackend, describeDatabaseBackend } from '@cq/backend/testing';
+import { databaseInteropPython } from '@cq/tooling/testing';
 import MysqlBackendDefault, { MysqlBackend, MysqlUrlError, mysqlBackend, parseMysqlUrl } from '../src/index.js';
 import { URL, sql } from './database.js';
-import { runPython } from './python.js';
 
 const run = randomUUID().slice(0, 8);
 const tableNames = { task: `cqt_my_${run}_task`, group: `cqt_my_${run}_group` };
@@ -30,7 +30,7 @@ describeBackend('mysql', (options) => new MysqlBackend({ ...options, url: URL, t
 describeDatabaseBackend('mysql', {
   factory: (options) => new MysqlBackend({ ...options, url: URL }),
   pythonUrl: 'db+mysql+pymysql://root@127.0.0.1:3306/test',
-  runPython,
+  runPython: databaseInteropPython(['celery', 'sqlalchemy', 'pymysql']),
   prefix: `cqt_my_io_${run}`,
 });
 

@@ -5,13 +5,11 @@
  * libpq's URL form, handed to pg as its connection string: query parameters such as `sslmode`,
  * `sslrootcert`, `application_name`, `options` or `host=/var/run/postgresql` (a Unix socket) work.
  */
-import { parseDatabaseUrl, redact, type DatabaseUrl } from '@cq/backend';
+import { parseDialectUrl, type DatabaseUrl } from '@cq/backend';
 import { PostgresUrlError } from './errors.js';
 
 /** The URL schemes (before `://`) this package serves. */
 export const POSTGRES_SCHEMES = ['db+postgresql', 'db+postgres'] as const;
-
-const FORMS = 'write db+postgresql://user:password@host:port/database (Celery\'s database backend URL)';
 
 /** A parsed URL and the pg connection string for it. */
 export interface PostgresUrl extends DatabaseUrl {
@@ -25,15 +23,9 @@ export interface PostgresUrl extends DatabaseUrl {
  * @throws PostgresUrlError for another scheme or a malformed URL.
  */
 export function parsePostgresUrl(url: string): PostgresUrl {
-  let parsed: DatabaseUrl;
-  try {
-    parsed = parseDatabaseUrl(url);
-  } catch (err) {
-    throw new PostgresUrlError(`${(err as Error).message}; ${FORMS}`, { cause: err });
-  }
-  if (!/^db\+/i.test(url) || (parsed.dialect !== 'postgresql' && parsed.dialect !== 'postgres')) {
-    throw new PostgresUrlError(`${JSON.stringify(redact(url))} is not a PostgreSQL result backend URL: ${FORMS}`);
-  }
+  const parsed = parseDialectUrl(url, {
+    dialects: ['postgresql', 'postgres'], name: 'PostgreSQL', form: 'db+postgresql://user:password@host:port/database', error: PostgresUrlError,
+  });
   const rest = url.slice(url.indexOf('://') + 3);
   const host = parsed.query['host'] ?? parsed.host ?? 'localhost';
   return {

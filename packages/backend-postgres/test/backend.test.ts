@@ -9,8 +9,8 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BackendRegistry, BackendStoreError } from '@cq/backend';
 import { describeBackend, describeDatabaseBackend } from '@cq/backend/testing';
+import { databaseInteropPython } from '@cq/tooling/testing';
 import PostgresBackendDefault, { PostgresBackend, PostgresUrlError, parsePostgresUrl, postgresBackend } from '../src/index.js';
-import { runPython } from './python.js';
 
 const URL = 'db+postgresql://postgres@127.0.0.1:5432/test';
 const run = randomUUID().slice(0, 8);
@@ -37,7 +37,7 @@ describeBackend('postgresql', (options) => new PostgresBackend({ ...options, url
 describeDatabaseBackend('postgresql', {
   factory: (options) => new PostgresBackend({ ...options, url: URL }),
   pythonUrl: 'db+postgresql://postgres@127.0.0.1:5432/test',
-  runPython,
+  runPython: databaseInteropPython(['celery', 'sqlalchemy', 'psycopg2']),
   prefix: `cqt_pg_io_${run}`,
 });
 

@@ -7,9 +7,8 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BackendConfigurationError, BackendRegistry, UnsafePickleError, loadsPickle } from '@cq/backend';
 import { describeBackend, describeDatabaseBackend } from '@cq/backend/testing';
-import { spawnTracked } from '@cq/tooling/testing';
+import { databaseInteropPython, spawnTracked } from '@cq/tooling/testing';
 import SqliteBackendDefault, { SqliteBackend, SqliteUrlError, sqliteBackend } from '../src/index.js';
-import { runPython } from './python.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cq-backend-sqlite-'));
 const file = join(dir, 'nested', 'results.db');
@@ -22,7 +21,7 @@ mkdirSync(dirname(shared), { recursive: true });
 describeDatabaseBackend('sqlite', {
   factory: (options) => new SqliteBackend({ ...options, url: `db+sqlite:///${shared}` }),
   pythonUrl: `db+sqlite:///${shared}`,
-  runPython,
+  runPython: databaseInteropPython(['celery', 'sqlalchemy']),
   prefix: 'cqt_sqlite_io',
 });
 

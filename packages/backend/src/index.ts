@@ -31,7 +31,7 @@ export { naiveUtc, type SqlDialect, type RowIds } from './database/dialect.js';
 export { POSTGRESQL_DIALECT } from './database/dialects/postgresql.js';
 export { MYSQL_DIALECT } from './database/dialects/mysql.js';
 export { SQLITE_DIALECT } from './database/dialects/sqlite.js';
-export { parseDatabaseUrl, redact, type DatabaseUrl } from './database/url.js';
+export { parseDatabaseUrl, parseDialectUrl, redact, type DatabaseUrl, type DialectUrlOptions } from './database/url.js';
 export { dumpsPickle } from './database/pickle-writer.js';
 export { loadsPickle, type LoadsPickleOptions } from './database/pickle-reader.js';
 export { PickleTuple, PickleGlobal, PickleCall } from './database/python-values.js';

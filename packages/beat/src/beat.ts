@@ -5,20 +5,25 @@
  * Settings read from the app (Celery's names, seconds):
  * - `beat_schedule` — the entries (see {@link BeatScheduleSetting});
  * - `beat_max_loop_interval` — longest sleep between ticks; 0 (default) = 300 s;
- * - `beat_schedule_filename` — SQLite file of the state; default `beat.db` beside the embedded
- *   SQLite broker's file, else `.cq/beat.db`;
+ * - `beat_schedule_filename` — SQLite file of the state. When unset, the state is kept in the broker
+ *   if its transport offers a store (PostgreSQL: rows in its database, shared by every beat of the same
+ *   lock key), else in `beat.db` beside the embedded SQLite broker's file, else `.cq/beat.db`;
  * - `timezone`, `enable_utc` — the zone crontabs are read in;
  * - `beat_lock_timeout` (cq) — the lease of the beat lock, default 30 s; the lock is renewed every
  *   third of it, and a standby beat takes over at most one lease after the active one died;
  * - `beat_lock_key` (cq) — the name of the lock in the broker, default `cq.beat.lock.<app main>`.
  *
- * The lock is the one the broker's transport offers (@cq/kombu `LeaseLockProvider`: Redis, SQLite),
- * else one in the SQLite state file, else none (see `lock/broker-lock.ts`).
+ * The lock is the one the broker's transport offers (@cq/kombu `LeaseLockProvider`: Redis, SQLite,
+ * PostgreSQL), else one in the SQLite state file, else none (see `lock/broker-lock.ts`). Lock and
+ * state share one broker connection (`broker-link.ts`). On PostgreSQL both live in the database, so
+ * beat can move between machines without losing its state.
  */
 import path from 'node:path';
 import type { Celery } from '@cq/app';
 import type { ScheduleEntry } from './entry.js';
 import type { LeaseLock } from './lock/lease-lock.js';
+import { BrokerLink } from './broker-link.js';
+import { BrokerScheduleStore } from './broker-store.js';
 import { BrokerLeaseLock } from './lock/broker-lock.js';
 import { SqliteLeaseLock } from './lock/sqlite-lock.js';
 import { defaultEntries } from './default-entries.js';
@@ -30,7 +35,7 @@ import { SqliteScheduleStore, type ScheduleStore } from './store.js';
 export const DEFAULT_LOCK_TIMEOUT = BEAT_DEFAULTS.beat_lock_timeout;
 
 export interface BeatOptions {
-  /** State store. Default: a {@link SqliteScheduleStore} at the file described in the module doc. */
+  /** State store. Default: the broker's, else a {@link SqliteScheduleStore} (see the module doc). */
   store?: ScheduleStore;
   /** The lock; `null` runs without one (a single beat). Default: the broker's, else the state file's. */
   lock?: LeaseLock | null;
@@ -59,6 +64,8 @@ export class Beat {
   readonly lockTimeout: number;
   private readonly store: ScheduleStore;
   private readonly lock: LeaseLock | null;
+  /** The SQLite state file, once opened (as the store, the store's fallback, or the lock's). */
+  private localStore: SqliteScheduleStore | null = null;
   private readonly log: BeatLog;
   private running = false;
   private active = false;
@@ -72,7 +79,11 @@ export class Beat {
     const settings = beatSettings(conf);
     this.log = options.log ?? app.log;
     const file = scheduleFilename(app);
-    this.store = options.store ?? new SqliteScheduleStore(file);
+    const local = (): SqliteScheduleStore => (this.localStore ??= new SqliteScheduleStore(file));
+    const lockKey = settings.beat_lock_key ?? `cq.beat.lock.${app.main}`;
+    const link = new BrokerLink(() => app.connection(), (m) => this.log.warn(m));
+    // An explicit state file wins; otherwise the broker's store, else the file.
+    this.store = options.store ?? (settings.beat_schedule_filename ? local() : new BrokerScheduleStore(link, lockKey, local));
     this.lockTimeout = options.lockTimeout ?? (settings.beat_lock_timeout || DEFAULT_LOCK_TIMEOUT);
     const zone = conf.timezone || (conf.enable_utc ? 'UTC' : Intl.DateTimeFormat().resolvedOptions().timeZone);
     this.scheduler = new Scheduler({
@@ -86,9 +97,11 @@ export class Beat {
     });
     if (options.lock !== undefined) this.lock = options.lock;
     else {
-      const store = this.store;
-      const ownLock = (): LeaseLock | null => (store instanceof SqliteScheduleStore ? new SqliteLeaseLock(store.db) : null);
-      this.lock = new BrokerLeaseLock(() => app.connection(), settings.beat_lock_key ?? `cq.beat.lock.${app.main}`, ownLock, (m) => this.log.warn(m));
+      const given = options.store;
+      // The fallback lock lives in the SQLite state file: the given one, or beat's own; none for another given store.
+      const ownLock = (): LeaseLock | null => given === undefined ? new SqliteLeaseLock(local().db)
+        : given instanceof SqliteScheduleStore ? new SqliteLeaseLock(given.db) : null;
+      this.lock = new BrokerLeaseLock(link, lockKey, ownLock);
     }
   }
 
@@ -117,12 +130,13 @@ export class Beat {
     while (this.running) {
       let wait = renewEvery;
       try {
+        if (this.store instanceof BrokerScheduleStore) await this.store.ready();
         const since = Date.now();
         const held = this.lock ? await this.lock.acquire(leaseMs) : true;
         if (held && !this.active) {
+          await this.scheduler.reload(); // reads the state first: a failure leaves this beat on standby
           this.active = true;
           announcedStandby = false;
-          this.scheduler.reload();
           this.log.info('beat: holding the beat lock: this beat sends the periodic tasks');
         } else if (!held && (this.active || !announcedStandby)) {
           this.active = false;
@@ -139,9 +153,11 @@ export class Beat {
       if (this.running) await this.sleep(Math.min(wait, this.lock ? renewEvery : wait) * 1000);
     }
     this.active = false;
+    await this.scheduler.flush();
     await this.lock?.release();
     await this.lock?.close();
-    this.store.close();
+    await this.store.close();
+    this.localStore?.close();
   }
 
   /**

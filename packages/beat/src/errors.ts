@@ -6,7 +6,8 @@
  * ├── ScheduleParseError      CQ_BEAT_SCHEDULE_PARSE   a crontab field, duration or solar event cannot be read
  * │                                                    (Celery `ParseException` / `ValueError`)
  * ├── ScheduleEntryError      CQ_BEAT_ENTRY            a `beat_schedule` entry has the wrong shape
- * └── BeatLockError           CQ_BEAT_LOCK             the lease store (Redis, SQLite) failed
+ * ├── BeatLockError           CQ_BEAT_LOCK             the lease store (Redis, SQLite, PostgreSQL) failed
+ * └── BeatStoreError          CQ_BEAT_STORE            the broker keeping the schedule state cannot be reached
  * ```
  */
 export class BeatError extends Error {
@@ -30,4 +31,9 @@ export class ScheduleEntryError extends BeatError {
 /** The store holding the beat lock failed (not: the lock is held by another beat, which is normal). */
 export class BeatLockError extends BeatError {
   override readonly code = 'CQ_BEAT_LOCK';
+}
+
+/** The broker that keeps beat's schedule state (PostgreSQL) cannot be reached; beat retries. */
+export class BeatStoreError extends BeatError {
+  override readonly code = 'CQ_BEAT_STORE';
 }

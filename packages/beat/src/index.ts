@@ -16,4 +16,4 @@ export { BEAT_DEFAULTS, beatSettings, type BeatSettings } from './settings.js';
 export type { LeaseLock } from './lock/lease-lock.js';
 export { RedisLeaseLock } from './lock/redis-lock.js';
 export { SqliteLeaseLock } from './lock/sqlite-lock.js';
-export { BeatError, ScheduleParseError, ScheduleEntryError, BeatLockError } from './errors.js';
+export { BeatError, ScheduleParseError, ScheduleEntryError, BeatLockError, BeatStoreError } from './errors.js';

@@ -7,7 +7,7 @@ import { ScheduleEntryError } from './errors.js';
 import { Scheduler } from './scheduler.js';
 import { crontab } from './schedules/crontab.js';
 import { solar } from './schedules/solar.js';
-import { SqliteScheduleStore } from './store.js';
+import { SqliteScheduleStore, type ScheduleStore } from './store.js';
 
 /** A fake clock and a sender that records what was sent, and when. */
 function harness(startIso: string) {
@@ -106,6 +106,7 @@ describe('Scheduler: persisted state across restarts', () => {
     await runUntil(a.s, h.clock, '2024-01-01T00:01:30Z'); // ran at 00:01
     a.store.close();
     const b = open(h, every60);
+    await b.s.open();
     expect(b.s.entries.get('e')!.lastRunAt.toISOString()).toBe('2024-01-01T00:01:00.000Z');
     expect(b.s.entries.get('e')!.totalRunCount).toBe(1);
     await runUntil(b.s, h.clock, '2024-01-01T00:03:30Z');
@@ -130,18 +131,59 @@ describe('Scheduler: persisted state across restarts', () => {
     b.store.close();
   });
 
-  it('resets the state when the time zone changed, and drops state of entries no longer configured', () => {
+  it('resets the state when the time zone changed, and drops state of entries no longer configured', async () => {
     const h = harness('2024-01-01T00:00:00Z');
     const a = open(h, { e: { task: 'proj.e', schedule: 60 }, gone: { task: 'proj.gone', schedule: 60 } });
+    await a.s.open();
+    expect([...a.store.load().keys()].sort()).toEqual(['e', 'gone']); // written at set-up, as Celery syncs
     a.store.save('e', { lastRunAt: new Date('2023-12-31T00:00:00Z'), totalRunCount: 5 });
     a.store.close();
     const b = open(h, every60);
+    await b.s.open();
     expect(b.s.entries.get('e')!.totalRunCount).toBe(5);
     expect([...b.store.load().keys()]).toEqual(['e']);
     b.store.close();
     const c = open(h, every60, { timezone: 'Europe/Paris' });
+    await c.s.open();
     expect(c.s.entries.get('e')!.totalRunCount).toBe(0);
     c.store.close();
+  });
+
+  it('a new entry not yet run is stored at set-up: a restart before its first run neither skips nor delays it', async () => {
+    const h = harness('2024-01-01T00:00:00Z');
+    const a = open(h, every60);
+    await a.s.open();
+    a.store.close();
+    h.clock.t = new Date('2024-01-01T00:00:40Z').getTime(); // restarted 40 s later, before the first run
+    const b = open(h, every60);
+    await runUntil(b.s, h.clock, '2024-01-01T00:01:30Z');
+    expect(h.sent.map((x) => x.at)).toEqual(['2024-01-01T00:01:00.000Z']);
+    b.store.close();
+  });
+
+  it('a failed state write sends nothing and skips nothing: the entry is sent once the store works again', async () => {
+    const h = harness('2024-01-01T00:00:00Z');
+    let failing = false;
+    const saved: string[] = [];
+    const store: ScheduleStore = {
+      load: async () => new Map(), remove: async () => {}, clear: async () => {}, getMeta: async () => null, setMeta: async () => {}, close: () => {},
+      save: async (name, state) => {
+        if (failing) throw new Error('database down');
+        saved.push(`${name}@${state.lastRunAt.toISOString()}`);
+      },
+    };
+    const s = new Scheduler({ send: h.send, now: h.now, schedule: every60, store });
+    await s.tick();
+    failing = true;
+    h.clock.t = new Date('2024-01-01T00:01:00Z').getTime();
+    await expect(s.tick()).rejects.toThrow('database down');
+    expect(h.sent).toEqual([]);
+    expect(s.entries.get('e')!.totalRunCount).toBe(0);
+    failing = false;
+    h.clock.t += 1_000;
+    await s.tick();
+    expect(h.sent.map((x) => x.at)).toEqual(['2024-01-01T00:01:01.000Z']);
+    expect(saved.at(-1)).toBe('e@2024-01-01T00:01:01.000Z');
   });
 });
 

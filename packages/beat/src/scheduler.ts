@@ -9,6 +9,11 @@
  * - changing an entry keeps its last run time and run count (Celery `ScheduleEntry.update`);
  * - when the time zone or `enable_utc` changed since the state was written, the state is reset;
  * - `tick()` returns the seconds to sleep, at most `maxInterval` (`beat_max_loop_interval`, 300 s).
+ *
+ * The store may answer synchronously (a SQLite file) or not (the broker's database): state is read by
+ * {@link Scheduler.open} (which the first `tick()` calls; Celery `setup_schedule`), and a due entry's
+ * new state is written — and the write awaited — before it is sent, so a beat restarted anywhere on
+ * the same store neither repeats nor skips that run.
  */
 import { ScheduleEntry, type BeatScheduleSetting, type EntryDefinition } from './entry.js';
 import { ScheduleEntryError } from './errors.js';
@@ -53,6 +58,13 @@ export class Scheduler {
   private readonly store: ScheduleStore | null;
   private readonly clock: () => Date;
   private readonly log: BeatLog;
+  private readonly enableUtc: boolean;
+  /** Names of the configured entries (`schedule`): the ones stored state is applied to. */
+  private readonly configured: ReadonlySet<string>;
+  private opening: Promise<void> | null = null;
+  private opened = false;
+  /** Writes of add/update/remove, in order; a tick's own writes are awaited by the tick. */
+  private writes: Promise<void> = Promise.resolve();
 
   /** @throws ScheduleEntryError for a malformed entry of `schedule`. */
   constructor(options: SchedulerOptions) {
@@ -62,26 +74,51 @@ export class Scheduler {
     this.maxInterval = options.maxInterval || DEFAULT_MAX_INTERVAL;
     this.timezone = options.timezone ?? 'UTC';
     this.log = options.log ?? silent;
-    this.checkZone(options.enableUtc ?? true);
-    const stored = this.store?.load() ?? new Map<string, EntryState>();
+    this.enableUtc = options.enableUtc ?? true;
     const now = this.clock();
     for (const [name, def] of Object.entries(options.schedule ?? {})) {
-      this.entriesByName.set(name, new ScheduleEntry(name, def, stored.get(name) ?? { lastRunAt: now }, this.timezone));
+      this.entriesByName.set(name, new ScheduleEntry(name, def, { lastRunAt: now }, this.timezone));
     }
-    // Celery's merge_inplace: state of entries no longer configured is dropped.
-    for (const name of stored.keys()) if (!this.entriesByName.has(name)) this.store?.remove(name);
+    this.configured = new Set(this.entriesByName.keys());
   }
 
-  private checkZone(enableUtc: boolean): void {
-    if (!this.store) return;
-    const tz = this.store.getMeta('tz');
-    const utc = this.store.getMeta('utc_enabled');
-    if ((tz !== null && tz !== this.timezone) || (utc !== null && utc !== String(enableUtc))) {
+  /**
+   * Reads the stored state (Celery `PersistentScheduler.setup_schedule`), once: resets it when the
+   * time zone or `enable_utc` changed, gives each configured entry its stored last run and count,
+   * drops the state of entries no longer configured (Celery `merge_inplace`), and writes every
+   * entry's state back (Celery's `sync` at set-up). Called by the first {@link tick}; a failed open
+   * rejects with the store's error and is tried again by the next call.
+   */
+  open(): Promise<void> {
+    this.opening ??= this.load().then(() => { this.opened = true; }, (err: unknown) => {
+      this.opening = null;
+      throw err;
+    });
+    return this.opening;
+  }
+
+  private async load(): Promise<void> {
+    const store = this.store;
+    if (!store) return;
+    const tz = await store.getMeta('tz');
+    const utc = await store.getMeta('utc_enabled');
+    if ((tz !== null && tz !== this.timezone) || (utc !== null && utc !== String(this.enableUtc))) {
       this.log.warn('Reset: Timezone changed from previous run');
-      this.store.clear();
+      await store.clear();
     }
-    this.store.setMeta('tz', this.timezone);
-    this.store.setMeta('utc_enabled', String(enableUtc));
+    await store.setMeta('tz', this.timezone);
+    await store.setMeta('utc_enabled', String(this.enableUtc));
+    const stored = await store.load();
+    for (const [name, state] of stored) {
+      const entry = this.entriesByName.get(name);
+      if (entry && this.configured.has(name)) {
+        entry.lastRunAt = state.lastRunAt;
+        entry.totalRunCount = state.totalRunCount;
+      } else {
+        await store.remove(name);
+      }
+    }
+    for (const entry of this.entriesByName.values()) await store.save(entry.name, stateOf(entry));
   }
 
   /** The entries by name (read-only view). */
@@ -91,13 +128,15 @@ export class Scheduler {
 
   /**
    * Adds an entry, or replaces one of the same name keeping its last run and count. A new entry
-   * first runs one period after now. Takes effect at the next tick. Throws {@link ScheduleEntryError}.
+   * first runs one period after now. Takes effect at the next tick; its state is written in the
+   * background (a failed write is logged), or by {@link open} when not open yet. Throws
+   * {@link ScheduleEntryError}.
    */
   add(name: string, def: EntryDefinition): ScheduleEntry {
     const old = this.entriesByName.get(name);
     const entry = new ScheduleEntry(name, def, old ?? { lastRunAt: this.clock() }, this.timezone);
     this.entriesByName.set(name, entry);
-    this.persist(entry);
+    this.background((store) => store.save(name, stateOf(entry)));
     return entry;
   }
 
@@ -107,15 +146,19 @@ export class Scheduler {
     return this.add(name, def);
   }
 
-  /** Removes an entry and its stored state; false when there was none. */
+  /** Removes an entry and (in the background) its stored state; false when there was none. */
   remove(name: string): boolean {
-    this.store?.remove(name);
+    this.background((store) => store.remove(name));
     return this.entriesByName.delete(name);
   }
 
-  /** Re-reads stored state (another beat may have run entries while this one stood by). */
-  reload(): void {
-    const stored = this.store?.load();
+  /**
+   * Re-reads stored state (another beat may have run entries while this one stood by): opens the
+   * scheduler the first time, then takes each newer stored run. Rejects with the store's error.
+   */
+  async reload(): Promise<void> {
+    if (!this.opened) return this.open();
+    const stored = await this.store?.load();
     if (!stored) return;
     for (const [name, entry] of this.entriesByName) {
       const s = stored.get(name);
@@ -132,6 +175,7 @@ export class Scheduler {
    * lease is about to end) the tick stops and returns 0.
    */
   async tick(mayRun: () => boolean = () => true): Promise<number> {
+    await this.open();
     let next = this.maxInterval;
     for (const entry of [...this.entriesByName.values()]) {
       const now = this.clock();
@@ -145,8 +189,16 @@ export class Scheduler {
       if (state.isDue) {
         if (!mayRun()) return 0;
         // Celery reserves (advances) the entry before sending: a failed send is not retried at once.
+        // A failed write undoes the reservation and ends the tick (nothing sent, nothing skipped).
+        const before = stateOf(entry);
         entry.advance(now);
-        this.persist(entry);
+        try {
+          await this.persist(entry);
+        } catch (err) {
+          entry.lastRunAt = before.lastRunAt;
+          entry.totalRunCount = before.totalRunCount;
+          throw err;
+        }
         this.log.info(`Scheduler: Sending due task ${entry.name} (${entry.task})`);
         try {
           await this.send(entry);
@@ -159,7 +211,32 @@ export class Scheduler {
     return Math.max(next, 0);
   }
 
-  private persist(entry: ScheduleEntry): void {
-    this.store?.save(entry.name, { lastRunAt: entry.lastRunAt, totalRunCount: entry.totalRunCount });
+  /** Resolves once the writes issued by add/update/remove so far are done (failed ones were logged). */
+  flush(): Promise<void> {
+    return this.writes;
   }
+
+  /** Writes `entry`'s state after the background writes issued before it; rejects with the store's error. */
+  private persist(entry: ScheduleEntry): Promise<void> {
+    const store = this.store;
+    if (!store) return Promise.resolve();
+    const state = stateOf(entry);
+    const write = this.writes.then(() => store.save(entry.name, state));
+    this.writes = write.catch(() => undefined);
+    return write;
+  }
+
+  /** Queues a write of add/update/remove; before {@link open} there is nothing to write (open writes all). */
+  private background(op: (store: ScheduleStore) => unknown): void {
+    const store = this.store;
+    if (!store || !this.opened) return;
+    this.writes = this.writes.then(() => op(store)).then(() => undefined, (err: unknown) => {
+      this.log.error(`Scheduler: cannot write the schedule state: ${(err as Error).message}`);
+    });
+  }
+}
+
+/** The state to store for `entry`. */
+function stateOf(entry: ScheduleEntry): EntryState {
+  return { lastRunAt: entry.lastRunAt, totalRunCount: entry.totalRunCount };
 }

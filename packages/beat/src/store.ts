@@ -1,31 +1,19 @@
 /**
  * Where beat keeps its state between runs (Celery `PersistentScheduler` and its shelve file,
  * `beat_schedule_filename`): per entry the last run time and the number of runs, plus the time zone
- * the state was written under. The default store is a SQLite file; writes happen at every run, so a
- * restart neither repeats nor skips a run.
+ * the state was written under. The interface is @cq/kombu's `ScheduleStore`, so a broker's
+ * transport can offer one (PostgreSQL keeps it in its database: see `broker-store.ts`); its methods
+ * may answer synchronously or with a promise. The default here is a SQLite file. Writes happen at
+ * every run, so a restart neither repeats nor skips a run.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import type { ScheduleEntryState, ScheduleStore } from '@cq/kombu';
 
-/** Persisted state of one entry. */
-export interface EntryState {
-  lastRunAt: Date;
-  totalRunCount: number;
-}
-
-/** A schedule state store; implement it to keep state elsewhere. */
-export interface ScheduleStore {
-  /** All stored entry states by entry name. */
-  load(): Map<string, EntryState>;
-  save(name: string, state: EntryState): void;
-  remove(name: string): void;
-  /** Drops every entry state (Celery resets the shelve when the time zone changes). */
-  clear(): void;
-  getMeta(key: string): string | null;
-  setMeta(key: string, value: string): void;
-  close(): void;
-}
+export type { ScheduleStore } from '@cq/kombu';
+/** Persisted state of one entry (@cq/kombu `ScheduleEntryState`). */
+export type EntryState = ScheduleEntryState;
 
 /** A {@link ScheduleStore} in a SQLite file (WAL mode; several processes may share it). */
 export class SqliteScheduleStore implements ScheduleStore {

@@ -15,6 +15,8 @@ import { Connection, type LeaseLock } from '@cq/kombu';
 import { redisTransport, transport as redisDefinition } from '@cq/transport-redis';
 import { transport as sqliteDefinition } from '@cq/transport-sqlite';
 import { Beat, BeatLockError, type ScheduleEntry } from '../src/index.js';
+import { BrokerLink } from '../src/broker-link.js';
+import { BrokerScheduleStore } from '../src/broker-store.js';
 import { BrokerLeaseLock } from '../src/lock/broker-lock.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379/0';
@@ -42,8 +44,8 @@ describe('BrokerLeaseLock', () => {
       connections.push(c);
       return c;
     };
-    const a = new BrokerLeaseLock(connect, key, fallback.make);
-    const b = new BrokerLeaseLock(connect, key, fallback.make);
+    const a = new BrokerLeaseLock(new BrokerLink(connect), key, fallback.make);
+    const b = new BrokerLeaseLock(new BrokerLink(connect), key, fallback.make);
     try {
       expect(await a.acquire(5_000)).toBe(true);
       expect(await redis.get(key)).toBe(a.token);
@@ -62,7 +64,7 @@ describe('BrokerLeaseLock', () => {
   it('takes the lock in the SQLite broker file, not in the fallback', async () => {
     const file = path.join(dir, 'broker.db');
     const fallback = fallbackSpy();
-    const lock = new BrokerLeaseLock(() => new Connection(`sqlite:///${file}`, { transport: sqliteDefinition }), 'beat', fallback.make);
+    const lock = new BrokerLeaseLock(new BrokerLink(() => new Connection(`sqlite:///${file}`, { transport: sqliteDefinition })), 'beat', fallback.make);
     try {
       expect(await lock.acquire(5_000)).toBe(true);
       const db = new Database(file, { readonly: true });
@@ -78,28 +80,43 @@ describe('BrokerLeaseLock', () => {
     const own: LeaseLock = { token: 'own', acquire: async () => false, release: async () => {}, close: async () => {} };
     const fallback = fallbackSpy(own);
     let connection: Connection | undefined;
-    const lock = new BrokerLeaseLock(() => (connection = new Connection('memory://')), 'k', fallback.make);
+    const lock = new BrokerLeaseLock(new BrokerLink(() => (connection = new Connection('memory://'))), 'k', fallback.make);
     expect(await lock.acquire(1_000)).toBe(false); // the fallback's answer
     expect(await lock.acquire(1_000)).toBe(false);
     expect(fallback.calls).toBe(1);
     expect(connection?.isConnected).toBe(false);
-    const none = new BrokerLeaseLock(() => new Connection('memory://'), 'k', () => null);
+    const none = new BrokerLeaseLock(new BrokerLink(() => new Connection('memory://')), 'k', () => null);
     expect(await none.acquire(1_000)).toBe(true); // no lock: a single beat
+  });
+
+  it('shares one connection with the broker schedule store, closed once neither uses it (memory offers neither)', async () => {
+    const connections: Connection[] = [];
+    const link = new BrokerLink(() => { const c = new Connection('memory://'); connections.push(c); return c; });
+    const fileStore = { load: () => new Map(), save() {}, remove() {}, clear() {}, getMeta: () => 'file', setMeta() {}, close() {} };
+    const lock = new BrokerLeaseLock(link, 'k', () => null);
+    const store = new BrokerScheduleStore(link, 'k', () => fileStore);
+    expect(await lock.acquire(1_000)).toBe(true);
+    expect(connections.map((c) => c.isConnected)).toEqual([true]); // the store has not chosen yet
+    await store.ready();
+    expect(await store.getMeta('x')).toBe('file');
+    expect(connections.map((c) => c.isConnected)).toEqual([false]); // one connection, closed by the last to let go
+    await lock.close();
+    await store.close();
   });
 
   it('falls back, with a warning, when the app has no transport for the broker scheme', async () => {
     const warnings: string[] = [];
     const fallback = fallbackSpy();
-    const lock = new BrokerLeaseLock(() => new Connection(REDIS_URL), 'k', fallback.make, (m) => warnings.push(m));
+    const lock = new BrokerLeaseLock(new BrokerLink(() => new Connection(REDIS_URL), (m) => warnings.push(m)), 'k', fallback.make);
     expect(await lock.acquire(1_000)).toBe(true);
     expect(fallback.calls).toBe(1);
-    expect(warnings).toEqual([expect.stringMatching(/redis.*using beat's own lock/)]);
+    expect(warnings).toEqual([expect.stringMatching(/redis.*using beat's own lock and state file/)]);
   });
 
   it('rejects with BeatLockError while the broker is unreachable, and asks again next time', async () => {
     const fallback = fallbackSpy();
     let attempts = 0;
-    const lock = new BrokerLeaseLock(() => { attempts++; return new Connection('redis://:hunter2@127.0.0.1:1/0', { transport: redisDefinition }); }, 'k', fallback.make);
+    const lock = new BrokerLeaseLock(new BrokerLink(() => { attempts++; return new Connection('redis://:hunter2@127.0.0.1:1/0', { transport: redisDefinition }); }), 'k', fallback.make);
     const err = await lock.acquire(1_000).then(() => null, (e: unknown) => e);
     expect(err).toBeInstanceOf(BeatLockError);
     expect((err as Error).message).toMatch(/cannot reach the broker redis:\/\/:\*\*@127\.0\.0\.1:1\/0/);

@@ -15,7 +15,8 @@
  * the parent runs with (an `--import`/`--require` of tsx in `execArgv` or `NODE_OPTIONS`, as `cq`
  * sets for a `.ts` app), else one resolved from the entry, the working directory, then this package.
  * prefork adds `--import <tsx>` unless inherited; a thread registers tsx's ESM hooks itself
- * (`tsx/esm/api` `register()`, which does apply inside a thread) and then imports the child main.
+ * (`tsx/esm/api` `register()`: hooks registered from inside a thread do apply there, checked on Node
+ * 20.20) and then imports the child main.
  */
 
 import { readFileSync } from 'node:fs';
@@ -92,6 +93,7 @@ function importTarget(packageJson: string, subpath: string): string {
   return join(dirname(packageJson), target);
 }
 
+/** How to start the pool's children, TypeScript loader included (see the module doc). @throws WorkerInitError when tsx is needed and cannot be resolved. */
 export function childSpec(options: ChildSpecOptions): ChildSpec {
   const here = fileURLToPath(import.meta.url);
   const childMain = fileURLToPath(new URL(`./child-main${extname(here)}`, import.meta.url));

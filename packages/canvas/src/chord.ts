@@ -21,7 +21,7 @@ import { ImproperlyConfigured, type ApplyOptions, type AsyncResult, type Signatu
 import { CanvasUsageError, SignatureDictError, UnsupportedCanvasError } from './errors.js';
 import { signatureFromDict } from './from-dict.js';
 import { Group } from './group.js';
-import { toApplyOptions, toSignatureOptions } from './options.js';
+import { inTransaction, toApplyOptions, toSignatureOptions } from './options.js';
 import { Chain, plainIfNotComposite } from './chain.js';
 import type { ResultOf } from './types.js';
 import { Signature, type AnySignature, type CanvasApp, type FreezeIds } from './signature.js';
@@ -116,7 +116,10 @@ export class Chord<R = unknown> extends Signature<unknown[], R> {
    * and chords (their body counts); the chord size stored in the backend is counted as Celery's
    * `chord._descend` counts it. An empty header applies the body with `[]` at once. The body may be
    * a group: each of its members then gets the results list as first argument (Celery
-   * `callback.delay(resl)` on a group). Resolves with the **body's** result (a GroupResult for a group body).
+   * `callback.delay(resl)` on a group). With `options.transaction`, the header members and
+   * `celery.chord_unlock` go through the caller's transaction; the chord counter a backend such as
+   * Redis sets up (`applyChord`) does not, and outlives a rollback until it expires. Resolves with
+   * the **body's** result (a GroupResult for a group body).
    * @throws CanvasUsageError without a body; UnsupportedCanvasError for a header chain ending in a
    *   group; ImproperlyConfigured without a result backend.
    */
@@ -143,8 +146,9 @@ export class Chord<R = unknown> extends Signature<unknown[], R> {
     // Celery 5.2 runs this only on Redis, by saving the header GroupResult and joining it in the worker,
     // while the inner group overwrites the chord size with its own count (see README "Shapes")
     if (bad) throw new UnsupportedCanvasError('a chain ending in a group inside a chord header is not supported: end it with a task (e.g. group | tsum)');
+    const tx = inTransaction(options); // every message of this call goes through the caller's transaction
     if (members.length === 0) {
-      await body.applyAsync([[]]);
+      await body.applyAsync([[]], tx);
       return bodyResult;
     }
     const backend = app.backend ? await app.backend() : null;
@@ -155,13 +159,13 @@ export class Chord<R = unknown> extends Signature<unknown[], R> {
       return { sig, id: sig.freeze({ groupId, groupIndex: index, rootId, chord: bodyDict }).id };
     });
     const native = await backend.applyChord(groupId, chordSize(members));
-    if (!native) await sendChordUnlock(app, groupId, body, frozen.map((f) => f.id));
+    if (!native) await sendChordUnlock(app, groupId, body, frozen.map((f) => f.id), tx);
 
     const headerOptions = { ...merged };
     for (const key of ['link', 'link_error', 'chain', 'chord', 'group_id', 'group_index']) delete headerOptions[key];
     const partial = this.immutable ? [...this.args] : [...args, ...this.args];
     await new Group(frozen.map((f) => f.sig), app).applyAsync(partial, {
-      ...toApplyOptions(headerOptions), ...(rootId ? { rootId } : {}), taskId: groupId, chord: bodyDict,
+      ...toApplyOptions(headerOptions), ...(rootId ? { rootId } : {}), ...tx, taskId: groupId, chord: bodyDict,
       ...(Object.keys(this.kwargs).length > 0 || options.kwargs ? { kwargs: { ...this.kwargs, ...options.kwargs } } : {}),
     });
     return bodyResult;
@@ -177,7 +181,7 @@ export class Chord<R = unknown> extends Signature<unknown[], R> {
  * Sends `celery.chord_unlock(group_id, body, interval=None, max_retries=None, result=[tuples])` with
  * a countdown of 1 s, on the body's queue and priority when it has them (Celery `fallback_chord_unlock`).
  */
-async function sendChordUnlock(app: CanvasApp, groupId: string, body: AnySignature, headerIds: readonly string[]): Promise<void> {
+async function sendChordUnlock(app: CanvasApp, groupId: string, body: AnySignature, headerIds: readonly string[], tx: Pick<ApplyOptions, 'transaction'>): Promise<void> {
   const bodyTask = (app as { tasks?: ReadonlyMap<string, Task> }).tasks?.get(body.task);
   const queue = body.options['queue'] ?? bodyTask?.options.queue;
   const priority = body.options['priority'] ?? bodyTask?.options.priority;
@@ -186,6 +190,7 @@ async function sendChordUnlock(app: CanvasApp, groupId: string, body: AnySignatu
     countdown: CHORD_UNLOCK_COUNTDOWN,
     ...(typeof queue === 'string' ? { queue } : {}),
     ...(typeof priority === 'number' ? { priority } : {}),
+    ...tx,
   });
 }
 

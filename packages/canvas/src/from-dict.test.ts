@@ -6,11 +6,12 @@
  * loader): composite dicts read as their classes whatever was imported, and no import cycle meets
  * a class uninitialised.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Celery, type SignatureDict } from '@cq/app';
+import { execFileTracked, requirePython } from '@cq/tooling/testing';
 import { Chain } from './chain.js';
 import { Chord } from './chord.js';
 import { SignatureDictError } from './errors.js';
@@ -19,7 +20,6 @@ import { Group } from './group.js';
 import { Chunks, XMap, XStarmap } from './map.js';
 import { COMPOSITE_SUBTASK_TYPES, Signature, signature } from './signature.js';
 
-const PYTHON = '/usr/bin/python3';
 const SRC = fileURLToPath(new URL('.', import.meta.url));
 const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
 
@@ -54,12 +54,7 @@ type Shape = 'plain' | 'chain' | 'group' | 'chord' | 'xmap' | 'xstarmap' | 'chun
 
 /** Runs Python Celery; a missing interpreter or Celery fails with the command that installs it. */
 function pythonDicts(): Record<Shape, SignatureDict> {
-  try {
-    execFileSync(PYTHON, ['-c', 'import celery'], { stdio: 'ignore', timeout: 30_000 });
-  } catch (cause) {
-    throw new Error(`${PYTHON} cannot import celery: install it as root with \`apt-get update && apt-get install -y python3-celery\``, { cause });
-  }
-  return JSON.parse(execFileSync(PYTHON, ['-c', PY_DICTS], { encoding: 'utf8', timeout: 30_000 })) as Record<Shape, SignatureDict>;
+  return JSON.parse(execFileSync(requirePython(['celery']), ['-c', PY_DICTS], { encoding: 'utf8', timeout: 30_000 })) as Record<Shape, SignatureDict>;
 }
 
 const app = new Celery('canvas-from-dict', { broker_url: 'memory://' });
@@ -158,8 +153,6 @@ describe('Signature.fromDict reads plain dicts only', () => {
 
 describe('each module loads first in a fresh module graph', () => {
   const modules = readdirSync(SRC).filter((f) => f.endsWith('.ts') && !f.includes('.test')).sort();
-  const running = new AbortController();
-  afterAll(() => running.abort());
 
   /**
    * In one Node process (real ESM, not vitest's loader), imports each module first in a graph of its
@@ -183,8 +176,8 @@ describe('each module loads first in a fresh module graph', () => {
       }
       console.log(JSON.stringify(out));`;
     return new Promise((resolve, reject) => {
-      execFile(process.execPath, ['--conditions=@cq/source', '--input-type=module', '-e', script, JSON.stringify([modules, dict])], {
-        cwd: PACKAGE, encoding: 'utf8', timeout: 90_000, signal: running.signal,
+      execFileTracked(process.execPath, ['--conditions=@cq/source', '--input-type=module', '-e', script, JSON.stringify([modules, dict])], {
+        cwd: PACKAGE, timeout: 90_000,
       }, (error, stdout, stderr) => (error ? reject(new Error(stderr || error.message)) : resolve(JSON.parse(stdout) as Record<string, string>)));
     });
   }

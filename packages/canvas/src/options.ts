@@ -20,6 +20,14 @@ const CAMEL_TO_SNAKE: Record<string, string> = {
 };
 const SNAKE_TO_CAMEL: Record<string, string> = Object.fromEntries(Object.entries(CAMEL_TO_SNAKE).map(([c, s]) => [s, c]));
 
+/**
+ * `{ transaction }` when `options` carries the caller's database client, else `{}`: spread into the
+ * options of every message one `applyAsync` sends, so they all go through that client's transaction.
+ */
+export function inTransaction(options: ApplyOptions): Pick<ApplyOptions, 'transaction'> {
+  return options.transaction ? { transaction: options.transaction } : {};
+}
+
 /** Anything with `toDict()`, i.e. a Signature; kept structural so this module imports no class. */
 interface HasToDict {
   toDict(): SignatureDict;
@@ -36,11 +44,14 @@ export function signatureList(value: unknown): SignatureDict[] | null {
   return items.map((item) => (isHasToDict(item) ? item.toDict() : item as SignatureDict));
 }
 
-/** ApplyOptions (camelCase) → signature options (snake_case); undefined values are dropped. */
+/**
+ * ApplyOptions (camelCase) → signature options (snake_case); undefined values are dropped, and so is
+ * `transaction` (a database client is not part of a signature: `applyAsync` passes it on by hand).
+ */
 export function toSignatureOptions(options: ApplyOptions | SignatureOptions): SignatureOptions {
   const out: SignatureOptions = {};
   for (const [key, value] of Object.entries(options)) {
-    if (value === undefined || key === 'kwargs') continue;
+    if (value === undefined || key === 'kwargs' || key === 'transaction') continue;
     const snake = CAMEL_TO_SNAKE[key] ?? key;
     out[snake] = snake === 'link' || snake === 'link_error' || snake === 'chain' ? signatureList(value)
       : snake === 'chord' && isHasToDict(value) ? value.toDict() : value;

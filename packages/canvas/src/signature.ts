@@ -18,7 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ApplyOptions, AsyncResult, SignatureDict, Task, TaskApp } from '@cq/app';
 import { CanvasError, SignatureDictError } from './errors.js';
-import { toApplyOptions, toSignatureOptions, signatureList, type SignatureOptions } from './options.js';
+import { inTransaction, toApplyOptions, toSignatureOptions, signatureList, type SignatureOptions } from './options.js';
 
 /**
  * What a signature needs from the app: sending (`sendTask`), result handles, and, when the app is a
@@ -224,13 +224,15 @@ export class Signature<Args extends unknown[] = unknown[], R = unknown, Handle =
   /**
    * Sends the task (Celery `apply_async`): `args` are prepended to the signature's args unless it is
    * immutable, `options.kwargs` merged into its kwargs, and `options` win over the signature's own,
-   * except `group_id` once set. Resolves once the broker has the message.
+   * except `group_id` once set. `options.transaction` (the caller's `pg` client inside `BEGIN`) sends
+   * through that transaction (see the app's `ApplyOptions.transaction`). Resolves once the broker has
+   * the message.
    * @throws CanvasError when the signature has no app (built from a name without `app`).
    */
   async applyAsync(args: readonly unknown[] = [], options: ApplyOptions = {}): Promise<Handle> {
     const merged = this.merge(args, options.kwargs ?? {});
     const opts = this.mergeOptions(options);
-    return await this.requireApp().sendTask<R>(this.task, merged.args, { ...toApplyOptions(opts), kwargs: merged.kwargs }) as Handle;
+    return await this.requireApp().sendTask<R>(this.task, merged.args, { ...toApplyOptions(opts), kwargs: merged.kwargs, ...inTransaction(options) }) as Handle;
   }
 
   /** `applyAsync` with partial positional args only (Celery `delay`). */

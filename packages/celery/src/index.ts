@@ -16,7 +16,7 @@ export {
   Signal, before_task_publish, after_task_publish, task_prerun, task_postrun, task_success, task_failure, task_retry,
   task_revoked, task_unknown, task_rejected, task_received, worker_init, worker_ready, worker_shutting_down, worker_shutdown,
   worker_process_init, worker_process_shutdown, type SignalEvent, type ExceptionInfo,
-  CanvasUnavailableError, NotInChordError, AddToChordUnsupportedError, type BoundTaskContext, type SignatureDict,
+  CanvasUnavailableError, NotInChordError, AddToChordUnsupportedError, TransactionUnsupportedError, type BoundTaskContext, type SignatureDict,
 } from '@cq/app';
 export {
   Worker, nodename, createPool, WorkerLostError, WorkerTerminate, Blueprint, Step, StartStopStep, PoolComponent,
@@ -58,7 +58,7 @@ export {
 } from '@cq/canvas';
 export {
   Beat, scheduleFilename, Scheduler, ScheduleEntry, schedule, crontab, solar, IntervalSchedule, Crontab, Solar, SqliteScheduleStore,
-  RedisLeaseLock, SqliteLeaseLock, BeatError, ScheduleParseError, ScheduleEntryError, BeatLockError,
+  RedisLeaseLock, SqliteLeaseLock, BeatError, ScheduleParseError, ScheduleEntryError, BeatLockError, BeatStoreError,
   type BeatOptions, type SchedulerOptions, type BaseSchedule, type ScheduleState, type CrontabFields, type SolarEvent,
   type EntryDefinition, type EntryOptions, type BeatScheduleSetting, type ScheduleStore, type LeaseLock,
   beatSettings, type BeatSettings,

@@ -18,9 +18,10 @@ export { LamportClock } from './clocks.js';
 export type {
   Transport, TransportDefinition, TransportCapabilities, Channel, RawMessage, Delivery, DeliveryInfo,
   DeliveryCallback, ConsumeOptions, MessageProperties, ExchangeDeclaration, QueueDeclaration,
-  BindingDeclaration, ExchangeType, BrokerUrl, LeaseLock, LeaseLockProvider,
+  BindingDeclaration, ExchangeType, BrokerUrl, LeaseLock, LeaseLockProvider, TransactionClient, TransactionalPublisher,
+  Awaitable, ScheduleEntryState, ScheduleStore, ScheduleStoreProvider,
 } from './transport/types.js';
-export { isLeaseLockProvider } from './transport/types.js';
+export { isLeaseLockProvider, isTransactionalPublisher, isScheduleStoreProvider } from './transport/types.js';
 export { parseUrl, redact } from './transport/url.js';
 export { closestName } from './utils/closest.js';
 export { TransportRegistry, type TransportLoader } from './transport/registry.js';

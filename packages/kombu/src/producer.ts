@@ -70,7 +70,7 @@ const declaredByChannel = new WeakMap<Channel, Map<Queue | Exchange, Promise<unk
 /** Declares an entity once per channel (kombu `maybe_declare`). */
 export async function maybeDeclare(entity: Queue | Exchange, channel: Channel): Promise<void> {
   let seen = declaredByChannel.get(channel);
-  if (!seen) declaredByChannel.set(channel, (seen = new Map()));
+  if (!seen) declaredByChannel.set(channel, (seen = new Map<Queue | Exchange, Promise<unknown>>()));
   let declared = seen.get(entity);
   if (!declared) {
     // Kept while in flight, so concurrent first publishes share one declaration; a failed one is forgotten.

@@ -3,12 +3,13 @@
  * certificate for `localhost` (made with openssl), a Unix socket, and an ACL user `cq` whose password
  * needs URL-encoding. No plain TCP port. `stop()` kills it and deletes its directory.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { requireCommand, spawnTracked } from '@cq/tooling/testing';
 
 export const ACL_USER = 'cq';
 export const ACL_PASSWORD = 'p@ss:w/rd';
@@ -26,12 +27,12 @@ export async function startTlsRedis(): Promise<TlsRedis> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cq-redis-test-'));
   const caFile = path.join(dir, 'cert.pem');
   const keyFile = path.join(dir, 'key.pem');
-  const ssl = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+  const ssl = spawnSync(requireCommand('openssl', 'openssl'), ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
     '-addext', 'subjectAltName=DNS:localhost', '-keyout', keyFile, '-out', caFile], { encoding: 'utf8' });
   if (ssl.status !== 0) throw new Error(`openssl failed (install it: apt-get install openssl): ${ssl.stderr ?? ssl.error}`);
   const tlsPort = await freePort();
   const socket = path.join(dir, 'redis.sock');
-  const child = spawn('redis-server', [
+  const child = spawnTracked(requireCommand('redis-server', 'redis-server'), [
     '--port', '0', '--unixsocket', socket, '--save', '', '--appendonly', 'no', '--dir', dir,
     '--tls-port', String(tlsPort), '--tls-cert-file', caFile, '--tls-key-file', keyFile, '--tls-auth-clients', 'no',
     '--user', ACL_USER, 'on', `>${ACL_PASSWORD}`, '~*', '&*', '+@all',

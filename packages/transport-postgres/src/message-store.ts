@@ -17,11 +17,10 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { NotFoundError, markRedelivered, parseIsoDate, type Envelope } from '@cq/kombu';
+import { NotFoundError, markRedelivered, parseIsoDate, type Envelope, type TransactionClient } from '@cq/kombu';
 import { Batcher } from './batcher.js';
 import type { LayoutName, TableNames } from './options.js';
 import { KOMBU_SEQUENCES } from './schema.js';
-import type { Queryable } from './transactional.js';
 
 /** The LISTEN connection's identity, stored on each lease so a sweep can tell the session is gone. */
 export interface LeaseSession {
@@ -231,7 +230,7 @@ export class MessageStore {
    * Writes `items` through `client` in one statement (in the caller's transaction, if one is open on
    * it), creating missing queue rows first. Retries queues deleted meanwhile twice.
    */
-  async write(client: Queryable, items: readonly Put[]): Promise<void> {
+  async write(client: TransactionClient, items: readonly Put[]): Promise<void> {
     let todo = items;
     for (let attempt = 0; ; attempt++) {
       const unknown = [...new Set(todo.map((i) => i.queue))].filter((q) => !this.knownQueues.has(q));
@@ -248,7 +247,7 @@ export class MessageStore {
         todo.map((i) => ttlSeconds(i.envelope)),
         this.options.notifyChannel,
       ]);
-      const written = new Set(rows.map((r: { name: string }) => r.name));
+      const written = new Set((rows as Array<{ name: string }>).map((r) => r.name));
       const missing = todo.filter((i) => !written.has(i.queue));
       if (missing.length === 0) return;
       // A queue row vanished (deleted, or created in a transaction that rolled back): create it again.
@@ -346,7 +345,7 @@ export class MessageStore {
   }
 
   /** Runs statement `key` on `client`: prepared when it is our pool, plain text on a caller's client. */
-  private query(client: Queryable, key: keyof ReturnType<typeof statements>, values: unknown[]): Promise<{ rows: any[]; rowCount: number | null }> {
+  private query(client: TransactionClient, key: keyof ReturnType<typeof statements>, values: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }> {
     return client === this.pool ? this.pool.query(this.prepared[key](values)) : client.query(this.sql[key], values);
   }
 

@@ -4,8 +4,8 @@
  *
  * | URL | layout | default tables |
  * |---|---|---|
- * | `postgresql://`, `postgres://` | `cq` | `cq_queue`, `cq_message`, `cq_exchange`, `cq_binding`, `cq_broadcast` |
- * | `sqla+postgresql://` (also `sqla+postgresql+psycopg2://`, `sqlalchemy+postgresql://`) | `kombu` | `kombu_queue`, `kombu_message` (kombu's SQLAlchemy transport), `kombu_exchange`, `kombu_binding`, `kombu_broadcast` |
+ * | `postgresql://`, `postgres://` | `cq` | `cq_queue`, `cq_message`, `cq_exchange`, `cq_binding`, `cq_broadcast`; `cq_lease_lock`, `cq_beat_entry`, `cq_beat_meta` (beat) |
+ * | `sqla+postgresql://` (also `sqla+postgresql+psycopg2://`, `sqlalchemy+postgresql://`) | `kombu` | `kombu_queue`, `kombu_message` (kombu's SQLAlchemy transport), `kombu_exchange`, `kombu_binding`, `kombu_broadcast`; `kombu_lease_lock`, `kombu_beat_entry`, `kombu_beat_meta` |
  */
 import { ConfigurationError, type BrokerUrl, type VirtualTransportOptions } from '@cq/kombu';
 import { PostgresLayoutError } from './errors.js';
@@ -36,6 +36,12 @@ export interface PostgresTransportOptions extends VirtualTransportOptions {
   binding_tablename?: string;
   /** Table holding fanout messages too large for a NOTIFY payload (cq's). Default `cq_broadcast` / `kombu_broadcast`. */
   broadcast_tablename?: string;
+  /** Lease locks, one row per key: beat's single-active lock (cq's). Default `cq_lease_lock` / `kombu_lease_lock`. */
+  lock_tablename?: string;
+  /** Beat's schedule state, one row per entry (cq's). Default `cq_beat_entry` / `kombu_beat_entry`. */
+  beat_entry_tablename?: string;
+  /** Beat's meta values (the time zone the state was written under; cq's). Default `cq_beat_meta` / `kombu_beat_meta`. */
+  beat_meta_tablename?: string;
   /** LISTEN/NOTIFY channel. Default the message table's name without schema. */
   notify_channel?: string;
   /** Most pooled connections of this transport, besides its LISTEN connection (SQLAlchemy's name). Default 5. */
@@ -61,6 +67,9 @@ export interface TableNames {
   exchange: string;
   binding: string;
   broadcast: string;
+  lock: string;
+  beatEntry: string;
+  beatMeta: string;
   /** Bare message table name (no schema), the base of index names. */
   messageBase: string;
   queueBase: string;
@@ -108,6 +117,8 @@ export function resolveOptions(url: BrokerUrl, options: PostgresTransportOptions
     tables: {
       queue: queue.sql, message: message.sql, exchange: table('exchange_tablename', `${base}_exchange`).sql,
       binding: table('binding_tablename', `${base}_binding`).sql, broadcast: table('broadcast_tablename', `${base}_broadcast`).sql,
+      lock: table('lock_tablename', `${base}_lease_lock`).sql, beatEntry: table('beat_entry_tablename', `${base}_beat_entry`).sql,
+      beatMeta: table('beat_meta_tablename', `${base}_beat_meta`).sql,
       messageBase: message.bare, queueBase: queue.bare,
     },
     notifyChannel,

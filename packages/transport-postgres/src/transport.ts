@@ -13,6 +13,11 @@
  * `x-message-ttl`/`x-expires`; direct and topic exchanges routed through shared tables, fanout by
  * NOTIFY (`fanout.ts`); publishing inside the caller's own transaction (`publishIn`).
  *
+ * Capabilities (@cq/kombu, each checked with its guard): {@link TransactionalPublisher}
+ * (`publishIn`, also on channels), {@link LeaseLockProvider} (`leaseLock(key)`, rows of
+ * `cq_lease_lock`) and {@link ScheduleStoreProvider} (`scheduleStore(scope)`, rows of `cq_beat_entry`
+ * and `cq_beat_meta`), so `cq beat` on this broker keeps its lock and its state in the database.
+ *
  * URLs: `postgresql://[user[:password]@]host[:port]/database[?sslmode=…]` and `postgres://` (cq's
  * tables), `sqla+postgresql://…` (kombu's tables). Options: see {@link PostgresTransportOptions}.
  *
@@ -23,16 +28,18 @@
 import pg from 'pg';
 import {
   OperationalError, VirtualChannel, VirtualTransport, route, toEnvelope, type BindingDeclaration, type BrokerUrl, type Envelope,
-  type QueueDeclaration, type RawMessage, type TakenMessage, type TransportCapabilities, type TransportDefinition,
+  type LeaseLock, type LeaseLockProvider, type QueueDeclaration, type RawMessage, type ScheduleStore, type ScheduleStoreProvider,
+  type TakenMessage, type TransactionClient, type TransactionalPublisher, type TransportCapabilities, type TransportDefinition,
 } from '@cq/kombu';
 import { toTransportError } from './errors.js';
+import { PostgresLeaseLock } from './lease-lock.js';
+import { PostgresScheduleStore } from './schedule-store.js';
 import { PostgresExchangeStore } from './exchange-store.js';
 import { FanoutHub, decodeBroadcast, encodeBroadcast } from './fanout.js';
 import { Listener } from './listener.js';
 import { MessageStore, type LeaseSession, type Put } from './message-store.js';
 import { resolveOptions, type PostgresTransportOptions, type ResolvedOptions } from './options.js';
 import { ensureSchema } from './schema.js';
-import type { Queryable, TransactionalPublisher } from './transactional.js';
 
 /** Receipt of a message taken from a fanout buffer: nothing to ack in the database. */
 const BROADCAST = Symbol('broadcast');
@@ -46,7 +53,7 @@ export class PostgresChannel extends VirtualChannel implements TransactionalPubl
   private waiter: { queues: Set<string>; resolve: () => void } | null = null;
 
   /** Publishes through the caller's `pg` client (see {@link TransactionalPublisher}). */
-  publishIn(client: Queryable, message: RawMessage, exchange: string, routingKey: string): Promise<void> {
+  publishIn(client: TransactionClient, message: RawMessage, exchange: string, routingKey: string): Promise<void> {
     if (!this.isOpen) return Promise.reject(new OperationalError('channel is closed: open a new one with connection.channel()'));
     return this.transport.publishIn(client, message, exchange, routingKey);
   }
@@ -172,7 +179,7 @@ export class PostgresChannel extends VirtualChannel implements TransactionalPubl
 }
 
 /** A connection pool, a LISTEN connection and a periodic sweep, shared by all channels of the transport. */
-export class PostgresTransport extends VirtualTransport<PostgresChannel> implements TransactionalPublisher {
+export class PostgresTransport extends VirtualTransport<PostgresChannel> implements TransactionalPublisher, LeaseLockProvider, ScheduleStoreProvider {
   readonly driverType = 'postgresql';
   readonly capabilities: TransportCapabilities = { priorityOrder: 'higher-first', persistent: true, redeliversUnacked: true, fanout: true };
   declare readonly exchangeStore: PostgresExchangeStore;
@@ -237,7 +244,7 @@ export class PostgresTransport extends VirtualTransport<PostgresChannel> impleme
    * Routes `message` and writes it through `client`, in the caller's transaction when one is open
    * (see {@link TransactionalPublisher}). Consumers of this process are woken by the NOTIFY, on commit.
    */
-  async publishIn(client: Queryable, message: RawMessage, exchange: string, routingKey: string): Promise<void> {
+  async publishIn(client: TransactionClient, message: RawMessage, exchange: string, routingKey: string): Promise<void> {
     try {
       const envelope = toEnvelope(message, exchange, routingKey);
       if (exchange !== '' && (await this.exchangeStore.exchangeType(exchange)) === 'fanout') return await this.broadcast(client, exchange, envelope);
@@ -248,8 +255,26 @@ export class PostgresTransport extends VirtualTransport<PostgresChannel> impleme
     }
   }
 
+  /**
+   * A lease lock named `key` in this broker's database (a row of the lock table; see
+   * `lease-lock.ts`): every process on this database competes for it (beat's lock). Needs a
+   * connected transport to acquire.
+   */
+  leaseLock(key: string, token?: string): LeaseLock {
+    return new PostgresLeaseLock(() => this.pool, this.settings.tables.lock, key, this.where, token);
+  }
+
+  /**
+   * Beat's schedule state named `scope` in this broker's database (rows of the beat tables; see
+   * `schedule-store.ts`). Needs a connected transport to read or write.
+   */
+  scheduleStore(scope: string): ScheduleStore {
+    const t = this.settings.tables;
+    return new PostgresScheduleStore(() => this.pool, { entry: t.beatEntry, meta: t.beatMeta }, scope, this.where);
+  }
+
   /** Sends a broadcast to `exchange` through `client` (NOTIFY, or a broadcast row when large). */
-  async broadcast(client: Queryable, exchange: string, envelope: Envelope): Promise<void> {
+  async broadcast(client: TransactionClient, exchange: string, envelope: Envelope): Promise<void> {
     const { inline, json } = encodeBroadcast(exchange, envelope);
     const channel = this.settings.notifyChannel;
     try {
@@ -438,5 +463,5 @@ export class PostgresTransport extends VirtualTransport<PostgresChannel> impleme
  */
 export const transport: TransportDefinition = {
   name: 'postgresql',
-  create: (url, options) => new PostgresTransport(url, options as PostgresTransportOptions),
+  create: (url, options) => new PostgresTransport(url, options),
 };

@@ -6,12 +6,11 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import pg from 'pg';
-import { requireCommand, spawnTracked } from '@cq/tooling/testing';
+import { freePort, requireCommand, spawnTracked } from '@cq/tooling/testing';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 
@@ -25,20 +24,6 @@ function runAs(uid: number, gid: number, file: string, args: string[], cwd: stri
     child.once('error', reject);
     child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${file} failed (exit ${code}):\n${output}`))));
   });
-}
-
-/** A port on 127.0.0.1 nobody listens on, below the ephemeral range. */
-async function freePort(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    const free = await new Promise<boolean>((resolve) => {
-      const server = net.createServer();
-      server.once('error', () => resolve(false));
-      server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error('no free TCP port found in 20000..32000');
 }
 
 export class PrivatePostgres {

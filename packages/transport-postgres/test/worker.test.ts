@@ -53,7 +53,7 @@ describe('cq client → cq worker over postgresql://', () => {
       } finally {
         await sql.end();
       }
-      const ranAt = await delayed.get({ timeout: 15 }) as number;
+      const ranAt = await delayed.get({ timeout: 15 });
       expect(ranAt - sent).toBeGreaterThanOrEqual(1900);
       expect(ranAt - sent).toBeLessThan(4000);
     } finally {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UnsafePickleError } from '../errors.js';
+import { BackendConfigurationError, UnsafePickleError } from '../errors.js';
 import { isResultTuple, resultObjectFromTuple, resultTupleFromObject } from './group-result-pickle.js';
 import { tablesFor } from './model.js';
 import { loadsPickle } from './pickle-reader.js';
@@ -7,7 +7,7 @@ import { dumpsPickle } from './pickle-writer.js';
 import { PickleCall, PickleGlobal } from './python-values.js';
 import { decodeGroupResult, decodeTaskResult, encodeGroupResult, encodeTaskResult } from './result-cell.js';
 import { databaseSettings, poolLimits } from './settings.js';
-import { parseDatabaseUrl, redact } from './url.js';
+import { parseDatabaseUrl, parseDialectUrl, redact } from './url.js';
 import type { ResultTuple } from '../types.js';
 
 const legacy = (b: Buffer) => JSON.parse(b.toString('utf8')) as unknown;
@@ -23,6 +23,22 @@ describe('database URLs (SQLAlchemy make_url with Celery\'s db+)', () => {
     expect(() => parseDatabaseUrl('not a url')).toThrow(/is not a database URL/);
     expect(() => parseDatabaseUrl('db+mysql://h:port/x')).toThrow(/port/);
     expect(redact('db+mysql://root:secret@host/db')).toBe('db+mysql://root:***@host/db');
+  });
+
+  it('reads a store\'s db+<dialect> URL and refuses the rest with the store\'s error, naming its form', () => {
+    class StoreUrlError extends BackendConfigurationError {}
+    const options = { dialects: ['mysql', 'mariadb'], name: 'MySQL', form: 'db+mysql://user:password@host:port/database', error: StoreUrlError };
+    const fix = "write db+mysql://user:password@host:port/database (Celery's database backend URL)";
+    expect(parseDialectUrl('db+mariadb+pymysql://root@h/test', options)).toMatchObject({ dialect: 'mariadb', driver: 'pymysql', database: 'test' });
+    for (const url of ['mysql://root:secret@h/test', 'db+postgresql://root:secret@h/test']) {
+      expect(() => parseDialectUrl(url, options)).toThrow(expect.objectContaining({
+        constructor: StoreUrlError, message: `${JSON.stringify(redact(url))} is not a MySQL result backend URL: ${fix}`,
+      }));
+      expect(() => parseDialectUrl(url, options)).not.toThrow(/secret/);
+    }
+    expect(() => parseDialectUrl('db+mysql://h:port/x', options)).toThrow(expect.objectContaining({
+      constructor: StoreUrlError, message: `the port of "db+mysql://h:port/x" is not a number: "port"; ${fix}`, cause: expect.any(BackendConfigurationError),
+    }));
   });
 });
 

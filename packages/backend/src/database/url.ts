@@ -52,6 +52,39 @@ export function parseDatabaseUrl(url: string): DatabaseUrl {
   };
 }
 
+/** What {@link parseDialectUrl} accepts, and how it refuses the rest. */
+export interface DialectUrlOptions {
+  /** The SQLAlchemy dialects accepted, lowercase (`['postgresql', 'postgres']`). */
+  dialects: readonly string[];
+  /** The database as messages name it (`PostgreSQL`). */
+  name: string;
+  /** The form messages suggest (`db+postgresql://user:password@host:port/database`). */
+  form: string;
+  /** The store package's URL error, thrown for every refusal. */
+  error: new (message: string, options?: { cause?: unknown }) => BackendConfigurationError;
+}
+
+/**
+ * Splits a result backend URL that must be `db+<dialect>[+<driver>]://…` with one of
+ * `options.dialects` (Celery's database backend URL for that store). Pure.
+ * @throws options.error when `url` is not a database URL (`cause`: the error of
+ *         {@link parseDatabaseUrl}), has no `db+` prefix or names another dialect; the message
+ *         ends with `write <form> (Celery's database backend URL)`.
+ */
+export function parseDialectUrl(url: string, options: DialectUrlOptions): DatabaseUrl {
+  const fix = `write ${options.form} (Celery's database backend URL)`;
+  let parsed: DatabaseUrl;
+  try {
+    parsed = parseDatabaseUrl(url);
+  } catch (err) {
+    throw new options.error(`${(err as Error).message}; ${fix}`, { cause: err });
+  }
+  if (!/^db\+/i.test(url) || !options.dialects.includes(parsed.dialect)) {
+    throw new options.error(`${JSON.stringify(redact(url))} is not a ${options.name} result backend URL: ${fix}`);
+  }
+  return parsed;
+}
+
 /** The URL with its password replaced by `***`, for messages and logs. */
 export function redact(url: string): string {
   return url.replace(/^([^:/?#]+:\/\/[^:/@]*:)[^@]*@/, '$1***@');

@@ -1,36 +1,37 @@
 /**
- * Beat's default lock: the one its broker offers. On the first `acquire` it connects to the broker
- * and asks the transport for a lease lock through @cq/kombu's capability guard
- * (`isLeaseLockProvider`): the Redis and SQLite transports keep it in the broker, so every beat on
- * that broker competes for the same key. A transport without one (AMQP, memory), or an app given no
- * transport for the broker's scheme, gets the fallback instead (beat's SQLite state file, or none),
- * and its connection is closed again.
+ * Beat's default lock: the one its broker offers. On the first `acquire` it asks the broker's
+ * connected transport (through the shared {@link BrokerLink}) for a lease lock with @cq/kombu's
+ * capability guard (`isLeaseLockProvider`): the Redis, SQLite and PostgreSQL transports keep it in
+ * the broker, so every beat on that broker competes for the same key. A transport without one (AMQP,
+ * memory), or an app given no transport for the broker's scheme, gets the fallback instead (beat's
+ * SQLite state file, or none), and the lock releases its hold on the link.
  *
  * While the broker cannot be reached, `acquire` rejects (beat logs it, stays on standby and asks
  * again at its next renewal).
  */
 import { randomUUID } from 'node:crypto';
-import { isLeaseLockProvider, TransportNotFoundError, type Connection, type LeaseLock } from '@cq/kombu';
+import { isLeaseLockProvider, type LeaseLock } from '@cq/kombu';
+import type { BrokerLink } from '../broker-link.js';
 import { BeatLockError } from '../errors.js';
 
 export class BrokerLeaseLock implements LeaseLock {
   readonly token = randomUUID();
   /** The lock in use once chosen; null: no lock (every acquire succeeds). */
   private chosen: LeaseLock | null | undefined;
-  private connection: Connection | null = null;
+  private holdsLink = true;
 
   /**
-   * @param connect a new, unconnected connection to the broker (`app.connection()`).
+   * @param link the broker connection (this lock retains it until it falls back or closes).
    * @param key the lock's name in the broker (`beat_lock_key`).
    * @param fallback the lock to use when the broker offers none; null for none.
-   * @param warn told once when the broker's scheme has no transport in this app.
    */
   constructor(
-    private readonly connect: () => Connection,
+    private readonly link: BrokerLink,
     readonly key: string,
     private readonly fallback: () => LeaseLock | null,
-    private readonly warn: (message: string) => void = () => undefined,
-  ) {}
+  ) {
+    link.retain();
+  }
 
   /** See {@link LeaseLock.acquire}; rejects with BeatLockError while the broker is unreachable. */
   async acquire(leaseMs: number): Promise<boolean> {
@@ -43,34 +44,32 @@ export class BrokerLeaseLock implements LeaseLock {
     await this.chosen?.release();
   }
 
-  /** Closes the chosen lock and the broker connection it used. */
+  /** Closes the chosen lock and lets go of the broker connection. */
   async close(): Promise<void> {
     await this.chosen?.close();
-    const connection = this.connection;
-    this.connection = null;
-    await connection?.close();
+    await this.letGo();
   }
 
   private async choose(): Promise<LeaseLock | null> {
     if (this.chosen !== undefined) return this.chosen;
-    const connection = this.connect();
+    let transport;
     try {
-      await connection.connect();
+      transport = await this.link.transport();
     } catch (err) {
-      if (!(err instanceof TransportNotFoundError)) {
-        throw new BeatLockError(`beat lock: cannot reach the broker ${connection.asUri()} to take the lock there (${(err as Error).message}); standing by`, { cause: err });
-      }
-      this.warn(`beat: ${(err as Error).message}; using beat's own lock instead of the broker's`);
-      this.chosen = this.fallback();
-      return this.chosen;
+      throw new BeatLockError(`beat lock: ${(err as Error).message} to take the lock there; standing by`, { cause: err });
     }
-    if (isLeaseLockProvider(connection.transport)) {
-      this.connection = connection;
-      this.chosen = connection.transport.leaseLock(this.key, this.token);
+    if (transport && isLeaseLockProvider(transport)) {
+      this.chosen = transport.leaseLock(this.key, this.token);
     } else {
-      await connection.close();
       this.chosen = this.fallback();
+      await this.letGo();
     }
     return this.chosen;
+  }
+
+  private async letGo(): Promise<void> {
+    if (!this.holdsLink) return;
+    this.holdsLink = false;
+    await this.link.release();
   }
 }

@@ -193,7 +193,7 @@ export interface LeaseLock {
 }
 
 /**
- * Capability of a transport that keeps lease locks in its broker (Redis, SQLite), so every process on
+ * Capability of a transport that keeps lease locks in its broker (Redis, SQLite, PostgreSQL), so every process on
  * that broker competes for the same lock. Check it with {@link isLeaseLockProvider}.
  */
 export interface LeaseLockProvider {
@@ -207,4 +207,80 @@ export interface LeaseLockProvider {
 /** True when `transport` offers {@link LeaseLockProvider.leaseLock}. */
 export function isLeaseLockProvider<T extends object>(transport: T): transport is T & LeaseLockProvider {
   return typeof (transport as Partial<LeaseLockProvider>).leaseLock === 'function';
+}
+
+/**
+ * What a transport needs of a caller's database client to write through it: `pg`'s `Client`,
+ * `PoolClient` and `Pool` all fit. Typed structurally so nothing above the transport depends on a
+ * driver.
+ */
+export interface TransactionClient {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
+}
+
+/**
+ * Capability of a channel (or transport) whose broker lives in a database the caller can write to
+ * in a transaction of their own (PostgreSQL): enqueueing inside the caller's transaction, as Graphile
+ * Worker and pg-boss offer (kombu has none). Check it with {@link isTransactionalPublisher}.
+ */
+export interface TransactionalPublisher {
+  /**
+   * Routes `message` through `exchange` with `routingKey` as `publish` does, but writes through
+   * `client`: inside the caller's transaction when one is open there (nothing is visible to consumers
+   * before it commits, and a rollback leaves nothing), in one autocommitted statement otherwise.
+   * Consumers are woken only on commit. Rejects with the transport's kombu errors; a failed statement
+   * aborts the caller's transaction, as any failed statement does.
+   */
+  publishIn(client: TransactionClient, message: RawMessage, exchange: string, routingKey: string): Promise<void>;
+}
+
+/** True when `target` offers {@link TransactionalPublisher.publishIn} (PostgreSQL channels and transports). */
+export function isTransactionalPublisher<T extends object>(target: T): target is T & TransactionalPublisher {
+  return typeof (target as Partial<TransactionalPublisher>).publishIn === 'function';
+}
+
+/** A value, or a promise of it: a store answers synchronously (a local file) or not (a server). */
+export type Awaitable<T> = T | Promise<T>;
+
+/** Persisted state of one beat entry (Celery's shelve: `last_run_at`, `total_run_count`). */
+export interface ScheduleEntryState {
+  lastRunAt: Date;
+  totalRunCount: number;
+}
+
+/**
+ * Where beat keeps its schedule state between runs (Celery `PersistentScheduler` and its shelve,
+ * `beat_schedule_filename`): per entry the last run and the run count, plus meta values (the time
+ * zone the state was written under). Kept here beside {@link LeaseLock} so a broker's transport can
+ * offer one ({@link ScheduleStoreProvider}); @cq/beat's SQLite file is the default.
+ */
+export interface ScheduleStore {
+  /** Every stored entry state by entry name. */
+  load(): Awaitable<Map<string, ScheduleEntryState>>;
+  /** Writes one entry's state; resolves once it is durable (beat saves before it sends). */
+  save(name: string, state: ScheduleEntryState): Awaitable<void>;
+  remove(name: string): Awaitable<void>;
+  /** Drops every entry state (Celery resets the shelve when the time zone changes). */
+  clear(): Awaitable<void>;
+  getMeta(key: string): Awaitable<string | null>;
+  setMeta(key: string, value: string): Awaitable<void>;
+  /** Frees what the store itself opened; a store it was handed (a transport's pool) stays open. */
+  close(): Awaitable<void>;
+}
+
+/**
+ * Capability of a transport that keeps beat's schedule state in its broker (PostgreSQL), so a beat
+ * can move between machines without losing it. Check it with {@link isScheduleStoreProvider}.
+ */
+export interface ScheduleStoreProvider {
+  /**
+   * The schedule state named `scope` in the broker (beats that share a scope share the state: beat
+   * uses its lock key). Needs a connected transport to read or write.
+   */
+  scheduleStore(scope: string): ScheduleStore;
+}
+
+/** True when `transport` offers {@link ScheduleStoreProvider.scheduleStore}. */
+export function isScheduleStoreProvider<T extends object>(transport: T): transport is T & ScheduleStoreProvider {
+  return typeof (transport as Partial<ScheduleStoreProvider>).scheduleStore === 'function';
 }

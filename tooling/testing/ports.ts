@@ -1,14 +1,21 @@
-/** Free TCP ports for private brokers, and a wait until a port accepts connections. */
+/**
+ * TCP ports for the private servers tests start (a PostgreSQL cluster, Redis, RabbitMQ nodes): a
+ * free port to give one, and a wait until it accepts connections.
+ */
 import net from 'node:net';
 
+/** The shared RabbitMQ node's distribution port (25672): inside the range, never handed out. */
+const RESERVED = new Set([25_672]);
+
 /**
- * A port on 127.0.0.1 nobody listens on, chosen below the ephemeral range (32768+) so that no
- * outgoing socket takes it between the check and the broker's bind. Throws after 50 tries.
+ * A port on 127.0.0.1 nobody listens on, chosen in 20000..32000, below the ephemeral range (32768+),
+ * so that no outgoing socket takes it between the check and the server's bind.
+ * @throws Error after 50 ports tried were all taken.
  */
 export async function freePort(): Promise<number> {
   for (let i = 0; i < 50; i++) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
-    if (port === 25_672) continue; // the shared RabbitMQ node's distribution port
+    if (RESERVED.has(port)) continue;
     const free = await new Promise<boolean>((resolve) => {
       const server = net.createServer();
       server.once('error', () => resolve(false));
@@ -19,7 +26,10 @@ export async function freePort(): Promise<number> {
   throw new Error('no free TCP port found in 20000..32000');
 }
 
-/** Resolves once a TCP connection to 127.0.0.1:`port` succeeds; rejects after `timeoutMs`. */
+/**
+ * Resolves once a TCP connection to 127.0.0.1:`port` succeeds (tried every 100 ms).
+ * @throws Error once `timeoutMs` (ms) have passed.
+ */
 export async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
