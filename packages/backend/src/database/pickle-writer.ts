@@ -10,7 +10,7 @@
  * |--------------------------------------|------------------------------------------|
  * | null, undefined (top level, in arrays) | None (undefined in an object: key left out) |
  * | boolean                              | bool                                     |
- * | integral number below 1e21, bigint   | int                                      |
+ * | integral number below 1e21, bigint   | int (a number: the one its JSON text names) |
  * | other number (NaN, ±Infinity too)    | float                                    |
  * | string                               | str (lone surrogates as `surrogatepass`) |
  * | Uint8Array / Buffer                  | bytes                                    |
@@ -161,7 +161,8 @@ class PickleWriter {
         this.saveInt(value);
         return;
       case 'number':
-        if (Number.isInteger(value) && Math.abs(value) < 1e21) this.saveInt(BigInt(value));
+        // The int kombu's JSON text names (String(-2**60) is '-1152921504606847000'), not the double's exact value.
+        if (Number.isInteger(value) && Math.abs(value) < 1e21) this.saveInt(BigInt(String(value)));
         else this.saveFloat(value);
         return;
       case 'string':

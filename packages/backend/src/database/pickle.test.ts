@@ -96,6 +96,14 @@ describe('pickle reader: plain values only', () => {
     }), { numRuns: 500 });
   });
 
+  it('writes an integral number past 2**53 as the int its JSON text names, and 1e21 up as a float', () => {
+    for (const v of [-(2 ** 60), 2 ** 60, -(2 ** 53) - 2, 9.5e20, -1e20]) {
+      expect(kombuJson.stringify(loadsPickle(dumpsPickle(v))), String(v)).toBe(kombuJson.stringify(v));
+    }
+    expect(loadsPickle(dumpsPickle(-(2 ** 60)))).toBe(-1152921504606847000n);
+    expect(loadsPickle(dumpsPickle(1e21))).toBe(1e21);
+  });
+
   it('reads what Python writes with every protocol, 0 to 5', async () => {
     const source = "{'n': None, 't': True, 'f': False, 'i': [0, -1, 255, 65536, -2**31, 2**40, 2**70, -2**70], 'x': [1.5, float('nan'), float('-inf')], " +
       "'s': ['', 'a', 'héllo ✓', '\\udc80', '日本' * 100, 'a' * 300], 'tup': (1, (2, 3), ()), 'shared': ['k', 'k'], 'deep': [[[{'a': {'b': [1]}}]]]}";
