@@ -65,21 +65,30 @@ export interface RetryPolicy {
   interval_max?: number;
 }
 
-const declaredByChannel = new WeakMap<Channel, Map<Queue | Exchange, Promise<unknown>>>();
+/** Per channel: `true` once an entity is declared, its declaration's promise while in flight. */
+const declaredByChannel = new WeakMap<Channel, Map<Queue | Exchange, Promise<unknown> | true>>();
 
 /** Declares an entity once per channel (kombu `maybe_declare`). */
 export async function maybeDeclare(entity: Queue | Exchange, channel: Channel): Promise<void> {
   let seen = declaredByChannel.get(channel);
   if (!seen) declaredByChannel.set(channel, (seen = new Map<Queue | Exchange, Promise<unknown>>()));
-  let declared = seen.get(entity);
-  if (!declared) {
-    // Kept while in flight, so concurrent first publishes share one declaration; a failed one is forgotten.
-    declared = entity.declare(channel);
-    seen.set(entity, declared);
-    const forget = seen;
-    declared.catch(() => { if (forget.get(entity) === declared) forget.delete(entity); });
+  const known = seen.get(entity);
+  if (known === true) return;
+  if (known) {
+    await known;
+    return;
   }
-  await declared;
+  // Kept while in flight, so concurrent first publishes share one declaration; a failed one is forgotten.
+  const declared = entity.declare(channel);
+  seen.set(entity, declared);
+  const forget = seen;
+  try {
+    await declared;
+    if (forget.get(entity) === declared) forget.set(entity, true);
+  } catch (err) {
+    if (forget.get(entity) === declared) forget.delete(entity);
+    throw err;
+  }
 }
 
 /**
