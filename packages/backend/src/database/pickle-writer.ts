@@ -212,18 +212,7 @@ class PickleWriter {
       return;
     }
     const data = encodeUtf8SurrogatePass(text);
-    let header: Buffer;
-    if (data.length <= 0xff) header = Buffer.from([OP.SHORT_BINUNICODE, data.length]);
-    else if (data.length <= 0xffffffff) {
-      header = Buffer.alloc(5);
-      header[0] = OP.BINUNICODE;
-      header.writeUInt32LE(data.length, 1);
-    } else {
-      header = Buffer.alloc(9);
-      header[0] = OP.BINUNICODE8;
-      header.writeBigUInt64LE(BigInt(data.length), 1);
-    }
-    this.writeWithPayload(header, data);
+    this.writeWithPayload(lengthHeader(data.length, OP.SHORT_BINUNICODE, OP.BINUNICODE, OP.BINUNICODE8), data);
     table?.set(text, this.memoSize);
     this.memoize();
   }
@@ -235,18 +224,7 @@ class PickleWriter {
       this.memoGet(known);
       return;
     }
-    let header: Buffer;
-    if (data.length <= 0xff) header = Buffer.from([OP.SHORT_BINBYTES, data.length]);
-    else if (data.length <= 0xffffffff) {
-      header = Buffer.alloc(5);
-      header[0] = OP.BINBYTES;
-      header.writeUInt32LE(data.length, 1);
-    } else {
-      header = Buffer.alloc(9);
-      header[0] = OP.BINBYTES8;
-      header.writeBigUInt64LE(BigInt(data.length), 1);
-    }
-    this.writeWithPayload(header, data);
+    this.writeWithPayload(lengthHeader(data.length, OP.SHORT_BINBYTES, OP.BINBYTES, OP.BINBYTES8), data);
     if (singleton !== null) this.sharedBytes.set(singleton, this.memoSize);
     this.memoize(singleton === null ? data : undefined);
   }
@@ -377,6 +355,21 @@ class PickleWriter {
     const where = this.path.length ? ` at ${this.path.join('.')}` : '';
     return new EncodeError(`cannot pickle the result${where}: ${reason}`);
   }
+}
+
+/** The opcode and length before a str or bytes payload: 1-byte, 4-byte or 8-byte length form, as CPython picks. */
+function lengthHeader(length: number, op1: number, op4: number, op8: number): Buffer {
+  if (length <= 0xff) return Buffer.from([op1, length]);
+  if (length <= 0xffffffff) {
+    const header = Buffer.alloc(5);
+    header[0] = op4;
+    header.writeUInt32LE(length, 1);
+    return header;
+  }
+  const header = Buffer.alloc(9);
+  header[0] = op8;
+  header.writeBigUInt64LE(BigInt(length), 1);
+  return header;
 }
 
 /** Map keys as kombu's JSON writes them. */
