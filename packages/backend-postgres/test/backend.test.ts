@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BackendRegistry, BackendStoreError } from '@cq/backend';
+import { BackendRegistry, BackendStoreError, resultChannel } from '@cq/backend';
 import { describeBackend, describeDatabaseBackend } from '@cq/backend/testing';
 import { databaseInteropPython } from '@cq/tooling/testing';
 import PostgresBackendDefault, { PostgresBackend, PostgresUrlError, parsePostgresUrl, postgresBackend } from '../src/index.js';
@@ -107,5 +107,52 @@ describe('postgresql backend', () => {
     expect(err).toBeInstanceOf(BackendStoreError);
     expect((err as Error).cause).toBeInstanceOf(Error);
     await backend.close();
+  });
+
+  it('writes the results of one turn together, keeping a stored SUCCESS and the order of one id', async () => {
+    const backend = new PostgresBackend({ url: URL, tableNames });
+    try {
+      const ids = Array.from({ length: 40 }, () => randomUUID());
+      const dup = randomUUID();
+      // One turn: 40 ids, and one id stored SUCCESS then STARTED (the second must not replace the first).
+      const written = await Promise.all([
+        ...ids.map((id, n) => backend.storeResult(id, n, 'SUCCESS')),
+        backend.storeResult(dup, 'done', 'SUCCESS'),
+        backend.storeResult(dup, null, 'STARTED'),
+      ]);
+      expect(written).toEqual([...ids.map(() => true), true, false]);
+      const metas = await backend.getManyTaskMeta(ids);
+      expect(metas.map((m) => m.result)).toEqual(ids.map((_, n) => n));
+      expect(await backend.getTaskMeta(dup)).toMatchObject({ status: 'SUCCESS', result: 'done' });
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('announces each stored result, and waitFor is woken by the announcement from another process', async () => {
+    // Two URL spellings of one database: different in-process wake scopes, so only NOTIFY can wake.
+    const waiter = new PostgresBackend({ url: URL, tableNames });
+    const writer = new PostgresBackend({ url: 'db+postgresql://postgres@localhost:5432/test', tableNames });
+    const listener = new pg.Client({ connectionString: 'postgresql://postgres@127.0.0.1:5432/test' });
+    try {
+      await listener.connect();
+      const heard: string[] = [];
+      listener.on('notification', (msg) => { if (msg.payload) heard.push(msg.payload); });
+      await listener.query(`LISTEN "${resultChannel(waiter.tables.task)}"`);
+      const id = randomUUID();
+      // A poll gap of 60 s: without the notification the wait would still be asleep when it times out.
+      const started = Date.now();
+      const wait = waiter.waitFor(id, { interval: 60, timeout: 20 });
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      await writer.storeResult(id, 7, 'SUCCESS');
+      expect((await wait).result).toBe(7);
+      // Polls (1 ms doubling) would have come at 1023 and 2047 ms; the wake came with the write.
+      expect(Date.now() - started).toBeLessThan(1950);
+      await expect.poll(() => heard).toContain(id);
+    } finally {
+      await listener.end();
+      await waiter.close();
+      await writer.close();
+    }
   });
 });

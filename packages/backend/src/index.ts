@@ -28,7 +28,7 @@ export {
 } from './database/model.js';
 export type { SqlDriver, SqlQuery, SqlResult, SqlValue } from './database/driver.js';
 export { naiveUtc, type SqlDialect, type RowIds } from './database/dialect.js';
-export { POSTGRESQL_DIALECT } from './database/dialects/postgresql.js';
+export { POSTGRESQL_DIALECT, resultChannel } from './database/dialects/postgresql.js';
 export { MYSQL_DIALECT } from './database/dialects/mysql.js';
 export { SQLITE_DIALECT } from './database/dialects/sqlite.js';
 export { parseDatabaseUrl, parseDialectUrl, redact, type DatabaseUrl, type DialectUrlOptions } from './database/url.js';

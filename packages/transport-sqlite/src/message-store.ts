@@ -10,6 +10,14 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
 import { markRedelivered, type Envelope } from '@cq/kombu';
+import { isBusy } from './errors.js';
+
+/** An ack waiting for the end of its turn. */
+interface PendingAck {
+  id: number;
+  resolve(): void;
+  reject(err: unknown): void;
+}
 
 /** A leased row: its id is the receipt the channel hands back to ack or restore it. */
 export interface LeasedRow {
@@ -91,6 +99,9 @@ export class MessageStore {
   private lastSweep = 0;
   private readonly takeTx: (queue: string, max: number) => Row[];
   private readonly restoreTx: (select: () => Row[]) => number;
+  private readonly dropTx: (ids: readonly number[]) => void;
+  /** Acks of this turn, deleted together in one transaction at its end (see {@link ack}). */
+  private pendingAcks: PendingAck[] = [];
 
   constructor(private readonly db: Database.Database, private readonly options: MessageStoreOptions) {
     this.owner = `${this.host}${randomUUID()}`;
@@ -107,6 +118,10 @@ export class MessageStore {
       for (const row of select()) n += this.sql.unlease.run(redelivered(row.payload), row.id, row.lease_owner).changes;
       return n;
     }).immediate();
+    const drop = db.transaction((ids: readonly number[]) => {
+      for (const id of ids) this.sql.drop.run(id, this.owner);
+    });
+    this.dropTx = (ids) => drop.immediate(ids);
   }
 
   newQueue(queue: string): void {
@@ -152,9 +167,37 @@ export class MessageStore {
     return taken;
   }
 
-  /** Deletes a message this owner holds (no-op when its lease went to someone else). */
-  ack(id: number): void {
-    this.sql.drop.run(id, this.owner);
+  /**
+   * Deletes a message this owner holds (no-op when its lease went to someone else). Acks of one
+   * event-loop turn are deleted together at its end, in one transaction: one commit for a batch of
+   * finished tasks; the promise settles when that commit does. Until then the row stays leased, so a
+   * crash in between redelivers it (as any unacked message); a database locked past the busy
+   * timeout delays the batch, it does not drop it.
+   */
+  ack(id: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.pendingAcks.push({ id, resolve, reject }) === 1) setImmediate(() => this.flushAcks());
+    });
+  }
+
+  /** Deletes the acks still pending now (at the end of a turn, and before {@link releaseAll}). */
+  flushAcks(): void {
+    const acks = this.pendingAcks;
+    if (acks.length === 0) return;
+    this.pendingAcks = [];
+    try {
+      this.dropTx(acks.map((a) => a.id));
+    } catch (err) {
+      if (isBusy(err) && this.db.open) {
+        this.pendingAcks.unshift(...acks);
+        setTimeout(() => this.flushAcks(), 50).unref();
+        return;
+      }
+      // The rows stay leased and come back when the lease runs out: redelivered, never lost.
+      for (const a of acks) a.reject(err);
+      return;
+    }
+    for (const a of acks) a.resolve();
   }
 
   /** Makes a message this owner holds visible again, marked redelivered. */
@@ -197,6 +240,7 @@ export class MessageStore {
 
   /** Restores every message still leased by this owner (at close). */
   releaseAll(): number {
+    this.flushAcks();
     return this.restoreRows(() => this.sql.owned.all(this.owner));
   }
 

@@ -37,8 +37,10 @@ export class SqliteChannel extends VirtualChannel {
       throw toTransportError(err, 'taking messages', this.transport.file);
     }
   }
-  protected override _ack(_queue: string, taken: TakenMessage): void {
-    this.transport.run('acking', (s) => s.ack(taken.receipt as number));
+  protected override _ack(_queue: string, taken: TakenMessage): Promise<void> {
+    return this.transport.store.ack(taken.receipt as number).catch((err: unknown) => {
+      throw toTransportError(err, 'acking', this.transport.file);
+    });
   }
   protected override _restore(_queue: string, taken: TakenMessage): void {
     this.transport.run('restoring a message', (s) => s.restore(taken.receipt as number, taken.envelope));

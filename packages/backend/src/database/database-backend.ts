@@ -12,6 +12,8 @@
  * - **args / kwargs** (with `result_extended`) hold the result serializer's bytes, as in Celery.
  * - **date_done** is naive UTC; it reads back as naive ISO text (`2026-11-22T05:55:20.378000`).
  * - A stored **SUCCESS** is never replaced, atomically (see each dialect).
+ * - Results stored in one event-loop turn are **written together** (`store-batch.ts`): one
+ *   transaction on SQLite, one multi-row upsert on PostgreSQL.
  * - As in Celery, the tables have no place for `children`, `group_id` or `parent_id`: they read
  *   back as `[]`/absent. Chords go through `celery.chord_unlock` (the base's `applyChord`).
  * - **`cleanup()`** deletes task and group rows whose date_done is older than `expires` (Celery's
@@ -27,6 +29,10 @@ import type { SqlDriver } from './driver.js';
 import { EXTENDED_COLUMNS, TASK_COLUMNS, tablesFor, type TaskColumn, type TaskRow, type Tables } from './model.js';
 import { decodeGroupResult, decodeTaskResult, encodeGroupResult, encodeTaskResult } from './result-cell.js';
 import { databaseSettings, type DatabaseBackendOptions } from './settings.js';
+import { StoreBatch } from './store-batch.js';
+
+/** The columns of `TaskExtended` (`result_extended`) besides id and task_id. */
+const ALL_COLUMNS: readonly TaskColumn[] = [...TASK_COLUMNS, ...EXTENDED_COLUMNS];
 
 /** The driver and dialect a database backend package gives the template. */
 export interface DatabaseConnection {
@@ -40,6 +46,8 @@ export class DatabaseBackend extends Backend {
   readonly dialect: SqlDialect;
   protected readonly driver: SqlDriver;
   #ready: Promise<RowIds> | null = null;
+  /** Rows stored in one turn, written together. */
+  readonly #batch = new StoreBatch((rows) => this.writeRows(rows));
 
   /**
    * @param connection the package's driver and dialect; the driver is closed by {@link close}.
@@ -74,7 +82,6 @@ export class DatabaseBackend extends Backend {
 
   /** Celery `_store_result` + `_update_result`: the meta's columns, unless the row is SUCCESS. */
   protected async _storeResult(taskId: string, meta: TaskMeta): Promise<boolean> {
-    const ids = await this.ready();
     const row: TaskRow = {
       task_id: taskId,
       status: meta.status,
@@ -82,7 +89,6 @@ export class DatabaseBackend extends Backend {
       date_done: meta.date_done === null ? null : this.dialect.formatDate(this.parseDate(meta.date_done)),
       traceback: meta.traceback,
     };
-    let columns: readonly TaskColumn[] = TASK_COLUMNS;
     if (this.extended) {
       Object.assign(row, {
         name: meta.name ?? null,
@@ -92,9 +98,16 @@ export class DatabaseBackend extends Backend {
         retries: meta.retries ?? null,
         queue: meta.queue ?? null,
       });
-      columns = [...TASK_COLUMNS, ...EXTENDED_COLUMNS];
     }
-    return this.dialect.storeTask(this.driver.query, this.tables.task, row, columns, ids.task);
+    return this.#batch.add(row);
+  }
+
+  /** Writes one batch of rows with distinct task ids (see {@link StoreBatch}); which were written. */
+  private async writeRows(rows: readonly TaskRow[]): Promise<boolean[]> {
+    const ids = await this.ready();
+    const columns: readonly TaskColumn[] = this.extended ? ALL_COLUMNS : TASK_COLUMNS;
+    if (rows.length > 1 && this.dialect.storeTasks) return this.dialect.storeTasks(this.driver, this.tables.task, rows, columns, ids.task);
+    return Promise.all(rows.map((row) => this.dialect.storeTask(this.driver.query, this.tables.task, row, columns, ids.task)));
   }
 
   /** Celery `_get_task_meta_for`: `Task.to_dict()` (or `TaskExtended`'s), args/kwargs decoded. */
@@ -105,7 +118,7 @@ export class DatabaseBackend extends Backend {
   protected override async _getManyTaskMeta(taskIds: readonly string[]): Promise<(TaskMeta | null)[]> {
     if (taskIds.length === 0) return [];
     await this.ready();
-    const columns = this.extended ? [...TASK_COLUMNS, ...EXTENDED_COLUMNS] : TASK_COLUMNS;
+    const columns = this.extended ? ALL_COLUMNS : TASK_COLUMNS;
     const unique = [...new Set(taskIds)];
     const byId = new Map<string, Record<string, unknown>>();
     for (let i = 0; i < unique.length; i += 500) {

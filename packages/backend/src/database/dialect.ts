@@ -4,7 +4,7 @@
  * unless SUCCESS" is done atomically, and how a naive UTC date-time is written. One object per
  * database in `dialects/`; the backend (`database-backend.ts`) writes the rest of its SQL through it.
  */
-import type { SqlQuery } from './driver.js';
+import type { SqlDriver, SqlQuery } from './driver.js';
 import type { TableRef, TaskColumn, TaskRow, Tables } from './model.js';
 
 export interface SqlDialect {
@@ -29,6 +29,12 @@ export interface SqlDialect {
    * @returns true when written.
    */
   storeTask(query: SqlQuery, table: TableRef, row: TaskRow, columns: readonly TaskColumn[], id: string | null): Promise<boolean>;
+  /**
+   * Optional: {@link storeTask} for several rows with distinct task ids in as few round trips as the
+   * database allows (one transaction, one multi-row statement). Resolves with which rows were
+   * written, in order. Without it the backend calls `storeTask` for each row.
+   */
+  storeTasks?(driver: SqlDriver, table: TableRef, rows: readonly TaskRow[], columns: readonly TaskColumn[], id: string | null): Promise<boolean[]>;
   /** Inserts or replaces a group row (`taskset_id`, `result`, `date_done`). */
   saveGroup(query: SqlQuery, table: TableRef, groupId: string, result: Buffer, dateDone: string, id: string | null): Promise<void>;
   /** A date for a DateTime column: naive UTC text in the form the database stores. */

@@ -7,7 +7,7 @@
  * 'SUCCESS'`; tables are created in an IMMEDIATE transaction.
  */
 import { EXTENDED_COLUMN_TYPES, naiveUtc, type RowIds, type SqlDialect } from '../dialect.js';
-import type { SqlQuery } from '../driver.js';
+import type { SqlDriver, SqlQuery } from '../driver.js';
 import type { TableRef, TaskColumn, TaskRow, Tables } from '../model.js';
 
 const quote = (identifier: string): string => `"${identifier.replace(/"/g, '""')}"`;
@@ -35,11 +35,17 @@ export const SQLITE_DIALECT: SqlDialect = {
   },
 
   async storeTask(query: SqlQuery, table: TableRef, row: TaskRow, columns: readonly TaskColumn[]): Promise<boolean> {
-    const values = columns.map((c) => row[c] ?? null);
-    const sql = `INSERT INTO ${qualified(table)} (task_id, ${columns.join(', ')}) VALUES (?, ${columns.map(() => '?').join(', ')})
-      ON CONFLICT (task_id) DO UPDATE SET ${columns.map((c) => `${c} = excluded.${c}`).join(', ')}
-      WHERE status IS NOT 'SUCCESS'`;
-    return (await query(sql, [row.task_id, ...values])).affectedRows > 0;
+    return (await query(upsertSql(table, columns), [row.task_id, ...columns.map((c) => row[c] ?? null)])).affectedRows > 0;
+  },
+
+  /** The rows in one IMMEDIATE transaction: one commit for the batch. */
+  storeTasks(driver: SqlDriver, table: TableRef, rows: readonly TaskRow[], columns: readonly TaskColumn[]): Promise<boolean[]> {
+    const sql = upsertSql(table, columns);
+    return driver.transaction(async (query) => {
+      const written: boolean[] = [];
+      for (const row of rows) written.push((await query(sql, [row.task_id, ...columns.map((c) => row[c] ?? null)])).affectedRows > 0);
+      return written;
+    });
   },
 
   async saveGroup(query: SqlQuery, table: TableRef, groupId: string, result: Buffer, dateDone: string): Promise<void> {
@@ -47,6 +53,21 @@ export const SQLITE_DIALECT: SqlDialect = {
       ON CONFLICT (taskset_id) DO UPDATE SET result = excluded.result, date_done = excluded.date_done`, [groupId, result, dateDone]);
   },
 };
+
+const upsertTexts = new Map<string, string>();
+
+/** The "write unless SUCCESS" upsert for `table` and `columns`, built once per pair. */
+function upsertSql(table: TableRef, columns: readonly TaskColumn[]): string {
+  const key = `${table.schema ?? ''}\0${table.name}\0${columns.join(',')}`;
+  let sql = upsertTexts.get(key);
+  if (sql === undefined) {
+    sql = `INSERT INTO ${qualified(table)} (task_id, ${columns.join(', ')}) VALUES (?, ${columns.map(() => '?').join(', ')})
+      ON CONFLICT (task_id) DO UPDATE SET ${columns.map((c) => `${c} = excluded.${c}`).join(', ')}
+      WHERE status IS NOT 'SUCCESS'`;
+    upsertTexts.set(key, sql);
+  }
+  return sql;
+}
 
 /** Adds the `result_extended` columns a task table made before Celery 4.4 lacks. */
 async function addExtendedColumns(query: SqlQuery, tables: Tables, extendedColumns: ReadonlyArray<readonly [string, string]>): Promise<void> {
