@@ -1,16 +1,19 @@
 /**
- * The peers against the real services (Redis DB 14, RabbitMQ queue `bench.peer.celery`), with small N:
+ * The peers against the real services (Redis DB 14, RabbitMQ queue `bench.peer.celery`, PostgreSQL schema
+ * `pgboss_bench`), with small N:
  * each measures something and leaves nothing behind.
  */
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runBullmq } from './bullmq.js';
 import { runCelery } from './celery.js';
+import { runPgBoss } from './pg-boss.js';
 import { printTable, runPeers } from './index.js';
 import { drainRate, pct, type PeerFigures } from './stats.js';
 
 const REDIS = 'redis://127.0.0.1:6379/14';
 const AMQP = 'amqp://guest:guest@127.0.0.1:5672//';
+const PG = 'postgresql://postgres@127.0.0.1:5432/test';
 const cq: PeerFigures = { system: 'cq', drain: 1000, publish: 2000, rtMs: [1, 2, 3] };
 
 /** Keys in DB 14 that a peer could have made (python3-redis: bench has no Redis client of its own). */
@@ -79,6 +82,14 @@ describe('peers on the real brokers', () => {
     expect(f.system).toMatch(/^bullmq 5\.\d+\.\d+ concurrency 20$/);
     expectFigures(f, 20);
     expect(peerKeys()).toEqual([]);
+  });
+
+  it('pg-boss on PostgreSQL: the same, and its schema is dropped afterwards', async () => {
+    const f = await runPgBoss({ url: PG, n: 100, rt: 5, concurrency: 20 });
+    expect(f.system).toMatch(/^pg-boss 10\.\d+\.\d+ work\(\) ×20$/);
+    expectFigures(f, 5);
+    const left = execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'test', '-tAc', "SELECT count(*) FROM pg_namespace WHERE nspname = 'pgboss_bench'"]).toString().trim();
+    expect(left).toBe('0');
   });
 
   it('celery prefork on Redis: the same, and no queue, binding or result left', async () => {

@@ -102,6 +102,8 @@ export class MessageStore {
   private readonly dropTx: (ids: readonly number[]) => void;
   /** Acks of this turn, deleted together in one transaction at its end (see {@link ack}). */
   private pendingAcks: PendingAck[] = [];
+  /** When the last batch of acks was written (performance.now(), ms). */
+  private lastAckFlush = -Infinity;
 
   constructor(private readonly db: Database.Database, private readonly options: MessageStoreOptions) {
     this.owner = `${this.host}${randomUUID()}`;
@@ -170,13 +172,18 @@ export class MessageStore {
   /**
    * Deletes a message this owner holds (no-op when its lease went to someone else). Acks of one
    * event-loop turn are deleted together at its end, in one transaction: one commit for a batch of
-   * finished tasks; the promise settles when that commit does. Until then the row stays leased, so a
+   * finished tasks (when idle, only the acks of the current microtasks, so a lone ack is not delayed);
+   * the promise settles when that commit does. Until then the row stays leased, so a
    * crash in between redelivers it (as any unacked message); a database locked past the busy
    * timeout delays the batch, it does not drop it.
    */
   ack(id: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      if (this.pendingAcks.push({ id, resolve, reject }) === 1) setImmediate(() => this.flushAcks());
+      if (this.pendingAcks.push({ id, resolve, reject }) !== 1) return;
+      // Busy (the last batch was under 1 ms ago): gather the whole turn. Idle: this turn's microtasks only,
+      // so a lone ack (one task at a time) does not wait a turn.
+      if (performance.now() - this.lastAckFlush < 1) setImmediate(() => this.flushAcks());
+      else queueMicrotask(() => this.flushAcks());
     });
   }
 
@@ -197,6 +204,7 @@ export class MessageStore {
       for (const a of acks) a.reject(err);
       return;
     }
+    this.lastAckFlush = performance.now();
     for (const a of acks) a.resolve();
   }
 
