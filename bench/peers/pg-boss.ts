@@ -53,14 +53,15 @@ export async function runPgBoss(o: PgBossOptions): Promise<PeerFigures> {
     const handler = async ([job]: PgBoss.Job<{ n: number }>[]) => job!.data.n;
     for (let w = 0; w < o.concurrency; w++) await boss.work(QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, handler);
     t0 = performance.now();
-    const completed = async () => Number((await admin.query(`SELECT count(*) AS n FROM ${SCHEMA}.job WHERE name = $1 AND state = 'completed'`, [QUEUE])).rows[0].n);
+    const completed = async () => Number((await admin.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${SCHEMA}.job WHERE name = $1 AND state = 'completed'`, [QUEUE])).rows[0]!.n);
     while ((await completed()) < o.n) {
       if (performance.now() - t0 > 600_000) throw new Error('pg-boss drain: not done after 600 s');
       await new Promise((r) => setTimeout(r, 200));
     }
-    const { rows } = await admin.query(
+    const { rows } = await admin.query<{ ms: number }>(
       `SELECT (extract(epoch FROM completed_on) * 1000)::float8 AS ms FROM ${SCHEMA}.job WHERE name = $1 AND state = 'completed'`, [QUEUE]);
-    const drain = drainRate(rows.length, rows.map((r: { ms: number }) => r.ms));
+    const drain = drainRate(rows.length, rows.map((r) => r.ms));
 
     const rtMs: number[] = [];
     for (let i = 0; i < o.rt; i++) {
