@@ -105,6 +105,17 @@ export class Beat {
     }
   }
 
+  /**
+   * Whether the schedule state lives in the broker (the PostgreSQL transport's store) rather than in
+   * the SQLite file {@link scheduleFilename} names. Connects to choose when beat has not yet;
+   * resolves false when the broker cannot be reached now (beat retries at its next renewal).
+   */
+  async stateOnBroker(): Promise<boolean> {
+    if (!(this.store instanceof BrokerScheduleStore)) return false;
+    await this.store.ready().catch(() => undefined);
+    return this.store.onBroker;
+  }
+
   /** True while this beat holds the lock and sends. */
   get isActive(): boolean {
     return this.active;

@@ -17,6 +17,7 @@ import { BeatStoreError } from './errors.js';
 export class BrokerScheduleStore implements ScheduleStore {
   private chosen: ScheduleStore | undefined;
   private holdsLink = true;
+  #onBroker = false;
 
   /**
    * @param link the broker connection (this store retains it until it falls back or closes).
@@ -60,6 +61,11 @@ export class BrokerScheduleStore implements ScheduleStore {
     await (await this.choose()).setMeta(key, value);
   }
 
+  /** True once the broker's store was chosen; false before {@link ready} and after a fallback. */
+  get onBroker(): boolean {
+    return this.#onBroker;
+  }
+
   /** Closes the chosen store and lets go of the broker connection. */
   async close(): Promise<void> {
     await this.chosen?.close();
@@ -76,6 +82,7 @@ export class BrokerScheduleStore implements ScheduleStore {
     }
     if (transport && isScheduleStoreProvider(transport)) {
       this.chosen = transport.scheduleStore(this.scope);
+      this.#onBroker = true;
     } else {
       this.chosen = this.fallback();
       await this.letGo();

@@ -116,8 +116,8 @@ describe('Beat in-process on postgresql://', () => {
 type BeatProcess = ChildProcess & { err: string[] };
 
 /** `cq beat` for the fixture app, started in `dir` (its own working directory). */
-function cqBeat(dir: string, env: Record<string, string>): BeatProcess {
-  const child = spawnTracked(process.execPath, ['--conditions=@cq/source', '--import', tsx, cqBin, 'beat', '-A', fixture, '-b', BROKER, '-l', 'info', '--no-banner'], {
+function cqBeat(dir: string, env: Record<string, string>, banner = false): BeatProcess {
+  const child = spawnTracked(process.execPath, ['--conditions=@cq/source', '--import', tsx, cqBin, 'beat', '-A', fixture, '-b', BROKER, '-l', 'info', ...(banner ? [] : ['--no-banner'])], {
     cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   }) as BeatProcess;
   child.err = [];
@@ -162,8 +162,10 @@ describe('cq beat processes on postgresql://, each in an empty working directory
     const every = 6;
     const env = { CQ_TEST_BEAT_QUEUE: `cqt.pgbeat.r.${run}`, CQ_TEST_BEAT_EVERY: String(every), CQ_TEST_BEAT_LOCK_TIMEOUT: '3', CQ_TEST_BEAT_LOCK_KEY: `cqt.pgbeat.lock.r.${run}` };
     const [dirC, dirD] = [machine(), machine()];
-    const c = cqBeat(dirC, env);
+    const c = cqBeat(dirC, env, true);
     await waitFor(() => sends(c) >= 1, 60_000, () => `beat c did not send:\n${c.err.join('')}`);
+    // The banner names where the state is: the broker, not a local file.
+    expect(c.err.join('')).toContain(`. db -> the broker (${BROKER})`);
     c.kill('SIGTERM');
     expect(await exited(c)).toBe(0);
     const first = await stored(env.CQ_TEST_BEAT_LOCK_KEY);

@@ -39,13 +39,14 @@ export function beatCommand(version: string): Command {
         ...(flags.lockTimeout ? { lockTimeout: parseSeconds('--lock-timeout', flags.lockTimeout) } : {}),
       });
       if (flags.banner) {
+        const db = (await beat.stateOnBroker()) ? `the broker (${redact(app.broker.url)})` : scheduleFilename(app);
         process.stdout.write([
           `cq beat v${version} is starting.`,
           `LocalTime -> ${new Date().toISOString().replace('T', ' ').slice(0, 19)}`,
           'Configuration ->',
           `    . broker -> ${redact(app.broker.url)}`,
           `    . app -> ${app.main}`,
-          `    . db -> ${scheduleFilename(app)}`,
+          `    . db -> ${db}`,
           `    . maxinterval -> ${beat.scheduler.maxInterval}s`,
           `    . lock lease -> ${beat.lockTimeout}s`,
           '',
