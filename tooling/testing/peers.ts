@@ -43,6 +43,14 @@ export type PythonModule = keyof typeof PYTHON_MODULE_PACKAGES;
  */
 export const TEST_PYTHON_MODULES: readonly PythonModule[] = Object.keys(PYTHON_MODULE_PACKAGES) as PythonModule[];
 
+/**
+ * Server programs the tests start themselves (a private instance on a free port), each with the
+ * Debian package that installs it; `corepack pnpm test` installs the packages of those missing.
+ */
+export const TEST_COMMANDS: Readonly<Record<string, string>> = {
+  memcached: 'memcached',
+};
+
 /** The Debian packages of `modules`, in the order given, without repeats. */
 export function debianPackages(modules: readonly PythonModule[]): string[] {
   return [...new Set(modules.map((m) => PYTHON_MODULE_PACKAGES[m]))];

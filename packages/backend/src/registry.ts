@@ -33,7 +33,21 @@ const KNOWN_PACKAGES: Readonly<Record<string, { pkg: string; plugin: string }>> 
   redis: { pkg: '@cq/backend-redis', plugin: 'redisBackend' },
   rediss: { pkg: '@cq/backend-redis', plugin: 'redisBackend' },
   rpc: { pkg: '@cq/backend-rpc', plugin: 'rpcBackend' },
+  'cache+memcached': { pkg: '@cq/backend-memcached', plugin: 'memcachedBackend' },
+  'cache+memcache': { pkg: '@cq/backend-memcached', plugin: 'memcachedBackend' },
+  'cache+pylibmc': { pkg: '@cq/backend-memcached', plugin: 'memcachedBackend' },
+  cache: { pkg: '@cq/backend-memcached', plugin: 'memcachedBackend' },
+  file: { pkg: '@cq/backend-filesystem', plugin: 'filesystemBackend' },
+  azureblockblob: { pkg: '@cq/backend-azureblockblob', plugin: 'azureBlockBlobBackend' },
+  couchdb: { pkg: '@cq/backend-couchdb', plugin: 'couchdbBackend' },
+  s3: { pkg: '@cq/backend-s3', plugin: 's3Backend' },
+  dynamodb: { pkg: '@cq/backend-dynamodb', plugin: 'dynamodbBackend' },
+  mongodb: { pkg: '@cq/backend-mongodb', plugin: 'mongodbBackend' },
+  'mongodb+srv': { pkg: '@cq/backend-mongodb', plugin: 'mongodbBackend' },
 };
+
+/** The packages @cq/celery's preset (`fullStack()`) installs; the others must be added and passed by the user. */
+const IN_PRESET = new Set(['@cq/backend-sqlite', '@cq/backend-redis', '@cq/backend-rpc']);
 
 /**
  * A database scheme without SQLAlchemy's Python driver part: `db+mysql+pymysql` → `db+mysql` (Celery
@@ -108,8 +122,8 @@ export class BackendRegistry {
     if (known) {
       return new BackendNotInstalledError(known.pkg,
         `no result backend for ${scheme}:// in this app: install ${known.pkg} (\`pnpm add ${known.pkg}\`) and pass ` +
-        `\`${known.plugin}()\` from it in the app's plugins (new Celery(name, conf, { plugins: [${known.plugin}()] })), ` +
-        'or build the app with @cq/celery, whose preset includes it');
+        `\`${known.plugin}()\` from it in the app's plugins (new Celery(name, conf, { plugins: [${known.plugin}()] }))` +
+        (IN_PRESET.has(known.pkg) ? ', or build the app with @cq/celery, whose preset includes it' : ''));
     }
     const candidates = [...new Set([...this.aliases(), ...Object.keys(KNOWN_PACKAGES)])].sort();
     const closest = closestName(scheme, candidates);

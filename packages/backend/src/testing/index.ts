@@ -258,3 +258,5 @@ export function describeBackend(name: string, factory: BackendTestFactory, optio
 
 export { describeDatabaseBackend, type DatabaseSuiteOptions } from './database.js';
 export { PYTHON_DATABASE_SCRIPT } from './database-python.js';
+export { describeKeyValueInterop, type KeyValueInteropOptions } from './key-value.js';
+export { PYTHON_KEY_VALUE_SCRIPT } from './key-value-python.js';

@@ -23,5 +23,6 @@ describe('parseUrl', () => {
   });
   it('redacts passwords', () => {
     expect(redact('amqp://guest:secret@host:5672//')).toBe('amqp://guest:**@host:5672//');
+    expect(redact('azureblockblob://AccountName=a;AccountKey=k/+=;BlobEndpoint=http://h:1/a')).toBe('azureblockblob://AccountName=a;AccountKey=**;BlobEndpoint=http://h:1/a');
   });
 });

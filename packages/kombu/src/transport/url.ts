@@ -37,7 +37,8 @@ export function parseUrl(url: string): BrokerUrl {
   }
   let hostname: string | null = hostport;
   let port: number | null = null;
-  const portMatch = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(hostport);
+  // A host list (MongoDB's `h1:27017,h2:27017`) stays whole in `hostname`, for its transport to read.
+  const portMatch = hostport.includes(',') ? [hostport, hostport] : /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(hostport);
   if (!portMatch) throw new ConfigurationError(`invalid host in broker URL ${JSON.stringify(redact(url))} (${EXAMPLES})`);
   hostname = portMatch[1] ? decode(portMatch[1].replace(/^\[|\]$/g, '')) : null;
   if (portMatch[2]) {
@@ -49,7 +50,8 @@ export function parseUrl(url: string): BrokerUrl {
 
 /** The URL with its password masked, for logs and banners (kombu `as_uri(include_password=False)`). */
 export function redact(url: string): string {
-  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^:@/]*:)([^@/]*)@/, '$1**@');
+  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^:@/]*:)([^@/]*)@/, '$1**@')
+    .replace(/\b(AccountKey|SharedAccessSignature)=[^;]*/gi, '$1=**'); // azureblockblob://<connection string>
 }
 
 function decode(s: string): string {
