@@ -45,7 +45,7 @@ export interface MemcachedBackendOptions extends KeyValueStoreBackendOptions {
  * are written as unix times, so they work (Celery's do not). `null` keeps items until memcached
  * evicts them. A stored SUCCESS is not overwritten (read, then write, as Celery: two round trips).
  * Waiting polls, as with Python's cache backend. Chords a Python client starts are joined Celery's
- * way ({@link onChordPartReturn}); chords cq starts go through `celery.chord_unlock`.
+ * way ({@link onChordPartReturn}), whichever side started them ({@link applyChord}).
  *
  * Errors: MemcachedUrlError / MemcachedOptionsError (configuration, from the constructor);
  * BackendStoreError / BackendGetMetaError wrapping memjs's errors (server down, timeout, an item
@@ -101,12 +101,30 @@ export class MemcachedBackend extends KeyValueStoreBackend {
   }
 
   /**
-   * Joins a chord that Python Celery started on this backend (`CacheBackend._apply_chord_incr`: the
+   * Celery `CacheBackend._apply_chord_incr`: saves the header as a group (the GroupResult tuple
+   * Python restores) and sets its counter `chord-unlock-<group id>` to 0, so header parts run by cq
+   * or Python workers count on one counter and the last one applies the body; no
+   * `celery.chord_unlock` is sent. Without `headerIds` (an older caller): false, unlock as before.
+   * @throws BackendStoreError when memcached fails.
+   */
+  override async applyChord(groupId: string, _size: number, headerIds?: readonly string[]): Promise<boolean> {
+    if (!headerIds) return false;
+    await this.saveGroup(groupId, [[groupId, null], headerIds.map((id) => [[id, null], null])]);
+    try {
+      await this.#client.set(this.chordKeyPrefix + groupId, Buffer.from('0'), { expires: memcachedExptime(this.expires) });
+    } catch (err) {
+      throw new BackendStoreError(`setting up chord ${groupId} failed: ${(err as Error).message}`, { cause: err });
+    }
+    return true;
+  }
+
+  /**
+   * Joins a chord that Python Celery or cq started on this backend (`CacheBackend._apply_chord_incr`: the
    * header saved as a group, its counter `chord-unlock-<group id>` set to 0): saves nothing itself,
    * counts the part with INCR on the counter Python and cq workers share, and for the part that
    * brings it to the header's size reads every header result, deletes the group and the counter
    * (as Celery's `on_chord_part_return`) and returns the parts in header order. A group that was
-   * not saved (chords cq starts, joined by `celery.chord_unlock`) gives null without counting.
+   * not saved (a chord joined by `celery.chord_unlock`) gives null without counting.
    * @throws BackendStoreError when memcached fails.
    */
   override async onChordPartReturn(request: ChordPartRequest, _state: State, _result: unknown): Promise<ChordPart[] | null> {

@@ -110,10 +110,31 @@ app.backend.on_chord_part_return(Context({'id': arg['ids'][0], 'group': arg['gro
     ]);
     expect(await inspectItem(mc.port, `chord-unlock-${groupId}`)).toBeNull();
     expect(await backend.restoreGroup(groupId)).toBeNull();
-    // a chord cq started has no saved group (celery.chord_unlock joins it): nothing is counted
+    // a group that was never saved (a chord joined by celery.chord_unlock): nothing is counted
     const unsaved = randomUUID();
     expect(await backend.onChordPartReturn({ id: randomUUID(), group: unsaved, groupIndex: 0 }, 'SUCCESS', 1)).toBeNull();
     expect(await inspectItem(mc.port, `chord-unlock-${unsaved}`)).toBeNull();
+  });
+
+  it('starts a chord Python workers can join: the header saved as Python restores it, one counter from 0', async () => {
+    const groupId = randomUUID();
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    expect(await backend.applyChord(groupId, 3, ids)).toBe(true);
+    await backend.markAsDone(ids[0]!, 'cq');
+    expect(await backend.onChordPartReturn({ id: ids[0]!, group: groupId, groupIndex: 0 }, 'SUCCESS', 'cq')).toBeNull();
+    // A Python worker's on_chord_part_return restores the group and INCRs the same counter.
+    const seen = await python<{ ids: string[]; count: number }>(mc.url, `
+deps = app.GroupResult.restore(arg['group'], backend=app.backend)
+app.backend.store_result(arg['ids'][1], 'py', 'SUCCESS')
+count = app.backend.client.incr(app.backend.get_key_for_chord(arg['group']))
+print(json.dumps({'ids': [r.id for r in deps.results], 'count': count}))`, { group: groupId, ids });
+    expect(seen).toEqual({ ids, count: 2 });
+    await backend.markAsDone(ids[2]!, 'cq');
+    expect(await backend.onChordPartReturn({ id: ids[2]!, group: groupId, groupIndex: 2 }, 'SUCCESS', 'cq')).toEqual([
+      { taskId: ids[0], state: 'SUCCESS', result: 'cq' },
+      { taskId: ids[1], state: 'SUCCESS', result: 'py' },
+      { taskId: ids[2], state: 'SUCCESS', result: 'cq' },
+    ]);
   });
 
   it('puts every key on the server pylibmc picks among two, and both sides read all of them', async () => {

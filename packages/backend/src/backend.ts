@@ -326,12 +326,13 @@ export abstract class Backend {
 
   /**
    * Prepares the store for a chord whose header group `groupId` has `size` parts, before the header
-   * is sent (Celery `set_chord_size` + `apply_chord`).
-   * @returns true when this backend joins the chord itself through {@link onChordPartReturn} (Redis);
+   * is sent (Celery `set_chord_size` + `apply_chord`). `headerIds` are the header tasks' ids in
+   * order (what Celery's `_apply_chord_incr` saves as the group, e.g. on memcached).
+   * @returns true when this backend joins the chord itself through {@link onChordPartReturn} (Redis, memcached);
    *   false (the default) when the caller must send `celery.chord_unlock`, which polls the header's
    *   results (Celery's base `apply_chord` → `fallback_chord_unlock`).
    */
-  async applyChord(_groupId: string, _size: number): Promise<boolean> {
+  async applyChord(_groupId: string, _size: number, _headerIds?: readonly string[]): Promise<boolean> {
     return false;
   }
 

@@ -158,7 +158,7 @@ export class Chord<R = unknown> extends Signature<unknown[], R> {
       const sig = m.clone();
       return { sig, id: sig.freeze({ groupId, groupIndex: index, rootId, chord: bodyDict }).id };
     });
-    const native = await backend.applyChord(groupId, chordSize(members));
+    const native = await backend.applyChord(groupId, chordSize(members), frozen.map((f) => f.id));
     if (!native) await sendChordUnlock(app, groupId, body, frozen.map((f) => f.id), tx);
 
     const headerOptions = { ...merged };
