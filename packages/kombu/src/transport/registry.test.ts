@@ -19,7 +19,16 @@ describe('TransportRegistry', () => {
   it('names the closest alias for a typo and lists only packages that exist', async () => {
     const err = (await new TransportRegistry().resolve('sqllite').catch((e: unknown) => e)) as Error;
     expect(err.message).toMatch(/did you mean "sqlite"/);
-    expect(err.message).not.toMatch(/sqs|mongodb/);
+    expect(err.message).not.toMatch(/kafka|azurestoragequeues/);
+  });
+  it('names the install line and the plugin, without the preset, for every transport package left out of @cq/celery', async () => {
+    for (const [scheme, pkg, plugin] of [['sqs', '@cq/transport-sqs', 'sqsTransport'], ['postgresql', '@cq/transport-postgres', 'postgresTransport']]) {
+      const err = (await new TransportRegistry().resolve(scheme!).catch((e: unknown) => e)) as Error;
+      expect(err).toBeInstanceOf(TransportNotFoundError);
+      expect(err.message).toContain(`pnpm add ${pkg}`);
+      expect(err.message).toContain(`${plugin}()`);
+      expect(err.message).not.toContain('preset');
+    }
   });
   it('loads a registered loader once, under every alias, case-insensitively', async () => {
     let loads = 0;

@@ -35,6 +35,9 @@ const KNOWN_PACKAGES: Readonly<Record<string, { pkg: string; plugin: string; pre
   postgresql: { pkg: '@cq/transport-postgres', plugin: 'postgresTransport', preset: false },
   postgres: { pkg: '@cq/transport-postgres', plugin: 'postgresTransport', preset: false },
   'sqla+postgresql': { pkg: '@cq/transport-postgres', plugin: 'postgresTransport', preset: false },
+  mongodb: { pkg: '@cq/transport-mongodb', plugin: 'mongodbTransport', preset: false },
+  'mongodb+srv': { pkg: '@cq/transport-mongodb', plugin: 'mongodbTransport', preset: false },
+  sqs: { pkg: '@cq/transport-sqs', plugin: 'sqsTransport', preset: false },
 };
 
 /**
