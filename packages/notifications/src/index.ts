@@ -1,0 +1,2 @@
+/** @cq/notifications: failure notifications (e-mail, webhook). */
+export {};
