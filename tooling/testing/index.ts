@@ -6,9 +6,12 @@
  * - processes: `spawnTracked`, `execFileTracked` and `stopTracked` start and stop processes so that
  *   none outlives the run (each in a process group of its own, tagged `CQ_TEST_RUN=<run id>`,
  *   stopped after its test file at the latest); `taggedProcesses(testRunId())` lists what carries the tag;
- * - the `cq` CLI from source: `cq(args, env)`, `waitFor`, `exited`;
+ * - the `cq` CLI from source: `cq(args, env)`, `cqWorker(args, env)` (resolves once ready), `waitFor`, `exited`;
  * - ports for private servers: `freePort()`, `waitForPort(port, timeoutMs)`;
- * - the Python side of the database interop suite: `databaseInteropPython(modules)`.
+ * - the Python side of the database interop suite: `databaseInteropPython(modules)`;
+ * - a private SQS emulator (fauxqs, JSON and query protocols on one port): `startSqsEmulator()`;
+ * - keys and CA-issued certificates (past and future validity too) for message signing: `makeSigningPki()`;
+ * - hostile message bodies: `zlibBomb()`, `deepJsonArray(n)`, `deepMsgpackArray(n)`, `deepYamlSequence(n)`, `billionLaughsYaml()`.
  */
 export { LeftoverProcessError, MissingPeerError, PythonScriptError, TestSupportError } from './errors.js';
 export { PYTHON, requireCommand, requirePython, type PythonModule } from './peers.js';
@@ -17,6 +20,11 @@ export {
   type ExecFileTrackedCallback, type ExecFileTrackedError, type ExecFileTrackedOptions, type StopOptions,
 } from './processes.js';
 export { taggedProcesses, type TaggedProcess } from './proc-scan.js';
-export { cq, cqBin, exited, repoRoot, waitFor, type CqProcess } from './cli.js';
+export { cq, cqBin, cqWorker, exited, repoRoot, waitFor, type CqProcess } from './cli.js';
 export { freePort, waitForPort } from './ports.js';
+export { startServer, type StartServerOptions, type TrackedServer } from './servers.js';
 export { databaseInteropPython, type PythonScriptRunner } from './python.js';
+export { startSqsEmulator, type SqsEmulator } from './sqs-emulator.js';
+export { makeCertificates, startTlsRabbitMQ, startTlsRedis, type TlsCertificates, type TlsRabbitNode, type TlsRedisNode } from './tls-nodes.js';
+export { makeSigningPki, opensslTime, type SignerSpec, type SigningIdentity, type SigningPki } from './signing-pki.js';
+export { billionLaughsYaml, deepJsonArray, deepMsgpackArray, deepYamlSequence, zlibBomb } from './hostile.js';

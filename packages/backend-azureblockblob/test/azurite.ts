@@ -3,11 +3,9 @@
  * port, in memory (its working directory a temporary one), tracked by `spawnTracked` so it
  * never outlives the test file.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort, spawnTracked, stopTracked, waitForPort } from '@cq/tooling/testing';
+import { startServer } from '@cq/tooling/testing';
 
 /** Azurite's well-known development account (public, documented by Microsoft; not a secret). */
 export const DEV_ACCOUNT = 'devstoreaccount1';
@@ -25,27 +23,10 @@ export interface Azurite {
 /** Starts azurite-blob and resolves once its port accepts connections (within 30 s). */
 export async function startAzurite(): Promise<Azurite> {
   const main = path.join(path.dirname(createRequire(import.meta.url).resolve('azurite/package.json')), 'dist/src/blob/main.js');
-  const port = await freePort();
-  const workspace = mkdtempSync(path.join(tmpdir(), 'cq-azurite-'));
-  const child = spawnTracked(process.execPath, [
-    main, '--blobHost', '127.0.0.1', '--blobPort', String(port), '--inMemoryPersistence',
-    '--skipApiVersionCheck', '--disableTelemetry', '--silent',
-  ], { cwd: workspace, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-  const stop = async (): Promise<void> => {
-    await stopTracked(child, { graceMs: 5000 });
-    rmSync(workspace, { recursive: true, force: true });
-  };
-  try {
-    await Promise.race([
-      waitForPort(port, 30_000),
-      new Promise((_, reject) => child.once('exit', (code) => reject(new Error(`azurite-blob exited early (${code}): ${stderr}`)))),
-    ]);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  const { port, stop } = await startServer({
+    name: 'azurite-blob', command: process.execPath, tempDir: true,
+    args: (p) => [main, '--blobHost', '127.0.0.1', '--blobPort', String(p), '--inMemoryPersistence', '--skipApiVersionCheck', '--disableTelemetry', '--silent'],
+  });
   const connectionString =
     `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};BlobEndpoint=http://127.0.0.1:${port}/${DEV_ACCOUNT};`;
   return { port, connectionString, url: `azureblockblob://${connectionString}`, stop };

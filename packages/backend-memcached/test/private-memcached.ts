@@ -3,7 +3,7 @@
  * its process group; and `inspectItem`, to see an item as the server holds it (TTL, flags, value).
  */
 import net from 'node:net';
-import { freePort, requireCommand, spawnTracked, stopTracked, waitForPort } from '@cq/tooling/testing';
+import { requireCommand, startServer } from '@cq/tooling/testing';
 
 export interface PrivateMemcached {
   port: number;
@@ -15,15 +15,10 @@ export interface PrivateMemcached {
 /** Starts `memcached -p <port> -U 0 -l 127.0.0.1` (`-u root` when run as root, which it demands). */
 export async function startMemcached(): Promise<PrivateMemcached> {
   const bin = requireCommand('memcached', 'memcached');
-  const port = await freePort();
-  const child = spawnTracked(bin, ['-p', String(port), '-U', '0', '-l', '127.0.0.1', ...(process.getuid?.() === 0 ? ['-u', 'root'] : [])], { stdio: 'ignore' });
-  const stop = async () => { await stopTracked(child, { graceMs: 2000 }); };
-  try {
-    await waitForPort(port, 10_000);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  const { port, stop } = await startServer({
+    name: 'memcached', command: bin, timeoutMs: 10_000, graceMs: 2000,
+    args: (p) => ['-p', String(p), '-U', '0', '-l', '127.0.0.1', ...(process.getuid?.() === 0 ? ['-u', 'root'] : [])],
+  });
   return { port, url: `cache+memcached://127.0.0.1:${port}/`, stop };
 }
 
