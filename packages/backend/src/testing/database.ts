@@ -31,11 +31,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { kombuJson, parseIsoDate } from '@cq/kombu';
+import { kombuJson } from '@cq/kombu';
 import type { Backend } from '../backend.js';
 import { UnsafePickleError } from '../errors.js';
 import type { DatabaseBackendOptions } from '../database/settings.js';
 import { PYTHON_DATABASE_SCRIPT } from './database-python.js';
+import { cqStoresPythonReads, pythonStoresCqReads, type PyMeta } from './interop-scenarios.js';
 
 export interface DatabaseSuiteOptions {
   /** A new backend on the database under test with these options (the suite sets `tableNames`). */
@@ -47,11 +48,6 @@ export interface DatabaseSuiteOptions {
   /** Prefix of the tables this suite creates; unique per test file so files can run in parallel. */
   prefix: string;
 }
-
-type PyMeta = {
-  task_id: string; status: string; result: unknown; result_type: string; traceback: string | null; date_done: string | null;
-  name: string | null; args: unknown; kwargs: unknown; worker: string | null; retries: number | null; queue: string | null;
-};
 
 export function describeDatabaseBackend(name: string, options: DatabaseSuiteOptions): void {
   const cq = { task: `${options.prefix}_cq_task`, group: `${options.prefix}_cq_group` };
@@ -91,31 +87,10 @@ export function describeDatabaseBackend(name: string, options: DatabaseSuiteOpti
 
     it('Python reads what cq stored: results, failures, extended fields, a group', async () => {
       const b = await backend();
-      const [ok, failed, custom, started] = [id('ok'), id('failed'), id('custom'), id('started')];
-      const value = { list: [1, 2.5, 'three', null, true, false], nested: { deep: { deeper: [{ x: -1 }] } }, empty: {}, text: 'héllo ✓ 日本', big: 2n ** 70n };
-      const before = Date.now();
-      await b.markAsDone(ok, value, { task: 'tasks.add', args: [2, 3], kwargs: { z: 'ü' }, hostname: 'w1@host', retries: 2, deliveryInfo: { routingKey: 'celery' } });
-      await b.markAsFailure(failed, new TypeError('bad arg'), 'Traceback (most recent call last): ...');
-      class QuotaExceeded extends Error {}
-      await b.markAsFailure(custom, new QuotaExceeded('too many'));
-      await b.markAsStarted(started, { pid: 4242, hostname: 'w1@host' });
+      const read = (ids: string[]) => python<PyMeta[]>('read', ids);
+      const { ok, failed } = await cqStoresPythonReads(b, id, read, {}, { result_type: 'dict' });
       const group = id('group');
       await b.saveGroup(group, [[group, null], [[[ok, null], null], [[failed, null], null]]]);
-
-      const [okMeta, failedMeta, customMeta, startedMeta] = await python<PyMeta[]>('read', [ok, failed, custom, started]);
-      expect(okMeta).toMatchObject({
-        status: 'SUCCESS', result: value, result_type: 'dict', traceback: null,
-        name: 'tasks.add', args: [2, 3], kwargs: { z: 'ü' }, worker: 'w1@host', retries: 2, queue: 'celery',
-      });
-      const done = parseIsoDate(okMeta!.date_done!).getTime();
-      expect(done).toBeGreaterThanOrEqual(before - 1500);
-      expect(done).toBeLessThanOrEqual(Date.now() + 1500);
-      expect(failedMeta).toMatchObject({
-        status: 'FAILURE', result: { exc_class: 'TypeError', exc_module: 'builtins', args: ['bad arg'] },
-        traceback: 'Traceback (most recent call last): ...',
-      });
-      expect(customMeta).toMatchObject({ status: 'FAILURE', result: { exc_class: 'QuotaExceeded', args: ['too many'] } });
-      expect(startedMeta).toMatchObject({ status: 'STARTED', result: { pid: 4242, hostname: 'w1@host' }, date_done: null });
       expect(await python('restore_group', group)).toEqual({ type: 'GroupResult', id: group, children: [['AsyncResult', ok], ['AsyncResult', failed]] });
     });
 
@@ -134,27 +109,10 @@ export function describeDatabaseBackend(name: string, options: DatabaseSuiteOpti
     });
 
     it('cq reads what Python stored: results, the raised exception, extended fields, a group', async () => {
-      const [ok, failed, retry] = [id('py-ok'), id('py-failed'), id('py-retry')];
-      const value = { list: [1, 2.5, 'three', null, true], nested: { deep: [{ x: -1 }] }, text: 'héllo ✓', big: 2n ** 70n };
-      await python('store', [
-        { id: ok, state: 'SUCCESS', result: value, request: { task: 'tasks.add', args: [2, 3], kwargs: { k: 'v' }, hostname: 'py@host', retries: 1, delivery_info: { routing_key: 'celery' } } },
-        { id: failed, state: 'FAILURE', exception: { type: 'ValueError', args: ['bad', 3] }, traceback: 'Traceback (Python)' },
-        { id: retry, state: 'RETRY', exception: { type: 'KeyError', args: ['k'] } },
-      ]);
+      const b = await backend();
+      const { ok, failed } = await pythonStoresCqReads(b, id, (entries) => python('store', entries), {}, { children: [] });
       const group = id('py-group');
       await python('save_group', { group_id: group, children: [ok, failed] });
-      const b = await backend();
-      expect(await b.getTaskMeta(ok)).toMatchObject({
-        status: 'SUCCESS', result: value, traceback: null, children: [],
-        name: 'tasks.add', args: [2, 3], kwargs: { k: 'v' }, worker: 'py@host', retries: 1, queue: 'celery', task_id: ok,
-      });
-      const failure = await b.getTaskMeta(failed);
-      expect(failure).toMatchObject({
-        status: 'FAILURE', result: { exc_type: 'ValueError', exc_message: ['bad', 3], exc_module: 'builtins' }, traceback: 'Traceback (Python)',
-      });
-      expect(parseIsoDate(failure.date_done!).getTime()).toBeGreaterThan(Date.now() - 120_000);
-      expect(await b.getResult(failed)).toMatchObject({ name: 'ValueError', message: 'bad, 3', excMessage: ['bad', 3] });
-      expect(await b.getTaskMeta(retry)).toMatchObject({ status: 'RETRY', result: { exc_type: 'KeyError', exc_message: ['k'] }, date_done: null });
       expect(await b.restoreGroup(group)).toMatchObject({ group_id: group, result: [[group, null], [[[ok, null], null], [[failed, null], null]]] });
     });
 

@@ -24,9 +24,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { kombuJson, parseIsoDate } from '@cq/kombu';
+import { kombuJson } from '@cq/kombu';
 import type { Backend, BackendOptions } from '../backend.js';
-import { RemoteTaskError } from '../exceptions.js';
+import { cqStoresPythonReads, pythonStoresCqReads, type PyMeta } from './interop-scenarios.js';
 import { PYTHON_KEY_VALUE_SCRIPT } from './key-value-python.js';
 
 export interface KeyValueInteropOptions {
@@ -37,11 +37,6 @@ export interface KeyValueInteropOptions {
   /** Resolves with the stdout of `/usr/bin/python3 -c <script> ...args`; rejects when it fails. */
   runPython: (script: string, args: readonly string[]) => Promise<string>;
 }
-
-type PyMeta = {
-  task_id: string; status: string; result: unknown; traceback: string | null; date_done: string | null; group_id: string | null; parent_id: string | null;
-  name: string | null; args: unknown; kwargs: unknown; worker: string | null; retries: number | null; queue: string | null;
-};
 
 export function describeKeyValueInterop(name: string, options: KeyValueInteropOptions): void {
   const open: Backend[] = [];
@@ -64,33 +59,10 @@ export function describeKeyValueInterop(name: string, options: KeyValueInteropOp
 
     it('Python reads what cq stored: a result, failures, extended fields, a group; and forgets it', async () => {
       const b = await backend();
-      const [ok, failed, custom, started] = [id('ok'), id('failed'), id('custom'), id('started')];
-      const value = { list: [1, 2.5, 'three', null, true, false], nested: { deep: [{ x: -1 }] }, empty: {}, text: 'héllo ✓ 日本', big: 2n ** 70n };
-      const before = Date.now();
-      await b.markAsDone(ok, value, {
-        task: 'tasks.add', args: [2, 3], kwargs: { z: 'ü' }, hostname: 'w1@host', retries: 2, deliveryInfo: { routingKey: 'celery' }, group: 'g-cq', parentId: 'p-cq',
-      });
-      await b.markAsFailure(failed, new TypeError('bad arg'), 'Traceback (most recent call last): ...');
-      class QuotaExceeded extends Error {}
-      await b.markAsFailure(custom, new QuotaExceeded('too many'));
-      await b.markAsStarted(started, { pid: 4242, hostname: 'w1@host' });
+      const read = (ids: string[]) => python<PyMeta[]>('read', ids);
+      const { ok, failed } = await cqStoresPythonReads(b, id, read, { group: 'g-cq', parentId: 'p-cq' }, { group_id: 'g-cq', parent_id: 'p-cq' });
       const group = id('group');
       await b.saveGroup(group, [[group, null], [[[ok, null], null], [[failed, null], null]]]);
-
-      const [okMeta, failedMeta, customMeta, startedMeta] = await python<PyMeta[]>('read', [ok, failed, custom, started]);
-      expect(okMeta).toMatchObject({
-        status: 'SUCCESS', result: value, traceback: null, group_id: 'g-cq', parent_id: 'p-cq',
-        name: 'tasks.add', args: [2, 3], kwargs: { z: 'ü' }, worker: 'w1@host', retries: 2, queue: 'celery',
-      });
-      const done = parseIsoDate(okMeta!.date_done!).getTime();
-      expect(done).toBeGreaterThanOrEqual(before - 1500);
-      expect(done).toBeLessThanOrEqual(Date.now() + 1500);
-      expect(failedMeta).toMatchObject({
-        status: 'FAILURE', result: { exc_class: 'TypeError', exc_module: 'builtins', args: ['bad arg'] },
-        traceback: 'Traceback (most recent call last): ...',
-      });
-      expect(customMeta).toMatchObject({ status: 'FAILURE', result: { exc_class: 'QuotaExceeded', args: ['too many'] } });
-      expect(startedMeta).toMatchObject({ status: 'STARTED', result: { pid: 4242, hostname: 'w1@host' }, date_done: null });
       expect(await python('restore_group', group)).toEqual({ type: 'GroupResult', id: group, children: [ok, failed] });
 
       await python('forget', [ok]);
@@ -98,30 +70,11 @@ export function describeKeyValueInterop(name: string, options: KeyValueInteropOp
     });
 
     it('cq reads what Python stored: a result with its group and parent, a failure, a retry, a group', async () => {
-      const [ok, failed, retry] = [id('py-ok'), id('py-failed'), id('py-retry')];
-      const value = { list: [1, 2.5, 'three', null, true], nested: { deep: [{ x: -1 }] }, text: 'héllo ✓', big: 2n ** 70n };
-      await python('store', [
-        { id: ok, state: 'SUCCESS', result: value, request: { task: 'tasks.add', args: [2, 3], kwargs: { k: 'v' }, hostname: 'py@host', retries: 1, delivery_info: { routing_key: 'celery' }, group: 'g-py', parent_id: 'p-py' } },
-        { id: failed, state: 'FAILURE', exception: { type: 'ValueError', args: ['bad', 3] }, traceback: 'Traceback (Python)' },
-        { id: retry, state: 'RETRY', exception: { type: 'KeyError', args: ['k'] } },
-      ]);
+      const b = await backend();
+      const { ok, failed } = await pythonStoresCqReads(b, id, (entries) => python('store', entries),
+        { group: 'g-py', parent_id: 'p-py' }, { group_id: 'g-py', parent_id: 'p-py' });
       const group = id('py-group');
       await python('save_group', { group_id: group, children: [ok, failed] });
-      const b = await backend();
-      expect(await b.getTaskMeta(ok)).toMatchObject({
-        status: 'SUCCESS', result: value, traceback: null, group_id: 'g-py', parent_id: 'p-py',
-        name: 'tasks.add', args: [2, 3], kwargs: { k: 'v' }, worker: 'py@host', retries: 1, queue: 'celery', task_id: ok,
-      });
-      const failure = await b.getTaskMeta(failed);
-      expect(failure).toMatchObject({
-        status: 'FAILURE', result: { exc_type: 'ValueError', exc_message: ['bad', 3], exc_module: 'builtins' }, traceback: 'Traceback (Python)',
-      });
-      expect(parseIsoDate(failure.date_done!).getTime()).toBeGreaterThan(Date.now() - 120_000);
-      const err = await b.getResult(failed);
-      expect(err).toBeInstanceOf(RemoteTaskError);
-      expect(err).toMatchObject({ name: 'ValueError', excMessage: ['bad', 3], traceback: 'Traceback (Python)' });
-      expect(await b.getTaskMeta(retry)).toMatchObject({ status: 'RETRY', result: { exc_type: 'KeyError', exc_message: ['k'] }, date_done: null });
-      expect((await b.getManyTaskMeta([ok, failed, id('none')])).map((m) => m.status)).toEqual(['SUCCESS', 'FAILURE', 'PENDING']);
       expect(await b.restoreGroup(group)).toMatchObject({ group_id: group, result: [[group, null], [[[ok, null], null], [[failed, null], null]]] });
     });
   });
