@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chordUnderKill, summary, type ChordUnderKillOutcome } from './chord-under-kill.js';
-import { PrivateRabbitMQ } from './private-rabbitmq.js';
+import { RabbitNode } from '@cq/tooling/testing';
 import { PrivateRedis } from './private-redis.js';
 
 const POOLS = [['async', '-c', '16'], ['prefork', '-c', '4']] as const;
@@ -38,8 +38,8 @@ describe('a 1,000-part chord while its worker is SIGKILLed (acks_late)', () => {
   afterAll(async () => { await redis?.destroy(); }, 30_000);
 
   describe('on RabbitMQ', () => {
-    let rabbit: PrivateRabbitMQ;
-    beforeAll(async () => { rabbit = await PrivateRabbitMQ.start(); }, 70_000);
+    let rabbit: RabbitNode;
+    beforeAll(async () => { rabbit = await RabbitNode.start(); }, 70_000);
     afterAll(async () => { await rabbit?.destroy(); }, 30_000);
 
     it.each(POOLS.map((args, db) => ({ pool: args[0], args, db })))('-P $pool: the body runs once with all 1,000 parts in order', async ({ pool, args, db }) => {

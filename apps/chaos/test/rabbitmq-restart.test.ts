@@ -3,12 +3,12 @@
  * same mnesia directory while a worker consumes and a client publishes with publisher confirms.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PrivateRabbitMQ } from './private-rabbitmq.js';
+import { RabbitNode } from '@cq/tooling/testing';
 import { expectNothingLost, restartUnderLoad, summary } from './restart-under-load.js';
 
 describe('RabbitMQ restarted under a running worker and a publishing client', () => {
-  let rabbit: PrivateRabbitMQ;
-  beforeAll(async () => { rabbit = await PrivateRabbitMQ.start(); }, 70_000);
+  let rabbit: RabbitNode;
+  beforeAll(async () => { rabbit = await RabbitNode.start(); }, 70_000);
   afterAll(async () => { await rabbit?.destroy(); }, 30_000);
 
   it('both reconnect and carry on: every published task runs, none is lost', async () => {
