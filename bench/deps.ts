@@ -3,18 +3,24 @@ import { Celery as PresetCelery, fullStack, type AppOptions, type Backend, type 
 import { postgresTransport } from '@cq/transport-postgres';
 import { postgresBackend } from '@cq/backend-postgres';
 import { mysqlBackend } from '@cq/backend-mysql';
+import { sqsTransport } from '@cq/transport-sqs';
 
 export { parseIsoDate } from '@cq/celery';
 
 /**
- * @cq/celery's app with the PostgreSQL transport and the PostgreSQL and MySQL result backends added:
- * the preset leaves them out (`pg` and `mysql2` are optional), so the bench composes them here for
- * `--broker postgresql://…` and `--result-backend db+postgresql://…`.
+ * @cq/celery's app with the PostgreSQL and SQS transports and the PostgreSQL and MySQL result backends
+ * added: the preset leaves them out (`pg`, `mysql2` and the AWS SDK are optional), so the bench composes
+ * them here for `--broker postgresql://…`, `--broker sqs://…` and `--result-backend db+postgresql://…`.
  */
 export class Celery extends PresetCelery {
   constructor(main = 'default', config: Partial<CelerySettings> = {}, options: AppOptions = {}) {
-    super(main, config, { ...options, plugins: options.plugins ?? [...fullStack(), postgresTransport(), postgresBackend(), mysqlBackend()] });
+    super(main, config, { ...options, plugins: options.plugins ?? [...fullStack(), postgresTransport(), sqsTransport(), postgresBackend(), mysqlBackend()] });
   }
+}
+
+/** `broker_transport_options` from $CQ_BENCH_TRANSPORT_OPTIONS (JSON; the Python peer reads the same), else `{}`. */
+export function transportOptions(): Record<string, unknown> {
+  return JSON.parse(process.env['CQ_BENCH_TRANSPORT_OPTIONS'] ?? '{}') as Record<string, unknown>;
 }
 
 /** A result backend for `url` through the full preset's backends (what a bench run reads results with). */

@@ -9,6 +9,7 @@
  * - **publish**: tasks/s of `delay()` from one client, awaited in batches of 1,000.
  *
  * Usage: `pnpm bench [--n 20000] [--rt 500] [-c 100] [--pool async|prefork|threads|solo] [--broker URL --result-backend URL] [--peers all]`.
+ * `--broker sqs://emulator` starts a private SQS emulator for the run (see README).
  * Figures depend on the machine; the README records them with the machine and method.
  */
 import { spawn } from 'node:child_process';
@@ -17,7 +18,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Celery, createBackend, parseIsoDate } from './deps.js';
+import { startSqsEmulator } from '@cq/tooling/testing';
+import { Celery, createBackend, parseIsoDate, transportOptions } from './deps.js';
 import { runPeers } from './peers/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -40,7 +42,11 @@ const C = Number(opts.c);
 const POOL = opts.pool;
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'cq-bench-'));
-const broker = opts.broker ?? `sqlite:///${tmp}/broker.db`;
+// `sqs://emulator`: fauxqs behind a front serving both SQS protocols, stopped at the end; cq and Python's
+// kombu 5.2 reach it over http, which CQ_BENCH_TRANSPORT_OPTIONS (broker_transport_options, JSON) tells both.
+const emulator = opts.broker === 'sqs://emulator' ? await startSqsEmulator() : undefined;
+if (emulator) process.env['CQ_BENCH_TRANSPORT_OPTIONS'] ??= JSON.stringify({ is_secure: false, region: 'us-east-1' });
+const broker = emulator ? `sqs://bench:bench@127.0.0.1:${emulator.port}` : opts.broker ?? `sqlite:///${tmp}/broker.db`;
 const resultBackend = opts['result-backend'] ?? `sqlite:///${tmp}/results.db`;
 
 function startWorker(): Promise<ReturnType<typeof spawn>> {
@@ -80,7 +86,7 @@ function cpuSeconds(pid: number): number {
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
-const client = new Celery('bench-client').configure({ brokerUrl: broker, resultBackend });
+const client = new Celery('bench-client', { broker_transport_options: transportOptions() }).configure({ brokerUrl: broker, resultBackend });
 const noop = client.task('bench.noop', (n: number) => n);
 console.log(`cq bench: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}`);
 console.log(`broker ${broker}, results ${resultBackend}, worker -P ${POOL} -c ${C}\n`);
@@ -131,3 +137,4 @@ if (opts.peers) {
   await runPeers(opts.peers, { broker, resultBackend, n: N, rt: RT, c: C,
     cq: { system: `cq -P ${POOL} -c ${C}`, drain: N / drainS, publish: N / publishS, rtMs: lat } });
 }
+await emulator?.stop();

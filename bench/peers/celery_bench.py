@@ -24,6 +24,10 @@ app = Celery('bench', broker=os.environ['CQ_BENCH_BROKER'], backend=os.environ['
 app.conf.task_default_queue = QUEUE
 app.conf.worker_enable_remote_control = False
 app.conf.worker_hijack_root_logger = False
+# broker_transport_options as JSON, the same the cq side gets (bench/run.ts sets it for `sqs://emulator`:
+# kombu 5.2 reaches SQS at the broker URL's host:port, over http only with is_secure False).
+if os.environ.get('CQ_BENCH_TRANSPORT_OPTIONS'):
+    app.conf.broker_transport_options = json.loads(os.environ['CQ_BENCH_TRANSPORT_OPTIONS'])
 
 
 @app.task(name='bench.noop')

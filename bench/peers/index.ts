@@ -3,10 +3,11 @@
  * with Python Celery and (on redis:// brokers) BullMQ, printed as one table.
  *
  * `--peers all` or a comma list of: `celery` (prefork -c 2 and solo -c 1), `celery-prefork`, `celery-solo`,
- * `bullmq`. See bench/README.md ("Peers") for what each measures and why.
+ * `bullmq` (Redis brokers), `pg-boss` (PostgreSQL brokers). See bench/README.md ("Peers") for what each measures and why.
  */
 import { runBullmq } from './bullmq.js';
 import { runCelery } from './celery.js';
+import { runPgBoss } from './pg-boss.js';
 import { pct, type PeerFigures } from './stats.js';
 
 export interface PeerRun {
@@ -22,6 +23,8 @@ export interface PeerRun {
 
 const isRedis = (url: string) => /^rediss?:\/\//.test(url);
 const isAmqp = (url: string) => /^(amqps?|pyamqp):\/\//.test(url);
+const isSqs = (url: string) => url.startsWith('sqs://');
+const isPostgres = (url: string) => /^(sqla\+)?postgres(ql)?:\/\//.test(url);
 
 /**
  * Runs the peers named by `spec` that can use `run.broker`/`run.resultBackend` (the others are skipped with
@@ -32,20 +35,24 @@ export async function runPeers(spec: string, run: PeerRun): Promise<PeerFigures[
   // ~10 min, so `all` and `celery` leave it out there; name `celery-solo` to run it anyway.
   const solo = isAmqp(run.broker) ? [] : ['celery-solo'];
   const wanted = new Set(spec.split(',').map((s) => s.trim()).flatMap((s) =>
-    s === 'all' ? ['celery-prefork', ...solo, 'bullmq'] : s === 'celery' || s === 'python' ? ['celery-prefork', ...solo] : [s]));
+    s === 'all' ? ['celery-prefork', ...solo, 'bullmq', 'pg-boss'] : s === 'celery' || s === 'python' ? ['celery-prefork', ...solo] : [s]));
   const rows: PeerFigures[] = [run.cq];
   const skip = (what: string, why: string) => console.log(`peers: ${what} skipped: ${why}`);
-  const known = ['celery-prefork', 'celery-solo', 'bullmq'];
+  const known = ['celery-prefork', 'celery-solo', 'bullmq', 'pg-boss'];
   for (const w of wanted) if (!known.includes(w)) throw new Error(`--peers: unknown peer ${w} (all, celery, ${known.join(', ')})`);
   for (const pool of ['prefork', 'solo'] as const) {
     if (!wanted.has(`celery-${pool}`)) continue;
-    if (!(isRedis(run.broker) || isAmqp(run.broker))) skip(`celery -P ${pool}`, 'broker is not redis:// or amqp://');
+    if (!(isRedis(run.broker) || isAmqp(run.broker) || isSqs(run.broker))) skip(`celery -P ${pool}`, 'broker is not redis://, amqp:// or sqs://');
     else if (!isRedis(run.resultBackend)) skip(`celery -P ${pool}`, 'drain is read from a redis:// result backend');
     else rows.push(await runCelery({ broker: run.broker, resultBackend: run.resultBackend, n: run.n, rt: run.rt, pool, concurrency: pool === 'prefork' ? 2 : 1 }));
   }
   if (wanted.has('bullmq')) {
     if (isRedis(run.broker)) rows.push(await runBullmq({ url: run.broker, n: run.n, rt: run.rt, concurrency: run.c }));
     else skip('bullmq', 'BullMQ runs on Redis only');
+  }
+  if (wanted.has('pg-boss')) {
+    if (isPostgres(run.broker)) rows.push(await runPgBoss({ url: run.broker.replace(/^sqla\+/, ''), n: run.n, rt: run.rt, concurrency: run.c }));
+    else skip('pg-boss', 'pg-boss runs on PostgreSQL only');
   }
   printTable(rows);
   return rows;

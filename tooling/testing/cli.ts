@@ -5,7 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnTracked } from './processes.js';
+import { spawnTracked, stopTracked } from './processes.js';
 
 /** The repository's root directory. */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -41,6 +41,22 @@ export async function waitFor(predicate: () => boolean | Promise<boolean>, timeo
     if (Date.now() > deadline) throw new Error(message());
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * Starts `cq worker <args>` (see {@link cq}) and resolves once it logged `ready.`, within `timeoutMs`
+ * (ms, default 30 s).
+ * @throws Error holding the worker's output when it did not get ready; the worker is stopped first.
+ */
+export async function cqWorker(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<CqProcess> {
+  const worker = cq(['worker', ...args], env);
+  try {
+    await waitFor(() => worker.err.join('').includes('ready.'), timeoutMs, () => `worker did not start:\n${worker.err.join('')}${worker.out.join('')}`);
+  } catch (err) {
+    await stopTracked(worker);
+    throw err;
+  }
+  return worker;
 }
 
 /** Resolves with the exit code of `child` once it has exited (null when a signal ended it). */

@@ -43,11 +43,15 @@ export interface Urls {
   backend: string;
   /** Queue both sides use (Python `task_default_queue`, cq `-Q`); keeps runs on one broker apart. */
   queue: string;
+  /** The module `startCqWorker` gives `-A` (default ts/app.ts), e.g. ts/sqs-app.ts. */
+  app?: string;
+  /** The Python module of py/ the Python worker and client load (default interop_tasks), e.g. signed_tasks. */
+  py?: string;
 }
 
 /** A real Python Celery worker (`python3 -m celery worker`) for py/interop_tasks.py. */
 export async function startPythonWorker(urls: Urls, extra: string[] = [], env: Record<string, string> = {}): Promise<Proc> {
-  const proc = collect(spawnTracked(requirePython(PYTHON_PEER), ['-m', 'celery', '-A', 'interop_tasks', 'worker', '-P', 'solo', '-n', `py-${process.pid}@%h`, '-l', 'info', '--without-mingle', '--without-gossip', ...extra], {
+  const proc = collect(spawnTracked(requirePython(PYTHON_PEER), ['-m', 'celery', '-A', urls.py ?? 'interop_tasks', 'worker', '-P', 'solo', '-n', `py-${process.pid}@%h`, '-l', 'info', '--without-mingle', '--without-gossip', ...extra], {
     cwd: pyDir, env: { ...process.env, CQ_INTEROP_BROKER: urls.broker, CQ_INTEROP_BACKEND: urls.backend, CQ_INTEROP_QUEUE: urls.queue, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   }));
   await until(proc, 'ready.', 30_000);
@@ -57,7 +61,7 @@ export async function startPythonWorker(urls: Urls, extra: string[] = [], env: R
 /** A cq worker process (the CLI from source) for ts/app.ts; consumes `urls.queue` unless `extra` has `-Q`. */
 export async function startCqWorker(urls: Urls, extra: string[] = [], env: Record<string, string> = {}): Promise<Proc> {
   const proc = collect(spawnTracked(process.execPath, ['--conditions=@cq/source', '--import', 'tsx', path.join(repoRoot, 'apps/cli/src/bin.ts'),
-    'worker', '-A', path.resolve(here, '../ts/app.ts'), '-b', urls.broker, '--result-backend', urls.backend, '-l', 'info', '-P', 'async', '--no-banner',
+    'worker', '-A', urls.app ?? path.resolve(here, '../ts/app.ts'), '-b', urls.broker, '--result-backend', urls.backend, '-l', 'info', '-P', 'async', '--no-banner',
     ...(extra.includes('-Q') ? [] : ['-Q', urls.queue]), ...extra], {
     cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   }));
@@ -114,7 +118,7 @@ export async function pythonSend(urls: Urls, calls: PythonSendCall[], env: Recor
 
 function runClient(urls: Urls, request: unknown, env: Record<string, string>): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    execFileTracked(requirePython(PYTHON_PEER), [path.join(pyDir, 'interop_tasks.py'), kombuJson.stringify(request)], {
+    execFileTracked(requirePython(PYTHON_PEER), [path.join(pyDir, `${urls.py ?? 'interop_tasks'}.py`), kombuJson.stringify(request)], {
       cwd: pyDir, env: { ...process.env, CQ_INTEROP_BROKER: urls.broker, CQ_INTEROP_BACKEND: urls.backend, CQ_INTEROP_QUEUE: urls.queue, ...env }, timeout: 60_000,
     }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`python client failed: ${err.message}\n${stderr}`));

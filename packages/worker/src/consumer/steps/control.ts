@@ -10,6 +10,8 @@
  * kept in a file across restarts with the app's clock (Celery's `Persistent`).
  * Revoked ids arriving in the short window between the Tasks step consuming and this step
  * starting are still caught when an ETA task comes due, but not for tasks that run at once.
+ * On a transport without fanout (`capabilities.fanout` false: SQS) no pidbox node starts and the
+ * worker says so in one warning at start, as Celery leaves its Control step out there.
  */
 import type { Channel } from '@cq/kombu';
 import { task_prerun } from '@cq/app';
@@ -44,6 +46,13 @@ export class ControlStep extends Step<Consumer> {
     this.unhookPrerun = task_prerun.connect(({ task }) => {
       if (task.app === c.app) state.countStarted(task.name);
     });
+    const transport = c.connection!.transport;
+    if (!transport.capabilities.fanout) {
+      // Celery leaves this step out when the transport cannot do fanout (`supports_exchange_type('fanout')`).
+      c.worker.log.warn(`remote control is off: the ${transport.driverType} transport has no fanout exchanges, so inspect/control ` +
+        'commands, mingle, gossip and events for monitors cannot reach this worker (as in Celery); use redis:// or amqp:// for them');
+      return;
+    }
     const panel = builtinPanel().extend(controlPanel(c.app));
     state.node = new Node(Mailbox.fromApp(c.app), state, panel, { onShutdown: () => state.shutdown() });
     this.channel = await c.connection!.channel();

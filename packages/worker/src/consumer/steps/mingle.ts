@@ -24,7 +24,7 @@ export class MingleStep extends Step<Consumer> {
 
   override async start(c: Consumer): Promise<void> {
     const state = c.control;
-    if (!state) return;
+    if (!state || !c.connection?.transport.capabilities.fanout) return; // no broadcast to ask with (Control said so)
     const log = c.worker.log;
     log.info('mingle: searching for neighbors');
     const control = new Control(c.app);
