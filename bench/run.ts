@@ -19,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startSqsEmulator } from '@cq/tooling/testing';
-import { Celery, createBackend, parseIsoDate, transportOptions } from './deps.js';
+import { Celery, createBackend, parseIsoDate, redact, transportOptions } from './deps.js';
 import { runPeers } from './peers/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -89,7 +89,7 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 const client = new Celery('bench-client', { broker_transport_options: transportOptions() }).configure({ brokerUrl: broker, resultBackend });
 const noop = client.task('bench.noop', (n: number) => n);
 console.log(`cq bench: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}`);
-console.log(`broker ${broker}, results ${resultBackend}, worker -P ${POOL} -c ${C}\n`);
+console.log(`broker ${redact(broker)}, results ${redact(resultBackend)}, worker -P ${POOL} -c ${C}\n`);
 
 // publish
 let t0 = performance.now();
