@@ -11,8 +11,7 @@
  * - the Python side of the database interop suite: `databaseInteropPython(modules)`;
  * - a private SQS emulator (fauxqs, JSON and query protocols on one port): `startSqsEmulator()`;
  * - keys and CA-issued certificates (past and future validity too) for message signing: `makeSigningPki()`;
- * - hostile message bodies: `zlibBomb()`, `deepJsonArray(n)`, `deepMsgpackArray(n)`, `deepYamlSequence(n)`, `billionLaughsYaml()`;
- *   `seededRandom(seed)` for randomised tests that replay.
+ * - hostile message bodies: `zlibBomb()`, `deepJsonArray(n)`, `deepMsgpackArray(n)`, `deepYamlSequence(n)`, `billionLaughsYaml()`.
  */
 export { LeftoverProcessError, MissingPeerError, PythonScriptError, TestSupportError } from './errors.js';
 export { PYTHON, requireCommand, requirePython, type PythonModule } from './peers.js';
@@ -24,9 +23,10 @@ export { taggedProcesses, type TaggedProcess } from './proc-scan.js';
 export { cq, cqBin, cqWorker, exited, repoRoot, waitFor, type CqProcess } from './cli.js';
 export { freePort, waitForPort } from './ports.js';
 export { startServer, type StartServerOptions, type TrackedServer } from './servers.js';
+export { makeHosts, type Host, type Hosts } from './hosts.js';
 export { databaseInteropPython, type PythonScriptRunner } from './python.js';
 export { startSqsEmulator, type SqsEmulator } from './sqs-emulator.js';
 export { RabbitNode, type RabbitNodeOptions } from './rabbitmq-node.js';
 export { makeCertificates, startTlsRabbitMQ, startTlsRedis, type TlsCertificates, type TlsRabbitNode, type TlsRedisNode } from './tls-nodes.js';
 export { makeSigningPki, opensslTime, type SignerSpec, type SigningIdentity, type SigningPki } from './signing-pki.js';
-export { billionLaughsYaml, deepJsonArray, deepMsgpackArray, deepYamlSequence, seededRandom, zlibBomb } from './hostile.js';
+export { billionLaughsYaml, deepJsonArray, deepMsgpackArray, deepYamlSequence, zlibBomb } from './hostile.js';
