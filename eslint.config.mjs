@@ -28,6 +28,9 @@ export default defineConfig([
       '**/coverage/**',
       '**/.turbo/**',
       '**/.cq/**',
+      // What `next dev` writes into examples/nextjs (ignored by git there).
+      '**/.next/**',
+      '**/next-env.d.ts',
       // Type declarations written by hand for JS modules; checked by tsc where they are used.
       '**/*.d.mts',
       // The root vitest.config.ts belongs to no package tsconfig; it only lists the projects.

@@ -17,11 +17,13 @@ export type Started = ChildProcess & { output: () => string };
 
 /**
  * Starts `node --import tsx <file> ...args` in `cwd` with `env` on top of `process.env` and resolves
- * once its output matches `ready`. When it exits or does not get there within `timeoutMs` (ms), it is
- * stopped and the promise rejects with its output.
+ * once its output matches `ready` (with `tsx: false`: `node <file> ...args`, for a JavaScript entry
+ * point). When it exits or does not get there within `timeoutMs` (ms), it is stopped and the promise
+ * rejects with its output.
  */
-export async function start(file: string, options: { args?: string[]; cwd: string; env?: Record<string, string>; ready: RegExp; timeoutMs?: number }): Promise<Started> {
-  const child = spawnTracked(process.execPath, ['--import', TSX, file, ...(options.args ?? [])], {
+export async function start(file: string, options: { args?: string[]; cwd: string; env?: Record<string, string>; ready: RegExp; timeoutMs?: number; tsx?: boolean }): Promise<Started> {
+  const loader = options.tsx === false ? [] : ['--import', TSX];
+  const child = spawnTracked(process.execPath, [...loader, file, ...(options.args ?? [])], {
     cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'],
   }) as Started;
   const chunks: string[] = [];

@@ -21,8 +21,9 @@
  */
 import type { Redis } from 'ioredis';
 import { loadLuaScripts } from '@cq/redis';
+import { LUA } from './lua.generated.js';
 
-const scripts = loadLuaScripts(new URL('../lua/', import.meta.url), ['chord-part-return']);
+const scripts = loadLuaScripts(LUA, ['chord-part-return']);
 
 /** The three keys of a chord header group (Celery `get_key_for_group(gid, '.j' | '.t' | '.s')`). */
 export function chordKeys(groupKey: string): { joined: string; total: string; size: string } {

@@ -5,8 +5,9 @@
  */
 import type { Redis } from 'ioredis';
 import { loadLuaScripts } from '@cq/redis';
+import { LUA } from './lua.generated.js';
 
-const scripts = loadLuaScripts(new URL('../lua/', import.meta.url), ['store']);
+const scripts = loadLuaScripts(LUA, ['store']);
 
 /** Result serializers whose metas the script can read. */
 export const SCRIPTABLE_SERIALIZERS: ReadonlySet<string> = new Set(['json', 'msgpack']);

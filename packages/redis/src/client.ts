@@ -6,13 +6,26 @@
  * `ssl_check_hostname` false keeps the chain check but not the name check; `ssl_ca_certs`,
  * `ssl_certfile`, `ssl_keyfile` are PEM files read when the options are built. SNI names the host
  * unless it is an IP address.
+ *
+ * Fail fast: ioredis reconnects forever by default. A client made here stops at the first failure
+ * no reconnect can fix (a refused certificate, WRONGPASS: see `failure.ts`; a reset right after a
+ * TLS handshake is probed once to tell a refused client certificate from a restart: `tls-probe.ts`);
+ * its pending and later commands then reject, and {@link redisFailure} turns their "Connection is
+ * closed." into that typed error.
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Redis, type RedisOptions } from 'ioredis';
 import { RedisConfigurationError } from './errors.js';
+import { redisFatalError } from './failure.js';
+import { isResetAfterHandshake, probeTls } from './tls-probe.js';
 import type { RedisUrl } from './url.js';
+
+/** The fatal error that ended each client made by {@link createRedisClient}. */
+const fatal = new WeakMap<Redis, Error>();
+/** A TLS probe in progress for a client whose server reset the connection (see `tls-probe.ts`). */
+const probes = new WeakMap<Redis, Promise<void>>();
 
 /** How one client is used, beyond what the URL says. */
 export interface RedisClientOptions {
@@ -52,19 +65,46 @@ export function redisClientOptions(url: RedisUrl, options: RedisClientOptions = 
 /**
  * A new ioredis client for `url` (see {@link redisClientOptions}), not yet connected unless
  * `options.redis.lazyConnect` is false. Its `error` events are swallowed: failures reach the caller
- * through the command that fails, and ioredis reconnects by itself.
+ * through the command that fails, and ioredis reconnects by itself (with `options.redis.retryStrategy`,
+ * default ioredis's) — except after a TLS or authentication failure, which ends the client: see
+ * {@link redisFailure}.
  * @throws RedisConfigurationError when a TLS file cannot be read.
  */
 export function createRedisClient(url: RedisUrl, options: RedisClientOptions = {}): Redis {
-  const client = new Redis(redisClientOptions(url, options));
-  client.on('error', () => undefined);
+  const resolved = redisClientOptions(url, options);
+  const retry = resolved.retryStrategy ?? ((times: number) => Math.min(times * 50, 2000));
+  const client: Redis = new Redis({ ...resolved, retryStrategy: (times) => fatal.has(client) ? null : retry(times) });
+  client.on('error', (err: unknown) => {
+    if (fatal.has(client)) return;
+    const reason = redisFatalError(err, url);
+    if (reason) fatal.set(client, reason);
+    else if (resolved.tls && !probes.has(client) && isResetAfterHandshake(err)) {
+      const probe = probeTls(resolved.host ?? 'localhost', resolved.port ?? 6379, resolved.tls).then((seen) => {
+        const refused = seen && redisFatalError(seen, url);
+        // The next reconnect attempt fails and retryStrategy ends the client, rejecting pending commands.
+        if (refused && !fatal.has(client)) fatal.set(client, refused);
+      });
+      probes.set(client, probe);
+    }
+  });
+  client.on('ready', () => probes.delete(client)); // a later reset is probed again
   return client;
 }
 
 /**
+ * What a failed command of `client` (made by {@link createRedisClient}) should report: the TLS or
+ * authentication error that ended the client (kombu `TlsError` / `AuthenticationError`) when there
+ * is one, else `err` as it came.
+ */
+export function redisFailure(client: Redis, err: unknown): unknown {
+  return fatal.get(client) ?? err;
+}
+
+/**
  * Connects a lazy client (see {@link createRedisClient}). Rejects with the reason ioredis reported as
- * an `error` event (a refused certificate, WRONGPASS, ECONNREFUSED), which `connect()` alone hides
- * behind "Connection is closed.".
+ * an `error` event (ECONNREFUSED, …), which `connect()` alone hides behind "Connection is closed.";
+ * a refused certificate or password rejects with kombu's `TlsError` / `AuthenticationError`, naming
+ * the setting to fix.
  */
 export async function connectRedisClient(client: Redis): Promise<void> {
   let reason: unknown;
@@ -73,7 +113,8 @@ export async function connectRedisClient(client: Redis): Promise<void> {
   try {
     await client.connect();
   } catch (err) {
-    throw reason ?? err;
+    await probes.get(client);
+    throw fatal.get(client) ?? reason ?? err;
   } finally {
     client.off('error', onError);
   }
@@ -84,9 +125,9 @@ function tlsOptions(url: RedisUrl): ConnectionOptions {
   const out: ConnectionOptions = { rejectUnauthorized: tls.certReqs !== 'none' };
   if (url.path === null && isIP(url.host) === 0) out.servername = url.host;
   if (!tls.checkHostname) out.checkServerIdentity = () => undefined;
-  if (tls.caCertsFile) out.ca = readPem(tls.caCertsFile, 'ssl_ca_certs', url);
-  if (tls.certFile) out.cert = readPem(tls.certFile, 'ssl_certfile', url);
-  if (tls.keyFile) out.key = readPem(tls.keyFile, 'ssl_keyfile', url);
+  if (tls.caCertsFile) out.ca = readPem(tls.caCertsFile, tls.names.caCerts, url);
+  if (tls.certFile) out.cert = readPem(tls.certFile, tls.names.certfile, url);
+  if (tls.keyFile) out.key = readPem(tls.keyFile, tls.names.keyfile, url);
   return out;
 }
 
@@ -95,7 +136,7 @@ function readPem(file: string, setting: string, url: RedisUrl): Buffer {
     return readFileSync(file);
   } catch (err) {
     throw new RedisConfigurationError(
-      `${setting} ${JSON.stringify(file)} for ${url.where} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}): fix the path in the URL or the TLS settings`,
+      `${setting}: the file ${JSON.stringify(file)} (for ${url.where}) cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}); fix the path`,
       { cause: err },
     );
   }

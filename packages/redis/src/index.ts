@@ -4,8 +4,9 @@
  * (`lua/<name>-<numKeys>.lua`, EVALSHA with a NOSCRIPT fallback) and the Redis lease lock.
  */
 export { parseRedisUrl, type RedisUrl, type ParseRedisUrlOptions } from './url.js';
-export type { RedisTls, RedisTlsSettings, CertReqs } from './tls.js';
-export { createRedisClient, connectRedisClient, redisClientOptions, type RedisClientOptions } from './client.js';
-export { LuaScript, loadLuaScripts, type LuaArg } from './lua.js';
+export type { RedisTls, RedisTlsSettings, CertReqs, TlsNaming } from './tls.js';
+export { createRedisClient, connectRedisClient, redisClientOptions, redisFailure, type RedisClientOptions } from './client.js';
+export { redisFatalError } from './failure.js';
+export { LuaScript, loadLuaScripts, type LuaArg, type LuaSources } from './lua.js';
 export { RedisLeaseLock, acquireLease, releaseLease, type RedisLeaseLockOptions } from './lease.js';
 export { RedisConfigurationError, RedisScriptError } from './errors.js';

@@ -9,8 +9,9 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { LeaseLock } from '@cq/kombu';
 import { loadLuaScripts } from './lua.js';
+import { LUA } from './lua.generated.js';
 
-const scripts = loadLuaScripts(new URL('../lua/', import.meta.url), ['lease-acquire', 'lease-release']);
+const scripts = loadLuaScripts(LUA, ['lease-acquire', 'lease-release']);
 
 /**
  * Takes the lock `key` for `token` if it is free or expired, or renews it if `token` holds it, for

@@ -1,22 +1,21 @@
 /**
  * The one Lua loader of cq, on BullMQ's convention: a package keeps its scripts as files
  * `lua/<name>-<numKeys>.lua`, each opening with a comment that names its KEYS, ARGV and return
- * values. The files are read once, when the package's module loads them, and ship in the package's
- * `files` next to `src` and `dist` (so `new URL('../lua/', import.meta.url)` finds them from both).
+ * values. `node --import tsx tooling/gen-lua.ts` copies them into the package's
+ * `src/lua.generated.ts` (a test fails while it is stale), which the package's modules load: no file
+ * is read at run time, so cq bundles (Next.js, esbuild, webpack) like any other code.
  *
  * A call runs `EVALSHA`; when the server answers NOSCRIPT (it never saw the script, restarted, or ran
  * `SCRIPT FLUSH`) the script is loaded with `SCRIPT LOAD` and the `EVALSHA` sent again. The number of
  * keys comes from the file name; a call with another number of keys is refused before it is sent.
  *
  * ```ts
- * const scripts = loadLuaScripts(new URL('../lua/', import.meta.url), ['store']); // lua/store-1.lua
+ * import { LUA } from './lua.generated.js';
+ * const scripts = loadLuaScripts(LUA, ['store']); // lua/store-1.lua
  * await scripts.store.run(client, [key], [value]);
  * ```
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { basename } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { RedisScriptError } from './errors.js';
 
@@ -42,23 +41,16 @@ export class LuaScript {
   }
 
   /**
-   * Reads one `<name>-<numKeys>.lua` file.
-   * @throws RedisScriptError when the file is missing, misnamed, or does not open with a comment
-   *   that states what it returns.
+   * One script from its file name and text.
+   * @throws RedisScriptError when the name is not `<name>-<numKeys>.lua` or the text does not open
+   *   with a comment that states what it returns.
    */
-  static fromFile(file: URL): LuaScript {
-    const path = fileURLToPath(file);
-    const match = FILE_NAME.exec(basename(path));
-    if (!match) throw new RedisScriptError(`Lua script ${path} must be named <name>-<number of keys>.lua`);
-    let lua: string;
-    try {
-      lua = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new RedisScriptError(`Lua script ${path} cannot be read: is the package's lua/ directory shipped (package.json "files")?`, { cause: err });
-    }
+  static fromSource(fileName: string, lua: string): LuaScript {
+    const match = FILE_NAME.exec(fileName);
+    if (!match) throw new RedisScriptError(`Lua script ${fileName} must be named <name>-<number of keys>.lua`);
     const header = /^\s*(--\[\[[\s\S]*?\]\]|(?:--[^\n]*\n)+)/.exec(lua)?.[1] ?? '';
     if (!/return/i.test(header)) {
-      throw new RedisScriptError(`Lua script ${path} must open with a comment naming its KEYS, ARGV and return values`);
+      throw new RedisScriptError(`Lua script ${fileName} must open with a comment naming its KEYS, ARGV and return values`);
     }
     return new LuaScript(match[1]!, Number(match[2]), lua);
   }
@@ -97,25 +89,23 @@ export class LuaScript {
   }
 }
 
+/** A package's scripts by file name (`store-1.lua` → its text): its `src/lua.generated.ts`. */
+export type LuaSources = Readonly<Record<string, string>>;
+
 /**
- * Reads the scripts `names` from `dir` (a file URL of a directory, ending in `/`), each from its one
- * file `<name>-<numKeys>.lua`. Call it once, at module level.
- * @throws RedisScriptError when the directory cannot be listed, or a name has no file or several.
+ * The scripts `names` of a package, each from its one `<name>-<numKeys>.lua` in `sources`. Call it
+ * once, at module level.
+ * @throws RedisScriptError when a name has no script or several, or a script is malformed.
  */
-export function loadLuaScripts<N extends string>(dir: URL, names: readonly N[]): Readonly<Record<N, LuaScript>> {
-  let files: string[];
-  try {
-    files = readdirSync(dir);
-  } catch (err) {
-    throw new RedisScriptError(`Lua script directory ${fileURLToPath(dir)} cannot be read: is it shipped (package.json "files")?`, { cause: err });
-  }
+export function loadLuaScripts<N extends string>(sources: LuaSources, names: readonly N[]): Readonly<Record<N, LuaScript>> {
+  const files = Object.keys(sources);
   const out = {} as Record<N, LuaScript>;
   for (const name of names) {
     const found = files.filter((f) => FILE_NAME.exec(f)?.[1] === name);
     if (found.length !== 1) {
-      throw new RedisScriptError(`expected one Lua script ${name}-<number of keys>.lua in ${fileURLToPath(dir)}, found ${found.length === 0 ? 'none' : found.join(', ')}`);
+      throw new RedisScriptError(`expected one Lua script ${name}-<number of keys>.lua, found ${found.length === 0 ? 'none' : found.join(', ')}`);
     }
-    out[name] = LuaScript.fromFile(new URL(found[0]!, dir));
+    out[name] = LuaScript.fromSource(found[0]!, sources[found[0]!]!);
   }
   return out;
 }

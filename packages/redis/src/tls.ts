@@ -9,12 +9,14 @@
  * Celery's backend refuses the URL; cq verifies instead. `optional` verifies like `required`: for a
  * client socket Python's `CERT_OPTIONAL` means the same as `CERT_REQUIRED` (the server always sends
  * a certificate).
+ *
+ * Each resolved setting remembers where it was given (`names`), so a failed handshake names the
+ * setting to fix as the user wrote it: `broker_use_ssl.ssl_ca_certs`, or `ssl_ca_certs in broker_url`.
  */
-import { closestName } from '@cq/kombu';
+import { certReqs as readCertReqs, closestName, type CertReqs, type TlsSettingNames } from '@cq/kombu';
 import { RedisConfigurationError } from './errors.js';
 
-/** How the server's certificate is checked. */
-export type CertReqs = 'required' | 'optional' | 'none';
+export type { CertReqs };
 
 /** Celery's `broker_use_ssl` / `redis_backend_use_ssl` for Redis, keys as in Python. */
 export interface RedisTlsSettings {
@@ -38,16 +40,20 @@ export interface RedisTls {
   certFile: string | null;
   keyFile: string | null;
   checkHostname: boolean;
+  /** Each setting as the user gave it, for messages (see {@link TlsNaming}). */
+  names: TlsSettingNames;
+}
+
+/** How to name the settings in messages: Celery's setting of the dict and of the URL. */
+export interface TlsNaming {
+  /** The dict's setting, e.g. `broker_use_ssl` or `redis_backend_use_ssl`; null: bare key names. */
+  setting: string | null;
+  /** The URL's setting, e.g. `broker_url` or `result_backend`. */
+  urlSetting: string;
 }
 
 /** The `ssl_*` keys of a URL query or a TLS settings dict. */
 export const TLS_KEYS: readonly (keyof RedisTlsSettings)[] = ['ssl_cert_reqs', 'ssl_ca_certs', 'ssl_certfile', 'ssl_keyfile', 'ssl_check_hostname'];
-
-const CERT_REQS: Readonly<Record<string, CertReqs>> = {
-  cert_required: 'required', required: 'required', '2': 'required',
-  cert_optional: 'optional', optional: 'optional', '1': 'optional',
-  cert_none: 'none', none: 'none', '0': 'none',
-};
 
 /** True when `settings` (a URL query or a dict) holds any `ssl_*` key with a value. */
 export function hasTlsSettings(settings: object | null | undefined): boolean {
@@ -60,7 +66,9 @@ export function hasTlsSettings(settings: object | null | undefined): boolean {
  * @throws RedisConfigurationError for an unknown `ssl_*` key, an unknown `ssl_cert_reqs`, a
  *   `ssl_check_hostname` that is not a boolean, or hostname checks asked for without certificate checks.
  */
-export function resolveTls(query: Readonly<Record<string, string>>, settings: RedisTlsSettings | null | undefined, where: string): RedisTls {
+export function resolveTls(
+  query: Readonly<Record<string, string>>, settings: RedisTlsSettings | null | undefined, where: string, naming: TlsNaming = { setting: null, urlSetting: 'the Redis URL' },
+): RedisTls {
   const merged: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(query)) if (key.startsWith('ssl_')) merged[key] = value;
   for (const [key, value] of Object.entries(settings ?? {})) if (value !== undefined && value !== null) merged[key] = value;
@@ -71,7 +79,7 @@ export function resolveTls(query: Readonly<Record<string, string>>, settings: Re
     }
   }
   const rawReqs = merged['ssl_cert_reqs'];
-  const certReqs = rawReqs === undefined ? 'required' : CERT_REQS[String(rawReqs).toLowerCase()];
+  const certReqs = rawReqs === undefined ? 'required' : readCertReqs(rawReqs);
   if (!certReqs) {
     throw new RedisConfigurationError(`ssl_cert_reqs ${JSON.stringify(rawReqs)} for ${where} is not one of CERT_REQUIRED, CERT_OPTIONAL, CERT_NONE (or required, optional, none)`);
   }
@@ -79,9 +87,15 @@ export function resolveTls(query: Readonly<Record<string, string>>, settings: Re
   if (checkHostname && certReqs === 'none') {
     throw new RedisConfigurationError(`ssl_check_hostname is on but ssl_cert_reqs is none for ${where}: a host name cannot be checked without the certificate; drop one of them`);
   }
+  const name = (key: keyof RedisTlsSettings): string => {
+    const inDict = settings?.[key] !== undefined && settings[key] !== null;
+    if (!inDict && query[key] !== undefined) return `${key} in ${naming.urlSetting}`;
+    return naming.setting ? `${naming.setting}.${key}` : key;
+  };
   return {
     certReqs, checkHostname,
     caCertsFile: path(merged, 'ssl_ca_certs', where), certFile: path(merged, 'ssl_certfile', where), keyFile: path(merged, 'ssl_keyfile', where),
+    names: { caCerts: name('ssl_ca_certs'), certfile: name('ssl_certfile'), keyfile: name('ssl_keyfile'), hostname: name('ssl_check_hostname'), url: naming.urlSetting },
   };
 }
 

@@ -9,7 +9,7 @@ describe('parseRedisUrl: TCP URLs', () => {
   it('reads host, port, db, user and password', () => {
     expect(parseRedisUrl('redis://:s3cret@cache.local:6380/11')).toEqual({
       scheme: 'redis', host: 'cache.local', port: 6380, path: null, db: 11, username: null, password: 's3cret', tls: null,
-      socketTimeoutMs: null, socketConnectTimeoutMs: null, where: 'cache.local:6380/11',
+      socketTimeoutMs: null, socketConnectTimeoutMs: null, where: 'cache.local:6380/11', urlSetting: 'the Redis URL',
     });
     expect(parseRedisUrl('redis://alice:pw@h/2')).toMatchObject({ host: 'h', port: 6379, db: 2, username: 'alice', password: 'pw' });
   });
@@ -49,7 +49,7 @@ describe('parseRedisUrl: TCP URLs', () => {
 
 describe('parseRedisUrl: rediss:// and TLS', () => {
   it('verifies the certificate and host name by default', () => {
-    expect(parseRedisUrl('rediss://h:6380/1').tls).toEqual(VERIFY);
+    expect(parseRedisUrl('rediss://h:6380/1').tls).toMatchObject(VERIFY);
     expect(parseRedisUrl('redis://h/1').tls).toBeNull();
   });
 
@@ -62,15 +62,33 @@ describe('parseRedisUrl: rediss:// and TLS', () => {
 
   it('reads the file options and ssl_check_hostname', () => {
     const url = parseRedisUrl('rediss://h/0?ssl_cert_reqs=required&ssl_ca_certs=%2Fetc%2Fca.pem&ssl_certfile=/c.pem&ssl_keyfile=/k.pem&ssl_check_hostname=false');
-    expect(url.tls).toEqual({ certReqs: 'required', caCertsFile: '/etc/ca.pem', certFile: '/c.pem', keyFile: '/k.pem', checkHostname: false });
+    expect(url.tls).toMatchObject({ certReqs: 'required', caCertsFile: '/etc/ca.pem', certFile: '/c.pem', keyFile: '/k.pem', checkHostname: false });
   });
 
   it('merges the TLS settings dict (broker_use_ssl / redis_backend_use_ssl) over the URL', () => {
     const url = parseRedisUrl('rediss://h/0?ssl_cert_reqs=CERT_NONE&ssl_certfile=/url.pem', {
       tls: { ssl_cert_reqs: 'CERT_REQUIRED', ssl_ca_certs: '/ca.pem' },
     });
-    expect(url.tls).toEqual({ certReqs: 'required', caCertsFile: '/ca.pem', certFile: '/url.pem', keyFile: null, checkHostname: true });
+    expect(url.tls).toMatchObject({ certReqs: 'required', caCertsFile: '/ca.pem', certFile: '/url.pem', keyFile: null, checkHostname: true });
     expect(parseRedisUrl('rediss://h', { tls: { ssl_cert_reqs: 0 } }).tls?.certReqs).toBe('none'); // Python's ssl.CERT_NONE
+  });
+
+  it('names each TLS setting where it was given, for messages', () => {
+    const url = parseRedisUrl('rediss://h/0?ssl_ca_certs=/ca.pem', { tls: { ssl_certfile: '/c.pem' }, tlsSetting: 'broker_use_ssl', urlSetting: 'broker_url' });
+    expect(url.tls?.names).toEqual({
+      caCerts: 'ssl_ca_certs in broker_url', certfile: 'broker_use_ssl.ssl_certfile', keyfile: 'broker_use_ssl.ssl_keyfile',
+      hostname: 'broker_use_ssl.ssl_check_hostname', url: 'broker_url',
+    });
+    expect(url.urlSetting).toBe('broker_url');
+    expect(parseRedisUrl('rediss://h/0').tls?.names.caCerts).toBe('ssl_ca_certs');
+  });
+
+  it('turns TLS on for redis:// with a settings dict when asked (kombu broker_use_ssl); true adds nothing', () => {
+    const url = parseRedisUrl('redis://h/0', { tls: { ssl_cert_reqs: 'CERT_REQUIRED', ssl_ca_certs: '/ca.pem' }, tlsOverRedis: true });
+    expect(url.tls).toMatchObject({ certReqs: 'required', caCertsFile: '/ca.pem' });
+    expect(parseRedisUrl('redis://h/0', { tls: true, tlsOverRedis: true }).tls).toBeNull();
+    expect(parseRedisUrl('rediss://h/0', { tls: true }).tls).toMatchObject({ certReqs: 'required' });
+    expect(() => parseRedisUrl('redis+socket:///tmp/s', { tls: { ssl_ca_certs: '/ca.pem' }, tlsOverRedis: true })).toThrow(/use a rediss:\/\/ URL/);
   });
 
   it('refuses TLS settings on redis:// (Celery E_REDIS_SSL_PARAMS_AND_SCHEME_MISMATCH)', () => {

@@ -50,12 +50,26 @@ export interface RedisUrl {
   socketConnectTimeoutMs: number | null;
   /** `host:port/db` or `unix:/path?db=n`, for messages: never the password. */
   where: string;
+  /** The setting that holds this URL (`broker_url`, `result_backend`), named when the login fails. */
+  urlSetting: string;
 }
 
-/** What a URL cannot say (Celery's `broker_use_ssl` / `redis_backend_use_ssl`). */
+/** What a URL cannot say (Celery's `broker_use_ssl` / `redis_backend_use_ssl`), and how to name things. */
 export interface ParseRedisUrlOptions {
-  /** TLS settings merged over the URL's `ssl_*` options; needs `rediss://`. */
-  tls?: RedisTlsSettings | null;
+  /**
+   * TLS settings merged over the URL's `ssl_*` options; they need `rediss://` unless `tlsOverRedis`.
+   * `true` (Celery's `broker_use_ssl = True`) adds nothing: TLS comes from the scheme, as in kombu.
+   */
+  tls?: RedisTlsSettings | boolean | null;
+  /**
+   * kombu's broker rule: a `tls` dict turns TLS on for a `redis://` URL too. Default false: refused,
+   * as Celery's result backend refuses `redis_backend_use_ssl` with `redis://`.
+   */
+  tlsOverRedis?: boolean;
+  /** Celery's name of the `tls` dict, e.g. `broker_use_ssl`, used in messages. Default: bare `ssl_*` keys. */
+  tlsSetting?: string;
+  /** Celery's name of the URL's setting, e.g. `broker_url`, used in messages. Default `the Redis URL`. */
+  urlSetting?: string;
 }
 
 const TCP_SCHEMES = new Set(['redis', 'rediss']);
@@ -101,11 +115,14 @@ export function parseRedisUrl(url: string | BrokerUrl, options: ParseRedisUrlOpt
   }
   const db = Number(dbText);
 
-  const tlsGiven = hasTlsSettings(query) || hasTlsSettings(options.tls);
-  if (scheme !== 'rediss' && tlsGiven) {
+  const dict = typeof options.tls === 'object' ? options.tls : null;
+  const urlSetting = options.urlSetting ?? 'the Redis URL';
+  const upgraded = !socket && options.tlsOverRedis === true && hasTlsSettings(dict);
+  if (scheme !== 'rediss' && !upgraded && (hasTlsSettings(query) || hasTlsSettings(dict))) {
     throw new RedisConfigurationError(`TLS settings (ssl_*) were given for ${shown}, which does not use TLS: use a rediss:// URL`);
   }
-  const tls = scheme === 'rediss' ? resolveTls(query, options.tls, shown) : null;
+  const naming = { setting: options.tlsSetting ?? null, urlSetting };
+  const tls = scheme === 'rediss' || upgraded ? resolveTls(query, dict, shown, naming) : null;
   const host = parts.hostname || 'localhost';
   const port = parts.port ?? 6379;
   return {
@@ -114,6 +131,7 @@ export function parseRedisUrl(url: string | BrokerUrl, options: ParseRedisUrlOpt
     socketTimeoutMs: seconds(query, 'socket_timeout', shown),
     socketConnectTimeoutMs: seconds(query, 'socket_connect_timeout', shown),
     where: path === null ? `${host.includes(':') ? `[${host}]` : host}:${port}/${db}` : `unix:${path}?db=${db}`,
+    urlSetting,
   };
 }
 

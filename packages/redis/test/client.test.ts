@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { connectRedisClient, createRedisClient, parseRedisUrl, redisClientOptions, RedisConfigurationError, type ParseRedisUrlOptions } from '../src/index.js';
+import { AuthenticationError, TlsError } from '@cq/kombu';
+import { connectRedisClient, createRedisClient, parseRedisUrl, redisClientOptions, redisFailure, RedisConfigurationError, type ParseRedisUrlOptions } from '../src/index.js';
 import { ACL_PASSWORD, ACL_USER, startTlsRedis, type TlsRedis } from './private-redis.js';
 
 let server: TlsRedis;
@@ -38,6 +39,27 @@ describe('createRedisClient on a real server', () => {
 
   it('refuses a wrong password with the server\'s WRONGPASS', async () => {
     await expect(connect(`redis+socket://${ACL_USER}:nope@${server.socket}`)).rejects.toThrow(/WRONGPASS/);
+  });
+
+  it('fails fast on a wrong password or an untrusted certificate, even with ioredis\'s own retries', async () => {
+    const cases = [
+      { url: `redis+socket://${ACL_USER}:hunter2@${server.socket}`, type: AuthenticationError, message: /^authentication failed for user "cq" at unix:.*WRONGPASS.*check the user and password in broker_url$/ },
+      { url: `rediss://${auth}localhost:${server.tlsPort}/0`, type: TlsError, message: /^broker_use_ssl\.ssl_ca_certs: the server certificate of localhost:\d+\/0 is not signed by this CA/ },
+    ];
+    for (const { url, type, message } of cases) {
+      const client = createRedisClient(parseRedisUrl(url, { tlsSetting: 'broker_use_ssl', urlSetting: 'broker_url' }));
+      clients.push(client);
+      const started = Date.now();
+      const err = await connectRedisClient(client).then(() => null, (e: unknown) => e as Error);
+      expect(err).toBeInstanceOf(type);
+      expect(err?.message).toMatch(message);
+      expect(err?.message).not.toContain('hunter2');
+      // Ended, not reconnecting: a later command fails at once with the same typed error.
+      const later = await client.get('k').then(() => null, (e: unknown) => redisFailure(client, e));
+      expect(later).toBe(err);
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(client.status).toBe('end');
+    }
   });
 
   it('verifies the server certificate over TLS: trusted with ssl_ca_certs, refused without', async () => {
@@ -83,6 +105,8 @@ describe('redisClientOptions', () => {
   it('fails fast, naming the setting, when a TLS file cannot be read', () => {
     const url = parseRedisUrl('rediss://:hunter2@h/0?ssl_ca_certs=/nonexistent/ca.pem');
     expect(() => redisClientOptions(url)).toThrow(RedisConfigurationError);
-    expect(() => redisClientOptions(url)).toThrow(/ssl_ca_certs "\/nonexistent\/ca.pem" for h:6379\/0 cannot be read \(ENOENT\)/);
+    expect(() => redisClientOptions(url)).toThrow(/^ssl_ca_certs in the Redis URL: the file "\/nonexistent\/ca.pem" \(for h:6379\/0\) cannot be read \(ENOENT\)/);
+    const viaDict = parseRedisUrl('rediss://h/0', { tls: { ssl_certfile: '/nonexistent/c.pem' }, tlsSetting: 'broker_use_ssl' });
+    expect(() => redisClientOptions(viaDict)).toThrow(/^broker_use_ssl\.ssl_certfile: the file/);
   });
 });

@@ -3,12 +3,10 @@
  * it). Keys are fresh UUIDs and deleted afterwards. `SCRIPT FLUSH` empties the server's script cache
  * for every db: the other packages' loaders reload on their next NOSCRIPT, as this test shows.
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '@cq/tooling/testing';
 import {
   acquireLease, connectRedisClient, createRedisClient, LuaScript, loadLuaScripts, parseRedisUrl, RedisLeaseLock, RedisScriptError, releaseLease,
 } from '../src/index.js';
@@ -16,7 +14,6 @@ import {
 const client = createRedisClient(parseRedisUrl('redis://127.0.0.1:6379/3'), { connectionName: 'cq-redis-test' });
 const monitor = createRedisClient(parseRedisUrl('redis://127.0.0.1:6379/3'));
 const keys: string[] = [];
-const dirs: string[] = [];
 const key = (): string => {
   const k = `cqt.redis.${randomUUID()}`;
   keys.push(k);
@@ -27,15 +24,10 @@ afterAll(async () => {
   if (keys.length > 0) await client.del(...keys);
   client.disconnect();
   monitor.disconnect();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function scriptDir(files: Record<string, string>): URL {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'cq-lua-'));
-  dirs.push(dir);
-  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
-  return pathToFileURL(`${dir}/`);
-}
+/** Scripts by file name, as a package's generated `lua.generated.ts` holds them. */
+const scriptDir = (files: Record<string, string>): Record<string, string> => files;
 
 const SET_AND_ECHO = `--[[
   Sets KEYS[1] to ARGV[1] and replies with what is stored.
@@ -48,7 +40,11 @@ return redis.call('GET', KEYS[1])
 `;
 
 describe('loadLuaScripts and LuaScript', () => {
-  it('reads <name>-<numKeys>.lua once, taking the key count from the file name', () => {
+  it('every package\'s lua.generated.ts holds its lua/*.lua files as they are (tooling/gen-lua.ts --check)', () => {
+    expect(() => execFileSync(process.execPath, ['--import', 'tsx', 'tooling/gen-lua.ts', '--check'], { cwd: repoRoot, stdio: 'pipe' })).not.toThrow();
+  });
+
+  it('takes the key count from the file name', () => {
     const { echo } = loadLuaScripts(scriptDir({ 'echo-1.lua': SET_AND_ECHO, 'other-2.lua': SET_AND_ECHO }), ['echo']);
     expect(echo).toMatchObject({ name: 'echo', numKeys: 1, lua: SET_AND_ECHO });
     expect(echo.sha).toMatch(/^[0-9a-f]{40}$/);
@@ -111,8 +107,7 @@ describe('loadLuaScripts and LuaScript', () => {
     expect(() => loadLuaScripts(dir, ['a'])).toThrow(/found a-1.lua, a-2.lua/);
     expect(() => loadLuaScripts(dir, ['bare'])).toThrow(/must open with a comment/);
     expect(() => loadLuaScripts(dir, ['noreturn'])).toThrow(/must open with a comment/);
-    expect(() => LuaScript.fromFile(new URL('script.lua', dir))).toThrow(/<name>-<number of keys>.lua/);
-    expect(() => loadLuaScripts(new URL('nowhere/', dir), ['a'])).toThrow(/cannot be read/);
+    expect(() => LuaScript.fromSource('script.lua', SET_AND_ECHO)).toThrow(/<name>-<number of keys>.lua/);
   });
 });
 
