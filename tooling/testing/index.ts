@@ -10,6 +10,7 @@
  * - ports for private servers: `freePort()`, `waitForPort(port, timeoutMs)`;
  * - the Python side of the database interop suite: `databaseInteropPython(modules)`;
  * - a private SQS emulator (fauxqs, JSON and query protocols on one port): `startSqsEmulator()`;
+ * - a private vhost on the shared RabbitMQ node, listed through rabbitmqctl: `RabbitVhost.create()`;
  * - keys and CA-issued certificates (past and future validity too) for message signing: `makeSigningPki()`;
  * - hostile message bodies: `zlibBomb()`, `deepJsonArray(n)`, `deepMsgpackArray(n)`, `deepYamlSequence(n)`, `billionLaughsYaml()`.
  */
@@ -27,6 +28,7 @@ export { makeHosts, type Host, type Hosts } from './hosts.js';
 export { databaseInteropPython, type PythonScriptRunner } from './python.js';
 export { startSqsEmulator, type SqsEmulator } from './sqs-emulator.js';
 export { RabbitNode, type RabbitNodeOptions } from './rabbitmq-node.js';
+export { RabbitVhost, type RabbitListKind } from './rabbitmq-vhost.js';
 export { makeCertificates, startTlsRabbitMQ, startTlsRedis, type TlsCertificates, type TlsRabbitNode, type TlsRedisNode } from './tls-nodes.js';
 export { makeSigningPki, opensslTime, type SignerSpec, type SigningIdentity, type SigningPki } from './signing-pki.js';
 export { billionLaughsYaml, deepJsonArray, deepMsgpackArray, deepYamlSequence, zlibBomb } from './hostile.js';

@@ -49,6 +49,8 @@ export const TEST_PYTHON_MODULES: readonly PythonModule[] = Object.keys(PYTHON_M
  */
 export const TEST_COMMANDS: Readonly<Record<string, string>> = {
   memcached: 'memcached',
+  openssl: 'openssl',
+  sqlite3: 'sqlite3',
 };
 
 /** The Debian packages of `modules`, in the order given, without repeats. */

@@ -1,6 +1,7 @@
 /** The `cq` program: subcommands and error reporting. */
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
+import { redactUrls } from '@cq/celery';
 import { beatCommand } from './commands/beat.js';
 import { callCommand } from './commands/call.js';
 import { controlCommand } from './commands/control.js';
@@ -44,11 +45,12 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     if (err instanceof CliError) {
-      process.stderr.write(`cq: ${err.message}\n`);
+      process.stderr.write(`cq: ${redactUrls(err.message)}\n`);
       return err.exitCode;
     }
     const e = err as Error & { code?: string };
-    process.stderr.write(`cq: ${e.name}${e.code ? ` [${e.code}]` : ''}: ${e.message}\n`);
+    // Messages name URLs with their passwords masked already; this is the last line of defence.
+    process.stderr.write(`cq: ${e.name}${e.code ? ` [${e.code}]` : ''}: ${redactUrls(e.message)}\n`);
     return 1;
   }
 }

@@ -24,7 +24,7 @@ app.conf.task_default_queue = os.environ.get('CQ_INTEROP_QUEUE', 'celery')
 def _configure_from_env():
     """Extra queues, routes and transport options, given to both sides as the same JSON.
 
-    CQ_INTEROP_QUEUES: [{"name", "exchange"?, "exchange_type"?, "routing_key"?, "max_priority"?}]
+    CQ_INTEROP_QUEUES: [{"name", "exchange"?, "exchange_type"?, "routing_key"?, "max_priority"?, "queue_arguments"?}]
     CQ_INTEROP_ROUTES: task_routes, e.g. {"mix.routed": {"queue": "interop.tq"}}
     CQ_INTEROP_TRANSPORT_OPTIONS: broker_transport_options, e.g. {"queue_order_strategy": "priority"}
     """
@@ -32,7 +32,8 @@ def _configure_from_env():
     if queues:
         default = app.conf.task_default_queue
         listed = [Queue(q['name'], Exchange(q.get('exchange', q['name']), type=q.get('exchange_type', 'direct')),
-                        routing_key=q.get('routing_key', q['name']), max_priority=q.get('max_priority'))
+                        routing_key=q.get('routing_key', q['name']), max_priority=q.get('max_priority'),
+                        queue_arguments=q.get('queue_arguments'))
                   for q in queues]
         if default not in [q.name for q in listed]:  # keep the default queue as Celery would declare it
             listed.insert(0, Queue(default, Exchange(default, type='direct'), routing_key=default))

@@ -9,13 +9,14 @@ import { Celery, Exchange, currentTask, type CelerySettings } from '@cq/celery';
 function fromEnv(): Partial<CelerySettings> {
   const env = process.env;
   const conf: Partial<CelerySettings> = {};
-  const queues = JSON.parse(env['CQ_INTEROP_QUEUES'] ?? '[]') as { name: string; exchange?: string; exchange_type?: 'direct' | 'topic' | 'fanout'; routing_key?: string; max_priority?: number }[];
+  const queues = JSON.parse(env['CQ_INTEROP_QUEUES'] ?? '[]') as { name: string; exchange?: string; exchange_type?: 'direct' | 'topic' | 'fanout'; routing_key?: string; max_priority?: number; queue_arguments?: Record<string, unknown> }[];
   if (queues.length > 0) {
     conf.task_queues = queues.map((q) => ({
       name: q.name,
       exchange: new Exchange(q.exchange ?? q.name, { type: q.exchange_type ?? 'direct' }),
       routingKey: q.routing_key ?? q.name,
       ...(q.max_priority === undefined ? {} : { maxPriority: q.max_priority }),
+      ...(q.queue_arguments === undefined ? {} : { queueArguments: q.queue_arguments }),
     }));
   }
   if (env['CQ_INTEROP_ROUTES']) conf.task_routes = JSON.parse(env['CQ_INTEROP_ROUTES']) as CelerySettings['task_routes'];

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { Connection, Exchange, LamportClock, Producer, Queue, TransportRegistry, type Channel, type QueueOptions } from '@cq/kombu';
+import { Connection, Exchange, LamportClock, Producer, Queue, SerializerScope, TransportRegistry, type Channel, type QueueOptions } from '@cq/kombu';
 import { BackendRegistry, type Backend } from '@cq/backend';
 import {
   createSettings, resolveBrokerUrl, resolveResultBackend, type CelerySettings, type QueueSetting,
@@ -19,16 +19,24 @@ import { unknownSettingWarnings } from './known-settings.js';
 import { ImproperlyConfigured, NotRegistered, QueueNotFound } from './errors.js';
 import { createLogger, type Logger } from './logging.js';
 import { buildTaskMessage } from './protocol/v2.js';
-import { AsyncResult } from './result.js';
+import { annotateTask } from './annotations.js';
+import { addTrail, currentTask } from './context.js';
+import { AsyncResult, type RevokeControl } from './result.js';
 import { resolveRoute } from './routes.js';
+import { nativeDelayedRoute } from './delayed-delivery.js';
+import { createdQueueArguments } from './quorum-queues.js';
+import { setupSecurity, type SetupSecurityOptions } from './security.js';
 import { after_task_publish, before_task_publish } from './signals.js';
 import { publishInTransaction, transactionalChannel } from './transactional.js';
-import { Task, type ApplyOptions, type TaskOptions } from './task.js';
+import { Task, type ApplyOptions, type TaskClass, type TaskOptions } from './task.js';
 import type { BoundTaskContext, TaskCanvas } from './context.js';
 import type { AppOptions, CeleryPlugin } from './plugin.js';
 
 /** The parameters after the first (the task context of a bound task). */
 type DropFirst<T extends unknown[]> = T extends [unknown, ...infer Rest] ? Rest : never;
+
+/** The task type `app.task()` returns: `T`, with the members a `base` class adds to Task. */
+type WithBase<T, B extends TaskClass> = [typeof Task] extends [B] ? T : T & Omit<InstanceType<B>, keyof Task>;
 
 /** A bootstep class (a `Step` subclass of @cq/worker); typed loosely here, checked by the worker's blueprint. */
 export type BootstepClass = abstract new (...args: never[]) => object;
@@ -76,6 +84,7 @@ export class Celery {
    */
   readonly clock = new LamportClock();
   private overrides: AppOverrides = {};
+  private warnedEager = false;
   private producerConnection: Connection | null = null;
   private producerReady: Promise<Producer> | null = null;
   private backendReady: Promise<Backend | null> | null = null;
@@ -97,8 +106,17 @@ export class Celery {
   readonly transports = new TransportRegistry();
   /** Result backend URL schemes this app can use; filled by backend plugins (`memory://` always works). */
   readonly backends = new BackendRegistry();
+  /**
+   * This app's own serializers, consulted before kombu's process-wide registry by its producer and
+   * its worker's task consumer: where {@link setupSecurity} registers `auth`.
+   */
+  readonly serializers = new SerializerScope();
   /** What `ctx.replace()` / `ctx.addToChord()` of this app's bound tasks call; set by the canvas plugin of @cq/canvas. */
   canvas: TaskCanvas | null = null;
+  /** Remote control behind `AsyncResult.revoke()` (Celery `app.control`); set by the control plugin of @cq/control. */
+  control: RevokeControl | null = null;
+  /** The class `task()` instantiates unless given `base` (Celery `task_cls`); `AppOptions.taskCls`, default `Task`. */
+  readonly taskCls: TaskClass;
   private readonly installed = new Map<string, CeleryPlugin>();
   /** See {@link Celery.isApp}. */
   readonly [APP_BRAND] = true;
@@ -111,6 +129,7 @@ export class Celery {
   constructor(main = 'default', config: Partial<CelerySettings> = {}, options: AppOptions = {}) {
     this.main = main;
     this.settings = createSettings(config);
+    this.taskCls = options.taskCls ?? Task;
     this.use(...(options.plugins ?? []));
     // Logged by the first `conf` read after construction, so a logger set after `new Celery()` gets them.
     this.settingWarnings = unknownSettingWarnings(config);
@@ -161,6 +180,20 @@ export class Celery {
     return value instanceof Celery || (typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[APP_BRAND] === true);
   }
 
+  /**
+   * Signs the task messages this app sends and accepts only signed ones (Celery
+   * `app.setup_security()`, "Message Signing"): loads `security_key`, `security_certificate` and
+   * `security_cert_store` (or `options`), registers the `auth` serializer in {@link serializers},
+   * and sets `task_serializer = 'auth'`, `accept_content = ['auth']` and, when unset,
+   * `result_accept_content`. Call it before the first send or worker start (an app module given to
+   * `cq worker -A` calls it at its top level). See `security.ts`.
+   * @throws ImproperlyConfigured for missing or unusable keys, certificates or settings.
+   */
+  setupSecurity(options: SetupSecurityOptions = {}): this {
+    setupSecurity(this, options);
+    return this;
+  }
+
   /** Sets broker/result overrides (CLI flags). Call before the first send or worker start. */
   configure(overrides: AppOverrides): this {
     this.overrides = { ...this.overrides, ...overrides };
@@ -189,15 +222,21 @@ export class Celery {
 
   /**
    * Registers a task. The function's parameter and return types become `Task<Args, Result>`.
-   * With `{ bind: true }` the function receives the task context first. Registering a name twice
-   * replaces the earlier task.
+   * With `{ bind: true }` the function receives the task context first. With `{ base: MyTask }` the
+   * task is an instance of that Task subclass (Celery `base`): one instance per task name in each
+   * process, so its handlers and fields are shared by all calls; the returned type has its members.
+   * `task_annotations` are applied to the new task. Registering a name twice replaces the earlier task.
+   * @throws ImproperlyConfigured for a nameless task, a non-function, or bad `task_annotations`.
    */
-  task<F extends (...args: never[]) => unknown>(name: string, fn: F, options?: TaskOptions & { bind?: false }): Task<Parameters<F>, Awaited<ReturnType<F>>>;
-  task<F extends (context: BoundTaskContext, ...args: never[]) => unknown>(name: string, fn: F, options: TaskOptions & { bind: true }): Task<DropFirst<Parameters<F>>, Awaited<ReturnType<F>>>;
+  task<F extends (...args: never[]) => unknown, B extends TaskClass = typeof Task>(name: string, fn: F, options?: TaskOptions & { bind?: false; base?: B }): WithBase<Task<Parameters<F>, Awaited<ReturnType<F>>>, B>;
+  task<F extends (context: BoundTaskContext, ...args: never[]) => unknown, B extends TaskClass = typeof Task>(name: string, fn: F, options: TaskOptions & { bind: true; base?: B }): WithBase<Task<DropFirst<Parameters<F>>, Awaited<ReturnType<F>>>, B>;
   task(name: string, fn: (...args: never[]) => unknown, options: TaskOptions = {}): Task {
     if (typeof name !== 'string' || name === '') throw new ImproperlyConfigured('a task needs a non-empty name, e.g. app.task("proj.add", fn)');
     if (typeof fn !== 'function') throw new ImproperlyConfigured(`task ${name}: the second argument must be a function`);
-    const task = new Task(this, name, fn, options);
+    const Base = options.base ?? this.taskCls;
+    const task = new Base(this, name, fn, options);
+    if (!(task instanceof Task)) throw new ImproperlyConfigured(`task ${name}: base must be Task or a subclass of it`);
+    annotateTask(task, this.conf.task_annotations);
     this.tasks.set(name, task);
     return task;
   }
@@ -209,9 +248,10 @@ export class Celery {
     return task;
   }
 
-  /** A new, unconnected connection to the broker in effect. */
+  /** A new, unconnected connection to the broker in effect, with `broker_transport_options` and `broker_use_ssl`. */
   connection(): Connection {
-    return new Connection(this.broker.url, { transportOptions: this.conf.broker_transport_options, transports: this.transports });
+    const conf = this.conf;
+    return new Connection(this.broker.url, { transportOptions: conf.broker_transport_options, transports: this.transports, ssl: conf.broker_use_ssl ?? null });
   }
 
   /** The queue entity for a name: from `task_queues` when listed there, else created as Celery does. */
@@ -222,18 +262,31 @@ export class Celery {
     if (!listed && !this.conf.task_create_missing_queues && name !== this.conf.task_default_queue) {
       throw new QueueNotFound(`queue ${JSON.stringify(name)} is not in task_queues and task_create_missing_queues is false: add it to task_queues`);
     }
-    const { name: _n, ...opts }: { name: string } & QueueOptions = listed ?? { name };
-    const maxPriority = opts.maxPriority ?? this.conf.task_queue_max_priority ?? undefined;
     const isDefault = name === this.conf.task_default_queue;
+    // A queue the app creates takes task_default_queue_type / task_create_missing_queue_type (quorum-queues.ts).
+    const { name: _n, ...opts }: { name: string } & QueueOptions = listed ?? { name, queueArguments: createdQueueArguments(this.conf, isDefault) };
+    // RabbitMQ refuses x-max-priority on a quorum queue: task_queue_max_priority is not applied to one.
+    const quorum = opts.queueArguments?.['x-queue-type'] === 'quorum';
+    const maxPriority = opts.maxPriority ?? (quorum ? undefined : this.conf.task_queue_max_priority ?? undefined);
     const exchangeName = isDefault ? this.conf.task_default_exchange ?? name : name;
+    const missingType = listed ? null : this.conf.task_create_missing_queue_exchange_type;
     queue = new Queue(name, {
-      exchange: new Exchange(exchangeName, { type: isDefault ? this.conf.task_default_exchange_type : 'direct' }),
+      exchange: new Exchange(exchangeName, { type: isDefault ? this.conf.task_default_exchange_type : missingType ?? 'direct' }),
       routingKey: isDefault ? this.conf.task_default_routing_key ?? name : name,
       ...(maxPriority === undefined ? {} : { maxPriority }),
       ...opts,
     });
     this.declaredQueues.set(name, queue);
     return queue;
+  }
+
+  /**
+   * Every queue this app knows (Celery `app.amqp.queues`): `task_queues`, or the default queue, and
+   * the queues created since for a route or a worker's `-Q`. What quorum-queue detection looks at.
+   */
+  knownQueues(): Queue[] {
+    this.defaultQueues();
+    return [...this.declaredQueues.values()];
   }
 
   /** Queues a worker consumes by default: `task_queues`, or the default queue. */
@@ -247,7 +300,7 @@ export class Celery {
       this.producerReady = (async () => {
         this.producerConnection = this.connection();
         const channel: Channel = await this.producerConnection.channel();
-        return new Producer(channel, { serializer: this.conf.task_serializer, compression: this.conf.task_compression });
+        return new Producer(channel, { serializer: this.conf.task_serializer, compression: this.conf.task_compression, serializers: this.serializers });
       })();
       this.producerReady.catch(() => { this.producerReady = null; });
     }
@@ -275,7 +328,7 @@ export class Celery {
 
   /** A handle on a result by task id. */
   asyncResult<R = unknown>(id: string): AsyncResult<R> {
-    return new AsyncResult<R>(id, () => this.backend());
+    return new AsyncResult<R>(id, () => this.backend(), this);
   }
 
   /**
@@ -287,15 +340,29 @@ export class Celery {
    */
   async sendTask<R = unknown>(name: string, args: unknown[] | null = [], options: ApplyOptions = {}, task?: Task): Promise<AsyncResult<R>> {
     const topts: TaskOptions = task?.options ?? this.tasks.get(name)?.options ?? {};
+    if (this.conf.task_always_eager && !this.warnedEager) {
+      // Celery's AlwaysEagerIgnored warning: only Task.delay/applyAsync run eagerly.
+      this.warnedEager = true;
+      this.log.warn('task_always_eager has no effect on send_task (nor on canvas signatures): the task is sent to the broker');
+    }
     const kwargs = options.kwargs ?? {};
     const argv = args ?? [];
+    // A Queue given as `queue` (e.g. workerDirect(hostname)) is used as it is, with its exchange and routing key.
+    const direct = options.queue instanceof Queue ? options.queue : null;
+    const lookup = (q: string): Queue => (direct && q === direct.name ? direct : this.queue(q));
+    const exchangeName = options.exchange ?? direct?.exchange.name;
+    const routingKey = options.routingKey ?? direct?.routingKey;
     const route = resolveRoute(this.conf, {
-      ...(options.queue === undefined ? {} : { queue: options.queue }),
-      ...(options.exchange === undefined ? {} : { exchange: options.exchange }),
-      ...(options.routingKey === undefined ? {} : { routing_key: options.routingKey }),
+      ...(options.queue === undefined ? {} : { queue: direct ? direct.name : options.queue as string }),
+      ...(exchangeName === undefined ? {} : { exchange: exchangeName }),
+      ...(routingKey === undefined ? {} : { routing_key: routingKey }),
       ...(options.priority === undefined ? {} : { priority: options.priority }),
-    }, task?.route() ?? {}, name, argv, kwargs, { queue: (q) => this.queue(q), task });
+    }, task?.route() ?? {}, name, argv, kwargs, { queue: lookup, task });
     const id = options.taskId ?? randomUUID();
+    // Celery send_task: a task sent while a task runs is its child (parent id, root id, request.children).
+    const running = currentTask();
+    const parentId = options.parentId ?? running?.request.id;
+    const rootId = options.rootId ?? (running ? running.request.rootId || running.request.id : undefined);
     const expires = options.expires ?? topts.expires;
     const timeLimit = options.timeLimit ?? topts.timeLimit;
     const softTimeLimit = options.softTimeLimit ?? topts.softTimeLimit;
@@ -310,8 +377,8 @@ export class Celery {
       ...(softTimeLimit === undefined ? {} : { softTimeLimit }),
       ...(priority === undefined ? {} : { priority }),
       ...(options.shadow === undefined ? {} : { shadow: options.shadow }),
-      ...(options.parentId === undefined ? {} : { parentId: options.parentId }),
-      ...(options.rootId === undefined ? {} : { rootId: options.rootId }),
+      ...(parentId === undefined ? {} : { parentId }),
+      ...(rootId === undefined ? {} : { rootId }),
       ...(options.retries === undefined ? {} : { retries: options.retries }),
       ...(options.groupId == null ? {} : { group: options.groupId }),
       ...(options.groupIndex == null ? {} : { groupIndex: options.groupIndex }),
@@ -329,7 +396,13 @@ export class Celery {
     const producer = await this.producer();
     // Checked before anything is sent (and before the backend's on_task_call).
     const transaction = options.transaction ? { client: options.transaction, channel: transactionalChannel(producer.channel, this.broker.url) } : null;
-    const queue = route.queue === '' ? null : this.queue(route.queue);
+    const queue = route.queue === '' ? null : lookup(route.queue);
+    // Celery 5.5: with a quorum queue on RabbitMQ a countdown/ETA task waits in the broker's delay queues.
+    const delayed = transaction ? null : await nativeDelayedRoute(this, producer.channel, this.producerConnection?.transport.driverType ?? '', {
+      route, queue, countdown: options.countdown, eta: options.eta,
+    });
+    const publishExchange = delayed?.exchange ?? route.exchange;
+    const publishKey = delayed?.routingKey ?? route.routingKey;
     if (!ignoreResult) {
       // Celery's on_task_call: e.g. rpc:// declares this client's reply queue before the task can answer.
       await (await this.backend())?.onTaskCall(id);
@@ -337,10 +410,10 @@ export class Celery {
     const headers = parts.headers as unknown as Record<string, unknown>;
     const properties: Record<string, unknown> = { ...parts.properties };
     const declare = queue ? [queue] : [];
-    before_task_publish.send(name, { body: parts.body, exchange: route.exchange, routingKey: route.routingKey, headers, properties, declare, retryPolicy: null });
+    before_task_publish.send(name, { body: parts.body, exchange: publishExchange, routingKey: publishKey, headers, properties, declare, retryPolicy: null });
     const publishOptions = {
-      exchange: route.exchange,
-      routingKey: route.routingKey,
+      exchange: publishExchange,
+      routingKey: publishKey,
       serializer: options.serializer ?? topts.serializer ?? this.conf.task_serializer,
       compression: options.compression === undefined ? topts.compression ?? this.conf.task_compression : options.compression,
       headers,
@@ -353,20 +426,22 @@ export class Celery {
     };
     if (transaction) await publishInTransaction(producer, transaction.channel, transaction.client, parts.body, publishOptions);
     else await producer.publish(parts.body, publishOptions);
-    after_task_publish.send(name, { headers, body: parts.body, exchange: route.exchange, routingKey: route.routingKey });
+    after_task_publish.send(name, { headers, body: parts.body, exchange: publishExchange, routingKey: publishKey });
     // No task-sent event for a transactional enqueue: whether the task exists is decided by a commit we do not see.
     if (this.conf.task_send_sent_event && this.taskSentHook && this.producerConnection && !transaction) {
       await this.taskSentHook(this, {
         uuid: id, root_id: headers['root_id'] ?? null, parent_id: headers['parent_id'] ?? null, name, args: headers['argsrepr'],
         kwargs: headers['kwargsrepr'], retries: headers['retries'] ?? 0, eta: headers['eta'] ?? null, expires: headers['expires'] ?? null,
-        queue: route.queue, exchange: route.exchange, routing_key: route.routingKey,
+        queue: route.queue, exchange: publishExchange, routing_key: publishKey,
       }, { connection: this.producerConnection, channel: producer.channel });
     }
-    return this.asyncResult<R>(id);
+    const result = this.asyncResult<R>(id);
+    return running && options.addToParent !== false ? addTrail(result) : result;
   }
 
-  /** Closes the publishing connection and the result backend. */
+  /** Closes the publishing connection, the result backend and the remote control client. */
   async close(): Promise<void> {
+    await this.control?.close?.().catch(() => undefined);
     const conn = this.producerConnection;
     this.producerConnection = null;
     this.producerReady = null;

@@ -7,7 +7,8 @@
  * configuration → the embedded SQLite default. With no broker configured anywhere, the broker is
  * `sqlite:///.cq/broker.db` and, unless one is configured, results go to `sqlite:///.cq/results.db`.
  */
-import type { QueueOptions, RetryPolicy } from '@cq/kombu';
+import type { BrokerSsl, ExchangeType, QueueOptions, QueueType, RetryPolicy } from '@cq/kombu';
+import type { TaskAnnotations } from './annotations.js';
 
 /** A route: where a task's messages go (Celery `task_routes` values). */
 export interface RouteSpec {
@@ -45,6 +46,19 @@ export interface CelerySettings {
   result_backend: string | null;
   /** kombu transport options (e.g. `visibility_timeout`, `polling_interval`, seconds) (Celery `broker_transport_options`). Default `{}`. */
   broker_transport_options: Record<string, unknown>;
+  /**
+   * TLS to the broker (Celery `broker_use_ssl`): true, or the transport's dict — AMQP `{ ca_certs,
+   * certfile, keyfile, cert_reqs, server_hostname }`, Redis `{ ssl_cert_reqs, ssl_ca_certs,
+   * ssl_certfile, ssl_keyfile }`; file paths, read as Celery reads them; `cert_reqs` as
+   * `'CERT_REQUIRED'`/`'CERT_OPTIONAL'`/`'CERT_NONE'` or 2/1/0. Used by every broker connection
+   * (worker, clients, events, remote control, beat, rpc results). Default none.
+   */
+  broker_use_ssl?: BrokerSsl;
+  /**
+   * TLS of the Redis result backend (Celery `redis_backend_use_ssl`): `{ ssl_cert_reqs, ssl_ca_certs,
+   * ssl_certfile, ssl_keyfile }` over the `rediss://` URL's query options. Default none.
+   */
+  redis_backend_use_ssl?: Record<string, unknown> | null;
   /** Queue of tasks without a route (Celery `task_default_queue`). Default `'celery'`. */
   task_default_queue: string;
   /** Exchange of the default queue (Celery `task_default_exchange`). Default null: the queue's name. */
@@ -53,6 +67,27 @@ export interface CelerySettings {
   task_default_exchange_type: 'direct' | 'topic' | 'fanout';
   /** Routing key of the default queue (Celery `task_default_routing_key`). Default null: the queue's name. */
   task_default_routing_key: string | null;
+  /**
+   * RabbitMQ type of `task_default_queue` when `task_queues` is not set (Celery 5.5
+   * `task_default_queue_type`): `'classic'`, or `'quorum'` (declared with `x-queue-type: quorum`; the
+   * worker then sets a per-consumer prefetch and countdowns go through native delayed delivery, see
+   * @cq/transport-amqp's README). Default `'classic'`.
+   */
+  task_default_queue_type: QueueType;
+  /** Type of a queue created because a route named it (Celery 5.6 `task_create_missing_queue_type`). Default `'classic'`. */
+  task_create_missing_queue_type: QueueType;
+  /**
+   * Exchange type of such a queue's exchange (named like the queue) (Celery 5.6
+   * `task_create_missing_queue_exchange_type`); `'topic'` lets its countdowns use native delayed
+   * delivery. Default null: `'direct'`.
+   */
+  task_create_missing_queue_exchange_type: ExchangeType | null;
+  /**
+   * Type of the delay queues `celery_delayed_0` … `celery_delayed_27` of RabbitMQ native delayed
+   * delivery (Celery 5.5 `broker_native_delayed_delivery_queue_type`), `'quorum'` or `'classic'`.
+   * Default `'quorum'`.
+   */
+  broker_native_delayed_delivery_queue_type: QueueType;
   /** AMQP delivery mode of task messages, 2 = persistent, 1 = transient (Celery `task_default_delivery_mode`). Default 2. */
   task_default_delivery_mode: number;
   /** Priority of tasks without one (Celery `task_default_priority`). Default null (none). */
@@ -123,6 +158,18 @@ export interface CelerySettings {
   task_default_rate_limit: string | number | null;
   /** Clients send a `task-sent` event for each task they publish (Celery `task_send_sent_event`). Default false. */
   task_send_sent_event: boolean;
+  /**
+   * Task options and handlers set by configuration (Celery `task_annotations`): a map of task names,
+   * globs (cq) or `'*'` to `{ rateLimit, onFailure, ... }`, an object with `annotate(task)`, a
+   * function of the task, or a list of them; see `annotations.ts`. Default null.
+   */
+  task_annotations: TaskAnnotations | null;
+  /** `delay`/`applyAsync` run the task here, as `task.apply()`, instead of sending it (Celery `task_always_eager`). Default false. */
+  task_always_eager: boolean;
+  /** Eager runs (`apply`, `task_always_eager`) reject with the task's error instead of returning it (Celery `task_eager_propagates`). Default false. */
+  task_eager_propagates: boolean;
+  /** Eager runs store their results in the result backend (Celery `task_store_eager_result`). Default false. */
+  task_store_eager_result: boolean;
 }
 
 export const DEFAULTS: Readonly<CelerySettings> = Object.freeze({
@@ -133,6 +180,10 @@ export const DEFAULTS: Readonly<CelerySettings> = Object.freeze({
   task_default_exchange: null,
   task_default_exchange_type: 'direct',
   task_default_routing_key: null,
+  task_default_queue_type: 'classic',
+  task_create_missing_queue_type: 'classic',
+  task_create_missing_queue_exchange_type: null,
+  broker_native_delayed_delivery_queue_type: 'quorum',
   task_default_delivery_mode: 2,
   task_default_priority: null,
   task_queue_max_priority: null,
@@ -162,6 +213,10 @@ export const DEFAULTS: Readonly<CelerySettings> = Object.freeze({
   task_publish_retry_policy: Object.freeze({ max_retries: 3, interval_start: 0, interval_step: 0.2, interval_max: 1 }),
   task_default_rate_limit: null,
   task_send_sent_event: false,
+  task_annotations: null,
+  task_always_eager: false,
+  task_eager_propagates: false,
+  task_store_eager_result: false,
 });
 
 /** The embedded default broker (a file under ./.cq/ relative to the working directory). */

@@ -4,10 +4,11 @@
  * task's async call tree (Celery `current_task`), through AsyncLocalStorage.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { HasAsTuple } from '@cq/backend';
 import type { DeliveryInfo } from '@cq/kombu';
 import { CanvasUnavailableError, type RetryOptions } from './errors.js';
 import type { SignatureDict, TaskEmbed } from './protocol/types.js';
-import type { AsyncResult } from './result.js';
+import type { AsyncResult, ResultApp, ResultNode } from './result.js';
 import type { Task } from './task.js';
 
 /** What the worker knows about the message being run. Field names follow Celery's Context in camelCase. */
@@ -95,6 +96,8 @@ export interface BoundTaskContext extends TaskContext {
 export interface TaskCanvas {
   replace(task: Task, context: TaskContext, sig: SignatureLike): Promise<never>;
   addToChord(task: Task, context: TaskContext, sig: SignatureLike, lazy: boolean): Promise<unknown>;
+  /** A GroupResult of `results` (what `AsyncResult.children()` makes of a stored group child). */
+  groupResult?(app: ResultApp, id: string, results: ResultNode[]): ResultNode;
 }
 
 function requireCanvas(task: Task, method: string): TaskCanvas {
@@ -140,4 +143,27 @@ export function runWithContext<T>(context: TaskContext, fn: () => T): T {
 /** The task running in this async call tree, or undefined outside a task (Celery `current_task`). */
 export function currentTask(): TaskContext | undefined {
   return storage.getStore();
+}
+
+/** The children recorded per request (Celery's `request.children`); kept out of the request, which crosses to pool children by structured clone. */
+const trails = new WeakMap<TaskRequest, HasAsTuple[]>();
+
+/**
+ * The results of what the task of `request` sent while it ran (Celery `Context.children`): the live
+ * list, which the worker stores with the task's result as meta `children`.
+ */
+export function taskChildren(request: TaskRequest): HasAsTuple[] {
+  let list = trails.get(request);
+  if (!list) trails.set(request, (list = []));
+  return list;
+}
+
+/**
+ * Records `result` as a child of the task running here, if any (Celery `Task.add_trail`, what
+ * `send_task` does with `add_to_parent`). Returns `result`.
+ */
+export function addTrail<T extends HasAsTuple>(result: T): T {
+  const running = currentTask();
+  if (running) taskChildren(running.request).push(result);
+  return result;
 }

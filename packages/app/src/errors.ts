@@ -7,6 +7,7 @@
  * ├── ImproperlyConfigured             CQ_APP_IMPROPERLY_CONFIGURED   bad setting (names the fix)
  * ├── NotRegistered                    CQ_APP_NOT_REGISTERED          unknown task name
  * ├── TimeoutError                     CQ_APP_TIMEOUT                 AsyncResult.get() timed out
+ * ├── IncompleteStream                 CQ_APP_INCOMPLETE_STREAM       AsyncResult.collect() met a node not ready
  * ├── TaskArgumentError                CQ_APP_TASK_ARGUMENTS          kwargs that do not bind (Python's TypeError)
  * ├── TaskRevokedError                 CQ_APP_TASK_REVOKED            the task was revoked or expired
  * ├── MaxRetriesExceededError          CQ_APP_MAX_RETRIES_EXCEEDED    retry() called with no retries left
@@ -59,6 +60,11 @@ export class NotRegistered extends CeleryError {
 /** `AsyncResult.get()` gave up waiting (Celery `celery.exceptions.TimeoutError`). */
 export class TimeoutError extends CeleryError {
   override readonly code = 'CQ_APP_TIMEOUT';
+}
+
+/** `AsyncResult.collect()` reached a result that is not ready (Celery `IncompleteStream`). */
+export class IncompleteStream extends CeleryError {
+  override readonly code = 'CQ_APP_INCOMPLETE_STREAM';
 }
 
 /** Keyword arguments that do not bind to the task's parameters (Python raises `TypeError`). */

@@ -11,16 +11,27 @@ export {
   type Receiver, type SignalEvent, type ConnectOptions, type SignalResponse, type ExceptionInfo,
 } from './signals.js';
 export { Task, type TaskOptions, type ApplyOptions, type TaskFunction, type BoundTaskFunction, type TaskApp, type ErrorMatcher } from './task.js';
+export { taskHasCustom, TASK_HOOKS, type TaskClass, type TaskHookName } from './task.js';
+export { applyEagerly, exceptionInfo, type EagerApplyOptions } from './eager.js';
+export { EagerResult } from './eager-result.js';
+export {
+  annotateTask, resolveAnnotations, type TaskAnnotations, type TaskAnnotation, type AnnotationEntry, type AnnotationObject, type AroundAnnotation,
+} from './annotations.js';
+export { workerDirect, WORKER_DIRECT_EXCHANGE } from './nodenames.js';
 export { autoretryFor, errorMatches, exponentialBackoff, type RandomSource } from './autoretry.js';
-export { AsyncResult, type GetOptions, type ResultBackend } from './result.js';
-export { currentTask, runWithContext, type TaskContext, type TaskRequest } from './context.js';
+export { AsyncResult, type GetOptions, type ResultBackend, type RevokeOptions, type RevokeControl, type ResultNode, type ResultApp } from './result.js';
+export { currentTask, runWithContext, addTrail, taskChildren, type TaskContext, type TaskRequest } from './context.js';
 export { bindTaskContext, type BoundTaskContext, type TaskCanvas, type SignatureLike } from './context.js';
 export {
   DEFAULTS, EMBEDDED_BROKER_URL, EMBEDDED_RESULT_BACKEND, createSettings, settingsSlice, resolveBrokerUrl, resolveResultBackend,
   type CelerySettings, type RouteSpec, type RouteFunction, type TaskRoutes, type QueueSetting,
 } from './config.js';
 export { isKnownSetting } from './known-settings.js';
+export { SECURITY_DEFAULTS, securitySettings, type SecuritySettings, type SetupSecurityOptions } from './security.js';
+export { filterHiddenSettings, HIDDEN_SETTINGS, HIDDEN_MASK } from './hidden-settings.js';
 export { resolveRoute, lookupRoute, type ResolvedRoute, type RouteContext } from './routes.js';
+export { detectQuorumQueues, isQuorumQueue, checkQueueType } from './quorum-queues.js';
+export { nativeDelayedRoute, type DelayedTarget, type DelayedDeliveryApp } from './delayed-delivery.js';
 export { createLogger, levelName, type Logger } from './logging.js';
 export { inferParamNames } from './params.js';
 export {
@@ -33,6 +44,6 @@ export type {
 export {
   CeleryError, ImproperlyConfigured, NotRegistered, TimeoutError, TaskArgumentError, TaskRevokedError,
   SoftTimeLimitExceeded, TimeLimitExceeded, TaskSignal, Retry, Ignore, Reject, type RetryOptions,
-  MaxRetriesExceededError, QueueNotFound, type RetrySignature,
+  MaxRetriesExceededError, QueueNotFound, IncompleteStream, type RetrySignature,
 } from './errors.js';
 export { CanvasUnavailableError, NotInChordError, AddToChordUnsupportedError, TransactionUnsupportedError } from './errors.js';

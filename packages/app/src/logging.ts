@@ -1,9 +1,11 @@
 /**
  * Logging through pino, formatted like Celery's log lines on a terminal:
  * `[2026-11-22 10:00:00,123: INFO/MainProcess] Task proj.add[...] succeeded in 0.001s: 5`.
- * Level names are Celery's (`-l debug|info|warning|error|critical`).
+ * Level names are Celery's (`-l debug|info|warning|error|critical`). A URL in a message is logged
+ * with its password masked (`amqp://user:**@host//`), whoever wrote the message.
  */
-import { pino, type Logger } from 'pino';
+import { pino, type LoggerOptions, type Logger } from 'pino';
+import { redactUrls } from '@cq/kombu';
 import pretty from 'pino-pretty';
 
 export type { Logger };
@@ -22,7 +24,8 @@ export function levelName(level: string): pino.Level {
 /** A logger writing Celery-style lines to stderr. `process` is the `/MainProcess` part. */
 export function createLogger(options: { level?: string; processName?: string; json?: boolean } = {}): Logger {
   const level = levelName(options.level ?? process.env['CQ_LOG_LEVEL'] ?? 'warning');
-  if (options.json) return pino({ level }, pino.destination({ dest: 2, sync: true }));
+  const base: LoggerOptions = { level, hooks: { logMethod: maskUrls } };
+  if (options.json) return pino(base, pino.destination({ dest: 2, sync: true }));
   const name = options.processName ?? 'MainProcess';
   const stream = pretty({
     destination: 2,
@@ -39,5 +42,11 @@ export function createLogger(options: { level?: string; processName?: string; js
       return `[${stamp}: ${lvl}/${name}] ${String(log[messageKey] ?? '')}`;
     },
   });
-  return pino({ level }, stream);
+  return pino(base, stream);
+}
+
+/** pino's `logMethod` hook: string arguments with URL passwords masked. */
+function maskUrls(this: Logger, args: Parameters<pino.LogFn>, method: pino.LogFn): void {
+  const masked = args.map((a: unknown) => typeof a === 'string' ? redactUrls(a) : a) as Parameters<pino.LogFn>;
+  method.apply(this, masked);
 }

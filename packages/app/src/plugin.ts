@@ -19,6 +19,7 @@
  * affect each other: every extension point a plugin fills is a field of the app.
  */
 import type { Celery } from './app.js';
+import type { TaskClass } from './task.js';
 
 /**
  * A plugin: something that installs itself into one app. Transport and backend plugins
@@ -36,4 +37,9 @@ export interface CeleryPlugin {
 export interface AppOptions {
   /** Plugins installed in order by the constructor; more can be added with `app.use()`. Default none. */
   plugins?: readonly CeleryPlugin[];
+  /**
+   * The class `app.task()` instantiates for tasks registered without `base` (Celery's `task_cls`
+   * argument): a subclass of `Task` whose handlers apply to every task of the app. Default `Task`.
+   */
+  taskCls?: TaskClass;
 }

@@ -1,9 +1,11 @@
 /**
  * AsyncResult: a handle on a task's state and result in the result backend (Celery `celery/result.py`).
  * Reading is I/O, so the accessors are async: `await r.state()`, `await r.get({ timeout: 10 })`.
+ * Beyond reading: `revoke()` (through the app's remote control), `forget()`, the result graph
+ * (`parent`, `children()`, `collect()`).
  */
-import { PROPAGATE_STATES, READY_STATES, errorFromExceptionInfo, type TaskMeta } from '@cq/backend';
-import { ImproperlyConfigured, TimeoutError } from './errors.js';
+import { PROPAGATE_STATES, READY_STATES, errorFromExceptionInfo, type ResultTuple, type TaskMeta } from '@cq/backend';
+import { CanvasUnavailableError, ImproperlyConfigured, IncompleteStream, TimeoutError } from './errors.js';
 
 /** What AsyncResult needs from a result backend. */
 export interface ResultBackend {
@@ -21,12 +23,64 @@ export interface GetOptions {
   /** Polling interval in **seconds** for backends that poll. Default 0.5 (as Celery). */
   interval?: number;
   signal?: AbortSignal;
+  /**
+   * While waiting, also throw the error of a failed parent (`parent`, its parent, ...; oldest
+   * first), checked at once and every `interval` (Celery `follow_parents`). Default true; only with `propagate`.
+   */
+  followParents?: boolean;
+}
+
+/** Options of `revoke()` (Celery `AsyncResult.revoke`). */
+export interface RevokeOptions {
+  /** Also stop the task if it is running (Celery `terminate`). Default false. */
+  terminate?: boolean;
+  /** Signal sent with `terminate`, e.g. `'SIGKILL'`. Default `'SIGTERM'`. */
+  signal?: string;
+  /** Wait for the workers' replies (Celery `wait`, sent as `reply`). Default false. */
+  wait?: boolean;
+  /** With `wait`, seconds to wait for replies. Default 1 (the control default). */
+  timeout?: number;
+}
+
+/** Remote control as results need it (Celery `app.control.revoke`); what the control plugin of @cq/control sets as `app.control`. */
+export interface RevokeControl {
+  revoke(taskId: string | string[], options?: { terminate?: boolean; signal?: string; reply?: boolean; timeout?: number }): Promise<unknown>;
+  /** Closes its connection; `app.close()` calls it. */
+  close?(): Promise<void>;
+}
+
+/** A node of a result graph (Celery `ResultBase`): an AsyncResult, or a GroupResult of @cq/canvas. */
+export interface ResultNode {
+  readonly id: string;
+  ready(): Promise<boolean>;
+  get(options?: GetOptions): Promise<unknown>;
+  children(): Promise<ResultNode[] | null>;
+  asTuple(): ResultTuple;
+}
+
+/** What an AsyncResult reaches through its app: remote control, more results, the canvas's GroupResult. */
+export interface ResultApp {
+  readonly control?: RevokeControl | null;
+  asyncResult<R = unknown>(id: string): AsyncResult<R>;
+  /** The canvas plugin; its `groupResult` builds a GroupResult for a group child. */
+  readonly canvas?: { groupResult?(app: ResultApp, id: string, results: ResultNode[]): ResultNode } | null;
 }
 
 export class AsyncResult<R = unknown> {
+  /**
+   * The result this one follows in a chain (Celery `AsyncResult.parent`): set on the results of a
+   * chain (`chain(a, b).applyAsync()` resolves with b's, whose parent is a's) and by `children()`.
+   */
+  parent: AsyncResult | null = null;
+
+  /**
+   * @param backendRef the result backend, or null when results are disabled (methods then throw ImproperlyConfigured).
+   * @param app what `revoke()` and `children()` need; `app.asyncResult()` passes itself.
+   */
   constructor(
     readonly id: string,
     private readonly backendRef: () => Promise<ResultBackend | null>,
+    private readonly app: ResultApp | null = null,
   ) {}
 
   private async backend(): Promise<ResultBackend> {
@@ -88,27 +142,126 @@ export class AsyncResult<R = unknown> {
    * whose `name` is the remote exception type) when it failed and `propagate` is true.
    */
   async get(options: GetOptions = {}): Promise<R> {
-    const { timeout, propagate = true, interval = 0.5, signal } = options;
+    const { timeout, propagate = true, interval = 0.5, signal, followParents = true } = options;
+    const backend = await this.backend();
+    const watchParents = propagate && followParents && this.parent !== null;
+    if (watchParents) await this.throwParentFailure();
+    const stop = new AbortController();
+    const onAbort = (): void => stop.abort(signal?.reason);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     let meta: TaskMeta;
     try {
-      meta = await (await this.backend()).waitFor(this.id, {
-        ...(timeout === undefined ? {} : { timeout }),
-        interval,
-        ...(signal ? { signal } : {}),
-      });
+      const waiting = backend.waitFor(this.id, { ...(timeout === undefined ? {} : { timeout }), interval, signal: stop.signal });
+      if (watchParents) waiting.catch(() => undefined); // aborted below when a parent's error wins the race
+      meta = await (watchParents ? Promise.race([waiting, this.watchParents(interval, stop.signal)]) : waiting);
     } catch (err) {
       if ((err as { code?: string }).code === 'CQ_BACKEND_TIMEOUT') {
         throw new TimeoutError(`the operation timed out waiting ${timeout} s for task ${this.id}`, { cause: err });
       }
       throw err;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      stop.abort();
     }
     if (propagate && PROPAGATE_STATES.has(meta.status)) throw errorFromExceptionInfo(meta.result);
     return meta.result as R;
   }
 
-  /** Removes the stored result (Celery `forget`). */
+  /** Throws the error of the oldest failed (or revoked) ancestor, if any (Celery `_maybe_reraise_parent_error`). */
+  private async throwParentFailure(): Promise<void> {
+    const ancestors: AsyncResult[] = [];
+    for (let node = this.parent; node; node = node.parent) ancestors.unshift(node);
+    for (const node of ancestors) {
+      const meta = await node.meta();
+      if (PROPAGATE_STATES.has(meta.status)) throw errorFromExceptionInfo(meta.result, meta.traceback ?? null);
+    }
+  }
+
+  /** Checks the parents every `interval` s until `signal` fires; rejects with a failed parent's error. */
+  private async watchParents(interval: number, signal: AbortSignal): Promise<never> {
+    for (;;) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, interval * 1000);
+        signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+      });
+      if (signal.aborted) return new Promise<never>(() => undefined);
+      await this.throwParentFailure();
+    }
+  }
+
+  /**
+   * Removes the stored result, and first its parents' (Celery `forget`). The backend's forget: the
+   * key is deleted (Redis, SQLite, ...); rpc:// keeps nothing to forget.
+   */
   async forget(): Promise<void> {
+    if (this.parent) await this.parent.forget();
     return (await this.backend()).forget(this.id);
+  }
+
+  /**
+   * Asks the workers not to run this task, and with `terminate` to stop it if it runs (Celery
+   * `AsyncResult.revoke`): a `revoke` broadcast through the app's remote control. A worker that gets
+   * it stores REVOKED when the task would run (or is stopped).
+   * @throws ImproperlyConfigured without remote control (the control plugin of @cq/control, part of @cq/celery).
+   */
+  async revoke(options: RevokeOptions = {}): Promise<void> {
+    const control = this.app?.control;
+    if (!control) throw new ImproperlyConfigured('revoke() needs remote control: pass control() from @cq/control in the app\'s plugins, or build the app with @cq/celery');
+    await control.revoke(this.id, {
+      terminate: options.terminate ?? false,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      reply: options.wait ?? false,
+      ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+    });
+  }
+
+  /**
+   * The results of what the task sent while it ran, as its worker stored them (Celery `children`):
+   * AsyncResults, and GroupResults for groups (needs the canvas plugin); [] when it sent nothing
+   * or has not finished, null when the backend keeps no children.
+   * @throws CanvasUnavailableError for a group child without the canvas plugin.
+   */
+  async children(): Promise<ResultNode[] | null> {
+    const list = (await this.meta()).children as ResultTuple[] | null | undefined;
+    return Array.isArray(list) ? list.map((tuple) => this.fromTuple(tuple)) : null;
+  }
+
+  /** A result from Celery's tuple form `[[id, parent], nodes]` (Celery `result_from_tuple`). */
+  private fromTuple(tuple: ResultTuple): ResultNode {
+    const [head, nodes] = tuple as [unknown, ResultTuple[] | null];
+    // Celery accepts a bare id where `[id, parent]` is expected.
+    const [id, parentTuple] = Array.isArray(head) ? head as [string, ResultTuple | null] : [String(head), null];
+    const app = this.app;
+    const make = (childId: string): AsyncResult => (app ? app.asyncResult(childId) : new AsyncResult(childId, this.backendRef));
+    if (Array.isArray(nodes)) {
+      const canvas = app?.canvas;
+      if (!app || !canvas?.groupResult) throw new CanvasUnavailableError(`result ${this.id} has a group child ${id}: reading it needs the canvas plugin (canvas() from @cq/canvas)`);
+      return canvas.groupResult(app, id, nodes.map((n) => this.fromTuple(n)));
+    }
+    const child = make(id);
+    if (parentTuple) child.parent = this.fromTuple(parentTuple) as AsyncResult;
+    return child;
+  }
+
+  /**
+   * Walks the result graph breadth first from this result, yielding each node with its value
+   * (Celery `collect`): a node's children are followed once it is ready. `options` go to each `get()`.
+   * @throws IncompleteStream when a node is not ready and `intermediate` is false (the default).
+   */
+  async *collect(options: GetOptions & { intermediate?: boolean } = {}): AsyncGenerator<[ResultNode, unknown]> {
+    const { intermediate = false, ...getOptions } = options;
+    const pending: ResultNode[] = [this];
+    for (let node = pending.shift(); node; node = pending.shift()) {
+      yield [node, await node.get(getOptions)];
+      if (await node.ready()) pending.push(...(await node.children()) ?? []);
+      else if (!intermediate) throw new IncompleteStream(`${node.id} is not ready: collect() needs the graph complete, or { intermediate: true }`);
+    }
+  }
+
+  /** Celery's `as_tuple()`: `[[id, parent tuple or null], null]`, how a backend stores a child. */
+  asTuple(): ResultTuple {
+    return [[this.id, this.parent ? this.parent.asTuple() : null], null];
   }
 
   toString(): string {

@@ -31,8 +31,8 @@ export interface RouteContext {
   task?: unknown;
 }
 
-/** Shell-style glob match (`*`, `?`) as Celery's `glob` routes. */
-function globMatch(pattern: string, name: string): boolean {
+/** Shell-style glob match (`*`, `?`) as Celery's `glob` routes; also `task_annotations` keys. */
+export function globMatch(pattern: string, name: string): boolean {
   const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
   return re.test(name);
 }

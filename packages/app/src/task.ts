@@ -1,8 +1,13 @@
 /** Tasks: a named function plus its options (Celery `celery/app/task.py`); see {@link Task}. */
-import type { TransactionClient } from '@cq/kombu';
+import type { Backend } from '@cq/backend';
+import { dumps, loads, type Queue, type SerializerScope, type TransactionClient } from '@cq/kombu';
 import { MaxRetriesExceededError, Retry, TaskArgumentError, type RetryOptions } from './errors.js';
+import { applyEagerly, type EagerApplyOptions } from './eager.js';
+import type { EagerResult } from './eager-result.js';
+import type { Logger } from './logging.js';
 import { inferParamNames } from './params.js';
 import type { AsyncResult } from './result.js';
+import type { ExceptionInfo } from './signals.js';
 import { bindTaskContext, type BoundTaskContext, type TaskCanvas, type TaskContext, type TaskRequest } from './context.js';
 import type { RouteSpec } from './config.js';
 import type { SignatureDict } from './protocol/types.js';
@@ -66,7 +71,20 @@ export interface TaskOptions {
   compression?: string;
   /** Seconds from sending after which the task is not run (REVOKED). */
   expires?: number;
+  /**
+   * The class `app.task()` instantiates (Celery `base`): a subclass of {@link Task} whose hooks
+   * (`beforeStart`, `onSuccess`, `onFailure`, `onRetry`, `afterReturn`) and fields all calls of the
+   * task share. Default the app's task class (`AppOptions.taskCls`, else `Task`).
+   */
+  base?: TaskClass;
 }
+
+/** A task class for `base` / `taskCls`: `Task` or a subclass keeping its constructor. */
+export type TaskClass = new (app: TaskApp, name: string, fn: (...args: never[]) => unknown, options?: TaskOptions) => Task;
+
+/** The handler names of a task (Celery `before_start`, `on_success`, ...), as `task_annotations` may set them. */
+export const TASK_HOOKS = ['beforeStart', 'onSuccess', 'onFailure', 'onRetry', 'afterReturn'] as const;
+export type TaskHookName = (typeof TASK_HOOKS)[number];
 
 /** Options of one call (Celery `apply_async` keyword arguments). */
 export interface ApplyOptions {
@@ -78,7 +96,11 @@ export interface ApplyOptions {
   eta?: Date | string;
   /** Seconds from now, or an absolute time, after which the task is revoked instead of run. */
   expires?: number | Date | string;
-  queue?: string;
+  /**
+   * A queue name (looked up in `task_queues`, else created), or a kombu `Queue` used as it is, e.g.
+   * `workerDirect('w1@host')` (Celery `queue=worker_direct(...)`): its exchange and routing key.
+   */
+  queue?: string | Queue;
   exchange?: string;
   routingKey?: string;
   /** 0..255 on AMQP, 0..9 on Redis (0 highest there), higher first on SQLite. */
@@ -113,6 +135,11 @@ export interface ApplyOptions {
   /** `replaced_task_nesting` header (Task.replace depth). */
   replacedTaskNesting?: number;
   /**
+   * Record the result among the running task's children (stored with its result, read back by
+   * `AsyncResult.children()`), as Celery's `add_to_parent`. Default true; only matters inside a task.
+   */
+  addToParent?: boolean;
+  /**
    * cq, beyond Celery (as Graphile Worker and pg-boss): the caller's database client with a
    * transaction open on it (`pg`'s `Client` or `PoolClient` after `BEGIN`). The task message is
    * written through it, so it commits or rolls back with the caller's own writes, and workers are
@@ -129,8 +156,21 @@ export type BoundTaskFunction<Args extends unknown[], R> = (context: BoundTaskCo
 
 /** What a Task needs from its app; keeps task.ts free of the app's module. */
 export interface TaskApp {
-  /** Settings read by retries: `task_default_max_retries`, `task_default_retry_delay`. */
-  readonly conf?: { task_default_max_retries: number; task_default_retry_delay: number };
+  /**
+   * Settings read by retries (`task_default_max_retries`, `task_default_retry_delay`) and by eager
+   * runs (`task_always_eager`, `task_eager_propagates`, `task_store_eager_result`, ...).
+   */
+  readonly conf?: {
+    task_default_max_retries: number; task_default_retry_delay: number;
+    task_always_eager?: boolean; task_eager_propagates?: boolean; task_store_eager_result?: boolean;
+    task_serializer?: string; task_ignore_result?: boolean; task_store_errors_even_if_ignored?: boolean;
+  };
+  /** The result backend (eager runs store through it with `task_store_eager_result`, `updateState`). */
+  backend?(): Promise<Backend | null>;
+  /** Where eager runs log, as the worker does. */
+  readonly log?: Logger;
+  /** The app's serializers (eager runs round-trip arguments through `task_serializer`). */
+  readonly serializers?: SerializerScope;
   sendTask<R = unknown>(name: string, args?: unknown[] | null, options?: ApplyOptions, task?: Task): Promise<AsyncResult<R>>;
   asyncResult<R = unknown>(id: string): AsyncResult<R>;
   /** The canvas behind `ctx.replace()` / `ctx.addToChord()`; null without the canvas plugin. */
@@ -172,28 +212,90 @@ export interface TaskApp {
  */
 export class Task<Args extends unknown[] = unknown[], R = unknown> {
   readonly paramNames: readonly string[];
+  /**
+   * The effective options: those given to `app.task()` with `task_annotations` laid over them, as
+   * Celery's annotations override the decorator's (see `annotations.ts`).
+   */
+  readonly options: TaskOptions;
 
   constructor(
     readonly app: TaskApp,
     readonly name: string,
     readonly fn: (...args: never[]) => unknown,
-    readonly options: TaskOptions = {},
+    options: TaskOptions = {},
   ) {
+    this.options = { ...options };
     const inferred = options.params ?? inferParamNames(fn);
     const skipFirst = options.bind && !options.params ? 1 : 0;
     const names = inferred.slice(skipFirst);
     this.paramNames = options.acceptsKwargs && !options.params ? names.slice(0, -1) : names;
   }
 
-  /** Sends the task with positional arguments (Celery `delay`). Resolves once the broker has it. */
+  /**
+   * Sends the task with positional arguments (Celery `delay`). Resolves once the broker has it; with
+   * `task_always_eager`, runs it here instead (see {@link applyAsync}).
+   */
   delay(...args: Args): Promise<AsyncResult<R>> {
-    return this.app.sendTask<R>(this.name, args, {}, this);
+    return this.applyAsync(args);
   }
 
-  /** Sends the task with options (Celery `apply_async`). Resolves once the broker has it. */
-  applyAsync(args?: Args | null, options: ApplyOptions = {}): Promise<AsyncResult<R>> {
-    return this.app.sendTask<R>(this.name, args ?? [], options, this);
+  /**
+   * Sends the task with options (Celery `apply_async`). Resolves once the broker has it. With
+   * `task_always_eager` nothing is sent: the arguments go through the task's serializer and back (so
+   * what a worker could not receive fails here too), then {@link apply} runs it and its
+   * {@link EagerResult} is returned.
+   * @throws EncodeError/DecodeError (eager: arguments the serializer cannot carry).
+   */
+  async applyAsync(args?: Args | null, options: ApplyOptions = {}): Promise<AsyncResult<R>> {
+    const conf = this.app.conf;
+    if (!conf?.task_always_eager) return this.app.sendTask<R>(this.name, args ?? [], options, this);
+    const serializer = options.serializer ?? this.options.serializer ?? conf.task_serializer ?? 'json';
+    const scope = this.app.serializers;
+    const encoded = dumps([args ?? [], options.kwargs ?? {}], serializer, scope);
+    const [a, kw] = loads(encoded.body, encoded.contentType, encoded.contentEncoding, [encoded.contentType], scope) as [unknown[], Record<string, unknown>];
+    return this.apply(a as Args, { ...options, kwargs: kw });
   }
+
+  /**
+   * Runs the task here and now, awaiting it, as a worker would but without a broker (Celery
+   * `Task.apply`): the same hooks and signals in the same order, retries run at once (no countdown)
+   * with `retries + 1`, no time limits. `options.throw` (default `task_eager_propagates`, false)
+   * makes a failure (or a Retry) reject this call instead of being returned in the result. Results
+   * are stored only with `task_store_eager_result`. Link callbacks and chains are not applied.
+   * @returns an {@link EagerResult}: `get()`, `status`, `ready()`, `successful()`, `failed()`, `traceback()`.
+   * @throws the task's error with `throw`; what a handler (`onSuccess`, ...) throws, always (Celery
+   *   re-raises errors outside the task body in eager mode).
+   */
+  apply(args?: Args | null, options: EagerApplyOptions = {}): Promise<EagerResult<R>> {
+    return applyEagerly<R>(this, args ?? [], options);
+  }
+
+  /**
+   * Called before the task runs, where it runs (Celery `before_start`, 5.2): on a `prefork`/`threads`
+   * pool in the child, elsewhere in the worker. What it throws fails the task, as the task would.
+   * Override in a subclass given as `base`; the return value is ignored (a promise is awaited).
+   */
+  beforeStart(_taskId: string, _args: unknown[], _kwargs: Record<string, unknown>): void | Promise<void> {}
+
+  /**
+   * Called after a success is stored, before `task_success` (Celery `on_success`). Hooks other than
+   * `beforeStart` run in the worker's main process; what they throw is an internal error: it is
+   * logged and the task fails with that error (`onFailure`, `task_failure`; FAILURE stored unless a
+   * SUCCESS is already there), as Celery's `trace.py` (see the README).
+   */
+  onSuccess(_retval: R, _taskId: string, _args: unknown[], _kwargs: Record<string, unknown>): void | Promise<void> {}
+
+  /** Called after a failure is stored (and errbacks ran), before `task_failure` (Celery `on_failure`). */
+  onFailure(_exc: Error, _taskId: string, _args: unknown[], _kwargs: Record<string, unknown>, _einfo: ExceptionInfo): void | Promise<void> {}
+
+  /** Called after a retry was sent and RETRY stored, before `task_retry` (Celery `on_retry`); `exc` is the retry's `exc`. */
+  onRetry(_exc: unknown, _taskId: string, _args: unknown[], _kwargs: Record<string, unknown>, _einfo: ExceptionInfo): void | Promise<void> {}
+
+  /**
+   * Called after SUCCESS or FAILURE (not RETRY, IGNORED, REJECTED), before `task_postrun` (Celery
+   * `after_return`): `retval` is the value or the error; `einfo` is null, as Celery's tracer passes.
+   */
+  afterReturn(_status: string, _retval: unknown, _taskId: string, _args: unknown[], _kwargs: Record<string, unknown>, _einfo: ExceptionInfo | null): void | Promise<void> {}
 
   /** A handle on an earlier call's result by id. */
   asyncResult(id: string): AsyncResult<R> {
@@ -317,11 +419,25 @@ export class Task<Args extends unknown[] = unknown[], R = unknown> {
    * methods (`replace`, `addToChord`, see `bindTaskContext`) before the function runs.
    */
   invoke(context: TaskContext, args: readonly unknown[], kwargs: Record<string, unknown>): unknown {
-    const bound = this.bindArguments(args, kwargs);
-    const ctx = bindTaskContext(this, context);
-    const fn = this.fn as (...a: unknown[]) => unknown;
-    return this.options.bind ? fn(ctx, ...bound) : fn(...bound);
+    const call = (): unknown => {
+      const bound = this.bindArguments(args, kwargs);
+      const ctx = bindTaskContext(this, context);
+      const fn = this.fn as (...a: unknown[]) => unknown;
+      return this.options.bind ? fn(ctx, ...bound) : fn(...bound);
+    };
+    // Celery calls before_start inside the traced block, right before the function.
+    if (!taskHasCustom(this, 'beforeStart')) return call();
+    const before = this.beforeStart(context.request.id, [...args], kwargs);
+    return before instanceof Promise ? before.then(call) : call();
   }
+}
+
+/**
+ * True when `task` has its own handler `hook` (a subclass method or one set by `task_annotations`),
+ * not Task's no-op (Celery `task_has_custom`): the worker skips the call otherwise.
+ */
+export function taskHasCustom(task: Task<never, unknown> | Task, hook: TaskHookName): boolean {
+  return (task as unknown as Record<string, unknown>)[hook] !== (Task.prototype as unknown as Record<string, unknown>)[hook];
 }
 
 /** Protocol headers Celery writes itself; the rest are a caller's custom headers, kept on retries. */

@@ -1,6 +1,6 @@
 /** Redis result backend (Celery `celery/backends/redis.py`); see {@link RedisBackend}. */
 import type { Redis, RedisOptions } from 'ioredis';
-import { createRedisClient, parseRedisUrl, redisClientOptions, type RedisTlsSettings, type RedisUrl } from '@cq/redis';
+import { createRedisClient, parseRedisUrl, redisClientOptions, redisFailure, redisFatalError, type RedisTlsSettings, type RedisUrl } from '@cq/redis';
 import {
   BackendClosedError, BackendConfigurationError, BackendGetMetaError, BackendStoreError, KeyValueStoreBackend, READY_STATES, TimeoutError,
   WaitAbortedError, type ChordPart, type ChordPartRequest, type KeyValueStoreBackendOptions, type State, type TaskMeta,
@@ -33,7 +33,8 @@ export interface RedisBackendOptions extends KeyValueStoreBackendOptions {
   url?: string;
   /**
    * TLS settings over the URL's `ssl_*` options (Celery `redis_backend_use_ssl`: `ssl_cert_reqs`,
-   * `ssl_ca_certs`, `ssl_certfile`, `ssl_keyfile`); needs a `rediss://` URL.
+   * `ssl_ca_certs`, `ssl_certfile`, `ssl_keyfile`); needs a `rediss://` URL. Default: the app's
+   * `redis_backend_use_ssl` setting (from `settings`).
    */
   useSsl?: RedisTlsSettings;
   /**
@@ -69,7 +70,10 @@ export interface RedisBackendOptions extends KeyValueStoreBackendOptions {
  * `result_chord_ordered`), plus the base options (`expires` in **seconds**, default 1 day).
  *
  * Errors: the constructor throws `BackendConfigurationError` for a bad URL, TLS setting, serializer
- * or `expires`; a value over Redis's 512 MiB string limit is a `BackendStoreError` (as Celery);
+ * or `expires`; a refused TLS handshake or password is kombu's `TlsError` (`CQ_KOMBU_TLS`) or
+ * `AuthenticationError` (`CQ_KOMBU_AUTHENTICATION`), thrown at once by every call (the connection is
+ * not retried), naming `redis_backend_use_ssl.*` or `result_backend`; a value over Redis's 512 MiB
+ * string limit is a `BackendStoreError` (as Celery);
  * Redis failures are `BackendStoreError` on writes and `BackendGetMetaError` on reads; `waitFor`
  * rejects with `TimeoutError` / `WaitAbortedError`, and with `BackendClosedError` when the backend
  * is closed while it waits.
@@ -93,7 +97,8 @@ export class RedisBackend extends KeyValueStoreBackend {
     const url = options.url ?? DEFAULT_REDIS_URL;
     super({ ...options, url, keyPrefix });
     try {
-      this.redisUrl = parseRedisUrl(url, { tls: options.useSsl ?? null });
+      const useSsl = options.useSsl ?? (options.settings?.['redis_backend_use_ssl'] as RedisTlsSettings | null | undefined) ?? null;
+      this.redisUrl = parseRedisUrl(url, { tls: useSsl, tlsSetting: 'redis_backend_use_ssl', urlSetting: 'result_backend' });
       this.redisOptions = redisClientOptions(this.redisUrl, { redis: options.redis });
     } catch (err) {
       throw new BackendConfigurationError(`Redis result backend: ${(err as Error).message}`, { cause: err });
@@ -109,7 +114,7 @@ export class RedisBackend extends KeyValueStoreBackend {
         if (value.length > MAX_VALUE_BYTES) {
           return Promise.reject(new BackendStoreError(`the value for ${key} is ${value.length} bytes, more than Redis's 512 MiB limit`));
         }
-        return storeUnlessSucceeded(this.client, key, value, ttlSeconds, this.serializer);
+        return this.#guard(storeUnlessSucceeded(this.client, key, value, ttlSeconds, this.serializer));
       };
     }
   }
@@ -177,8 +182,10 @@ export class RedisBackend extends KeyValueStoreBackend {
           unsubscribe = remove;
           check();
         }
-      }, (err: unknown) => {
-        finish(new BackendGetMetaError(`subscribing to ${channel} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err, taskId }));
+      }, (caught: unknown) => {
+        const err = this.#subscriber.failure(caught);
+        const fatal = redisFatalError(err, this.redisUrl) ?? err;
+        finish(hasCode(fatal) ? fatal : new BackendGetMetaError(`subscribing to ${channel} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err, taskId }));
       });
     });
   }
@@ -216,7 +223,9 @@ export class RedisBackend extends KeyValueStoreBackend {
     let entries: Buffer[] | null;
     try {
       entries = (await addChordPart(this.client, this.keyForGroup(request.group), entry, request.groupIndex, this.chordOrdered, this.expires, request.id)).entries;
-    } catch (err) {
+    } catch (caught) {
+      const err = this.#failure(caught);
+      if (hasCode(err)) throw err;
       throw new BackendStoreError(`adding task ${request.id} to chord ${request.group} failed: ${(err as Error).message}`, { cause: err, taskId: request.id });
     }
     if (entries === null) return null;
@@ -235,7 +244,9 @@ export class RedisBackend extends KeyValueStoreBackend {
     this.assertOpen(groupId);
     try {
       await this.client.incr(chordKeys(this.keyForGroup(groupId)).total);
-    } catch (err) {
+    } catch (caught) {
+      const err = this.#failure(caught);
+      if (hasCode(err)) throw err;
       throw new BackendStoreError(`adding a part to chord ${groupId} failed: ${(err as Error).message}`, { cause: err });
     }
     return true;
@@ -245,12 +256,12 @@ export class RedisBackend extends KeyValueStoreBackend {
 
   /** Celery `RedisBackend.get`: GET. */
   protected async get(key: string): Promise<Buffer | null> {
-    return this.client.getBuffer(key);
+    return this.#guard(this.client.getBuffer(key));
   }
 
   /** Celery `RedisBackend.mget`: one MGET. */
   protected async mget(keys: readonly string[]): Promise<(Buffer | null)[]> {
-    return this.client.mgetBuffer(...keys);
+    return this.#guard(this.client.mgetBuffer(...keys));
   }
 
   /**
@@ -267,7 +278,7 @@ export class RedisBackend extends KeyValueStoreBackend {
     else if (Number.isInteger(ttlSeconds)) tx.setex(key, ttlSeconds, value);
     else tx.psetex(key, Math.ceil(ttlSeconds * 1000), value);
     tx.publish(key, value);
-    const replies = await tx.exec();
+    const replies = await this.#guard(tx.exec());
     if (!replies) throw new BackendStoreError(`the transaction writing ${key} was aborted`);
     const failed = replies.find(([err]) => err);
     if (failed?.[0]) throw new BackendStoreError(`writing ${key} failed: ${failed[0].message}`, { cause: failed[0] });
@@ -275,12 +286,25 @@ export class RedisBackend extends KeyValueStoreBackend {
 
   /** Celery `RedisBackend.delete`: DEL. */
   protected async delete(key: string): Promise<void> {
-    await this.client.del(key);
+    await this.#guard(this.client.del(key));
   }
 
   /** Celery `RedisBackend.incr`: INCR. */
   protected override async incr(key: string): Promise<number> {
-    return this.client.incr(key);
+    return this.#guard(this.client.incr(key));
+  }
+
+  /**
+   * What a failed command reports: kombu's TlsError / AuthenticationError when the connection was
+   * refused for good (the client then stays closed), else the driver's error.
+   */
+  #failure(err: unknown): unknown {
+    const failure = redisFailure(this.client, err);
+    return redisFatalError(failure, this.redisUrl) ?? failure;
+  }
+
+  #guard<T>(command: Promise<T>): Promise<T> {
+    return command.catch((err: unknown) => { throw this.#failure(err); });
   }
 
   /** Closes both connections; pending `waitFor` calls reject with BackendClosedError. */
@@ -292,6 +316,12 @@ export class RedisBackend extends KeyValueStoreBackend {
     if (this.client.status === 'ready') await this.client.quit().catch(() => this.client.disconnect());
     else this.client.disconnect();
   }
+}
+
+/** True for cq's typed errors (kombu's TlsError, AuthenticationError, ...), which pass through unwrapped. */
+function hasCode(err: unknown): err is Error {
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && typeof code === 'string' && code.startsWith('CQ_');
 }
 
 /** Celery ≥ 5.3 `_add_global_keyprefix`: a separator `_` unless the prefix ends in one of `:_-.`. */

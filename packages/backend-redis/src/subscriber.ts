@@ -6,6 +6,7 @@
  * a reconnect; listeners are then told to re-read, since messages sent while it was down are lost.
  */
 import type { Redis } from 'ioredis';
+import { redisFailure } from '@cq/redis';
 
 export interface ChannelListener {
   /** A message published on the channel (raw bytes). */
@@ -65,6 +66,11 @@ export class ResultSubscriber {
       throw err;
     }
     return remove;
+  }
+
+  /** What a failed SUBSCRIBE reports: the TLS or authentication error that ended the connection, else `err`. */
+  failure(err: unknown): unknown {
+    return this.#client ? redisFailure(this.#client, err) : err;
   }
 
   /** Drop the connection at once; listeners are forgotten. */

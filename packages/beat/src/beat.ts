@@ -20,6 +20,7 @@
  */
 import path from 'node:path';
 import type { Celery } from '@cq/app';
+import { AuthenticationError, TlsError } from '@cq/kombu';
 import type { ScheduleEntry } from './entry.js';
 import type { LeaseLock } from './lock/lease-lock.js';
 import { BrokerLink } from './broker-link.js';
@@ -123,7 +124,9 @@ export class Beat {
 
   /**
    * Runs until {@link stop}: takes or renews the lock, ticks while holding it, sleeps. Resolves when
-   * stopped. Errors of the lock store are logged and retried, not thrown.
+   * stopped. Errors of the lock store are logged and retried, not thrown — except a refused TLS
+   * handshake or login (kombu's `TlsError` / `AuthenticationError`, also as the `cause` of a
+   * BeatError), which no retry can fix: beat then stops and `run()` rejects with it.
    */
   run(): Promise<void> {
     if (this.done) return this.done;
@@ -137,6 +140,7 @@ export class Beat {
     const renewEvery = this.lockTimeout / 3;
     this.log.info(`beat: Starting... (max interval ${this.scheduler.maxInterval}s, lock lease ${this.lockTimeout}s)`);
     let announcedStandby = false;
+    let fatal: Error | null = null;
     await this.installDefaultEntries();
     while (this.running) {
       let wait = renewEvery;
@@ -160,15 +164,22 @@ export class Beat {
         // Without a renewal the lease may lapse: stop sending until the lock is confirmed again.
         this.active = false;
         this.log.error(`beat: ${(err as Error).message}`);
+        const refused = refusedForGood(err);
+        if (refused) {
+          fatal = refused;
+          break;
+        }
       }
       if (this.running) await this.sleep(Math.min(wait, this.lock ? renewEvery : wait) * 1000);
     }
+    this.running = false;
     this.active = false;
     await this.scheduler.flush();
     await this.lock?.release();
     await this.lock?.close();
     await this.store.close();
     this.localStore?.close();
+    if (fatal) throw fatal;
   }
 
   /**
@@ -208,4 +219,12 @@ export class Beat {
     this.wake?.();
     await this.done;
   }
+}
+
+/** The TlsError / AuthenticationError behind `err` (itself or its `cause`), or null. */
+function refusedForGood(err: unknown): Error | null {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if (e instanceof TlsError || e instanceof AuthenticationError) return e;
+  }
+  return null;
 }

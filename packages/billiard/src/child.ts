@@ -38,6 +38,8 @@ export abstract class Child {
   ready = false;
   /** Gets no new jobs; exits after the ones it has. */
   retiring = false;
+  /** Being replaced by `Pool.restart()`: gets no new jobs and retires once its replacements are ready. */
+  outgoing = false;
   /** Jobs sent to it over its life (`maxTasksPerChild`). */
   dispatched = 0;
   /** Jobs sent and not finished, in run order. */

@@ -4,7 +4,8 @@
  * to an idle child, or prefetches behind a busy child's running job: one for slow jobs, up to 64 for
  * sub-millisecond ones, taken back when the running job turns out slow), result handler (settles jobs
  * from the children's batched replies) and timeout handler (kills a child whose job passes its hard
- * time limit). `terminateJob` kills the child running one job (Celery's revoke with terminate).
+ * time limit). `terminateJob` kills the child running one job (Celery's revoke with terminate);
+ * `restart` replaces every child with one loading the entry afresh (Celery's `pool_restart`).
  * Generic: it knows nothing of Celery apps or brokers.
  */
 
@@ -91,6 +92,10 @@ export class Pool {
   private starting: Deferred<void> | undefined;
   private readonly stopped = deferred<void>();
   private rebalanceTimer: NodeJS.Timeout | undefined;
+  /** The restart under way: the children started to replace the outgoing ones, not all ready yet. */
+  private restarting: { fresh: Set<Child>; done: Deferred<void> } | undefined;
+  /** A restart asked for while one was under way: runs after it. */
+  private nextRestart: Promise<void> | undefined;
 
   constructor(private readonly options: PoolOptions) {
     const { autoscale, maxTasksPerChild, maxMemoryPerChild } = options;
@@ -133,7 +138,7 @@ export class Pool {
     let n = 0;
     let ready = 0;
     for (const child of this.children) {
-      if (!child.ready || child.retiring) continue;
+      if (!child.ready || child.retiring || child.outgoing) continue;
       ready++;
       n += child.capacity;
     }
@@ -229,10 +234,50 @@ export class Pool {
     return false;
   }
 
+  /**
+   * Replaces every child with a new one that loads the entry afresh (billiard `restart`, what Celery's
+   * `pool_restart` remote command and its 3.x autoreloader call), so changed code of the entry and of
+   * what it imports runs from now on. The current children take no new job and give back the ones they
+   * hold but have not begun; the new children start; once all of them are ready, each old child
+   * finishes the job it is running and exits. Jobs applied meanwhile wait for the new children.
+   * When a new child cannot start (a syntax error in the changed code), the new ones are stopped and
+   * the old ones serve on: the pool keeps running the previous code. Called while a restart is under
+   * way, it runs one more restart after it (further calls share that one).
+   * @returns resolves once the new children are ready (old ones may still finish their jobs); rejects
+   *   with `WorkerInitError` (the old children kept) or `PoolClosedError` (the pool is not running, or
+   *   was closed or terminated meanwhile).
+   */
+  restart(): Promise<void> {
+    if (this.state !== 'running') return Promise.reject(new PoolClosedError(`pool cannot restart: it is ${this.state}`));
+    if (this.restarting) {
+      return (this.nextRestart ??= this.restarting.done.promise.catch(() => undefined).then(() => {
+        this.nextRestart = undefined;
+        return this.restart();
+      }));
+    }
+    const restart = { fresh: new Set<Child>(), done: deferred<void>() };
+    const before = new Set(this.children);
+    for (const child of before) {
+      if (child.retiring) continue;
+      child.outgoing = true;
+      for (const job of child.jobs) {
+        if (job.started || job.yielding) continue;
+        job.yielding = true;
+        child.post({ t: 'yield', i: job.seq });
+      }
+    }
+    this.restarting = restart;
+    this.maintain();
+    for (const child of this.children) if (!before.has(child)) restart.fresh.add(child);
+    this.checkRestarted();
+    return restart.done.promise;
+  }
+
   /** Stops accepting jobs; resolves when every accepted job has finished and every child has exited. */
   close(): Promise<void> {
     if (this.state === 'new') this.fail(new PoolClosedError('pool closed before it started'));
     else if (this.state === 'running') {
+      this.abandonRestart(new PoolClosedError('pool closed during a restart'));
       this.state = 'closing';
       this.autoscaler?.stop();
       this.pump();
@@ -250,6 +295,7 @@ export class Pool {
 
   /** Rejects everything with `error`, kills every child, and settles once they are gone. */
   private fail(error: Error): void {
+    this.abandonRestart(error);
     this.state = 'terminated';
     this.autoscaler?.stop();
     this.starting?.reject(error);
@@ -276,11 +322,34 @@ export class Pool {
     child.post({ t: 'stop' });
   }
 
-  /** Keeps the number of non-retiring children at the target (billiard `_maintain_pool`). */
+  /** The new children of the restart under way are all ready: the outgoing ones retire. */
+  private checkRestarted(): void {
+    const restart = this.restarting;
+    if (restart === undefined) return;
+    for (const child of restart.fresh) if (!child.ready) return;
+    this.restarting = undefined;
+    for (const child of this.children) if (child.outgoing) this.retire(child);
+    restart.done.resolve();
+  }
+
+  /**
+   * Ends the restart under way with `error`: the outgoing children serve again. `dropFresh` (a new
+   * child failed to start): the other new ones retire, those that got jobs after finishing them.
+   */
+  private abandonRestart(error: Error, dropFresh = false): void {
+    const restart = this.restarting;
+    if (restart === undefined) return;
+    this.restarting = undefined;
+    if (dropFresh) for (const child of restart.fresh) this.retire(child);
+    for (const child of this.children) child.outgoing = false;
+    restart.done.reject(error);
+  }
+
+  /** Keeps the number of children serving (neither retiring nor outgoing) at the target (billiard `_maintain_pool`). */
   private maintain(): void {
     const want = this.state === 'running' ? this.target : this.state === 'closing' && this.waiting.length > 0 ? Math.max(this.target, 1) : 0;
     if (this.state !== 'running' && this.state !== 'closing') return;
-    const live = [...this.children].filter((c) => !c.retiring);
+    const live = [...this.children].filter((c) => !c.retiring && !c.outgoing);
     for (let n = live.length; n < want; n++) this.spawn();
     if (live.length > want && this.state === 'running') {
       live.sort((a, b) => a.jobs.length - b.jobs.length); // idle first
@@ -296,7 +365,7 @@ export class Pool {
     while (this.waiting.length > 0) {
       let best: Child | undefined;
       for (const child of this.children) {
-        if (!child.ready || child.retiring || child.jobs.length >= child.capacity) continue;
+        if (!child.ready || child.retiring || child.outgoing || child.jobs.length >= child.capacity) continue;
         if (best === undefined || child.jobs.length < best.jobs.length) best = child;
         if (child.jobs.length === 0) break;
       }
@@ -325,6 +394,7 @@ export class Pool {
         case 'ready':
           child.ready = true;
           this.options.onChildStarted?.(child.pid);
+          this.checkRestarted();
           break;
         case 'init-error':
           child.initError = deserializeError(message.e);
@@ -389,7 +459,7 @@ export class Pool {
   private rebalance(): void {
     if (this.waiting.length > 0 || (this.state !== 'running' && this.state !== 'closing')) return;
     let idle = false;
-    for (const child of this.children) if (child.ready && !child.retiring && child.jobs.length === 0) idle = true;
+    for (const child of this.children) if (child.ready && !child.retiring && !child.outgoing && child.jobs.length === 0) idle = true;
     if (!idle) return;
     const now = performance.now();
     let next = Infinity;
@@ -445,13 +515,17 @@ export class Pool {
     }
     this.requeueFront(unstarted);
     this.options.onChildExit?.(child.pid, exitCode, signal);
+    const fresh = this.restarting?.fresh.delete(child) === true;
     if (!child.ready && !child.retiring && (this.state === 'running' || this.state === 'closing')) {
       const cause = child.initError ?? new Error(`child exited during start: ${describeExit(exitCode, signal)}`);
-      this.fail(new WorkerInitError(`a pool child failed to start: ${cause.message}`, { cause }));
+      // A restart's new child: the old children stay. Any other: the pool cannot serve.
+      if (fresh) this.abandonRestart(new WorkerInitError(`a new pool child failed to start, the previous children serve on: ${cause.message}`, { cause }), true);
+      else this.fail(new WorkerInitError(`a pool child failed to start: ${cause.message}`, { cause }));
     }
     if (this.state === 'terminated' && this.children.size === 0) this.finish('terminated');
     this.maintain();
     this.pump();
+    this.checkRestarted();
     this.checkStopped();
   }
 

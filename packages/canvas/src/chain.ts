@@ -80,6 +80,11 @@ export class Chain<R = unknown> extends Signature<unknown[], R> {
     const first = steps.pop()!;
     // the rest of an enclosing chain (this chain is a chord's body) runs after this one's steps
     const sent = await first.applyAsync([], { ...rest, chain: [...(outer ?? []), ...steps.map((s) => s.toDict())] });
+    // Celery prepare_steps: each step's result has the previous step's as `parent` (results are last first).
+    for (let i = 0; i + 1 < results.length; i++) {
+      const node = results[i] as { parent?: unknown } | undefined;
+      if (node && 'parent' in node && node.parent == null) node.parent = results[i + 1];
+    }
     return (steps.length === 0 && !outer?.length ? sent : results[0]) as AsyncResult<R>;
   }
 

@@ -11,10 +11,19 @@
  * ```
  */
 import { READY_STATES, type Backend, type ResultTuple } from '@cq/backend';
-import { ImproperlyConfigured, TimeoutError, type AsyncResult, type GetOptions } from '@cq/app';
+import { ImproperlyConfigured, TimeoutError, type AsyncResult, type GetOptions, type ResultNode, type RevokeOptions } from '@cq/app';
 import type { CanvasApp } from './signature.js';
 
-export class GroupResult<R extends unknown[] = unknown[]> {
+/** Options of {@link GroupResult.join}: `get()`'s, and `callback` (Celery `join(callback=...)`). */
+export interface JoinOptions extends GetOptions {
+  /** Called with each member's id and value, in order, instead of collecting them (the result is then `[]`). */
+  callback?: (taskId: string, value: unknown) => void;
+}
+
+export class GroupResult<R extends unknown[] = unknown[]> implements ResultNode {
+  /** The result this group follows, as Celery's `GroupResult.parent` (e.g. in a chain). */
+  parent: AsyncResult | null = null;
+
   constructor(
     /** The group id (header `group` of every member). */
     readonly id: string,
@@ -63,29 +72,58 @@ export class GroupResult<R extends unknown[] = unknown[]> {
   /**
    * Waits for every member and returns their results in group order (Celery `join`). `timeout` (s)
    * bounds the whole wait; with `propagate` (default true) the first failed member's error is thrown,
-   * else its error is returned in its place.
+   * else its error is returned in its place. With `callback`, each `(id, value)` goes to it as it
+   * comes, in order, and `[]` is returned. `interval` (s) is each member's polling interval.
    * @throws TimeoutError when `timeout` elapses; the member's error (RemoteTaskError) when it failed.
    */
-  async join(options: GetOptions = {}): Promise<R> {
+  async join(options: JoinOptions = {}): Promise<R> {
+    const { callback, ...getOptions } = options;
+    options = getOptions;
     const deadline = options.timeout === undefined ? undefined : Date.now() + options.timeout * 1000;
     const values: unknown[] = [];
     for (const result of this.results) {
       const remaining = deadline === undefined ? undefined : Math.max(0, (deadline - Date.now()) / 1000);
       if (remaining === 0) throw new TimeoutError(`the operation timed out waiting ${options.timeout} s for group ${this.id}`);
       const timeout = remaining === undefined ? {} : { timeout: remaining };
+      let value: unknown;
       if (options.propagate === false) {
         await result.get({ ...options, ...timeout });
-        values.push(await result.result());
-        continue;
+        value = await result.result();
+      } else {
+        value = await result.get({ ...options, ...timeout });
       }
-      const value = await result.get({ ...options, ...timeout });
-      values.push(value);
+      if (callback) callback(result.id, value);
+      else values.push(value);
     }
     return values as R;
   }
 
+  /** The members (Celery `GroupResult.children`), for walking a result graph (`AsyncResult.collect()`). */
+  children(): Promise<AsyncResult<R[number]>[]> {
+    return Promise.resolve([...this.results]);
+  }
+
+  /**
+   * Revokes every member in one broadcast (Celery `ResultSet.revoke`): see `AsyncResult.revoke`.
+   * @throws ImproperlyConfigured without remote control (the control plugin of @cq/control).
+   */
+  async revoke(options: RevokeOptions = {}): Promise<void> {
+    const control = (this.app as { control?: import('@cq/app').RevokeControl | null }).control;
+    if (!control) throw new ImproperlyConfigured('revoke() needs remote control: pass control() from @cq/control in the app\'s plugins, or build the app with @cq/celery');
+    await control.revoke(this.results.map((r) => r.id), {
+      terminate: options.terminate ?? false, reply: options.wait ?? false,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+    });
+  }
+
+  /** Forgets every member's result (Celery `ResultSet.forget`); the saved group stays until `delete()`. */
+  async forget(): Promise<void> {
+    for (const result of this.results) await result.forget();
+  }
+
   /** Same as {@link join} (Celery `GroupResult.get`). */
-  get(options: GetOptions = {}): Promise<R> {
+  get(options: JoinOptions = {}): Promise<R> {
     return this.join(options);
   }
 

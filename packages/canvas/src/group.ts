@@ -12,7 +12,7 @@
  * ```
  */
 import { randomUUID } from 'node:crypto';
-import type { ApplyOptions, AsyncResult, SignatureDict } from '@cq/app';
+import { addTrail, type ApplyOptions, type AsyncResult, type SignatureDict } from '@cq/app';
 import { CanvasUsageError, SignatureDictError } from './errors.js';
 import { signatureFromDict } from './from-dict.js';
 import { GroupResult } from './group-result.js';
@@ -58,10 +58,11 @@ export class Group<R extends unknown[] = unknown[]> extends Signature<unknown[],
    * group's `task_id` option, else a new uuid4); each member gets that `group_id`, its `group_index`,
    * and a frozen task id; `args` are prepended to mutable members' args; other options apply to every
    * member. Nested groups are unrolled. An empty `chain` option (the end of a chain) is ignored.
+   * Sent while a task runs, the GroupResult is recorded as one of its children (unless `addToParent: false`).
    * @throws CanvasUsageError for `link`/`linkError` (Celery: "Cannot add link to group: use a chord").
    */
   override async applyAsync(args: readonly unknown[] = [], options: ApplyOptions = {}): Promise<GroupResult<R>> {
-    const { taskId, link, linkError, chain, kwargs, rootId, ...rest } = { ...toApplyOptions(this.options), ...options };
+    const { taskId, link, linkError, chain, kwargs, rootId, addToParent, ...rest } = { ...toApplyOptions(this.options), ...options };
     if (link?.length || linkError?.length) throw new CanvasUsageError('Cannot add link to group: use a chord, or link the members');
     if (chain?.length) throw new CanvasUsageError('a group cannot carry the rest of a chain: put it in a chain, which makes group + next task a chord');
     const groupId = taskId ?? randomUUID();
@@ -73,10 +74,12 @@ export class Group<R extends unknown[] = unknown[]> extends Signature<unknown[],
       if (!sig.immutable && partial.length > 0) sig.args = [...partial, ...sig.args];
       if (sig.subtaskType === null) sig.freeze({ groupId, groupIndex: index, rootId: rootId ?? null });
       results.push(await sig.applyAsync([], {
-        ...rest, ...(kwargs ? { kwargs } : {}), ...(rootId ? { rootId } : {}), groupId, groupIndex: index,
+        ...rest, ...(kwargs ? { kwargs } : {}), ...(rootId ? { rootId } : {}), groupId, groupIndex: index, addToParent: false,
       }) as AsyncResult<unknown>);
     }
-    return new GroupResult<R>(groupId, results, this.requireApp());
+    // Sent from a running task, the group is one child of it (Celery: the members are not added, the group is).
+    const result = new GroupResult<R>(groupId, results, this.requireApp());
+    return addToParent === false ? result : addTrail(result);
   }
 
   /**

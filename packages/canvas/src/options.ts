@@ -16,7 +16,7 @@ const CAMEL_TO_SNAKE: Record<string, string> = {
   serializer: 'serializer', compression: 'compression', timeLimit: 'time_limit', softTimeLimit: 'soft_time_limit',
   shadow: 'shadow', parentId: 'parent_id', rootId: 'root_id', retries: 'retries', replyTo: 'reply_to',
   groupId: 'group_id', groupIndex: 'group_index', link: 'link', linkError: 'link_error', chain: 'chain', chord: 'chord',
-  replacedTaskNesting: 'replaced_task_nesting',
+  replacedTaskNesting: 'replaced_task_nesting', addToParent: 'add_to_parent',
 };
 const SNAKE_TO_CAMEL: Record<string, string> = Object.fromEntries(Object.entries(CAMEL_TO_SNAKE).map(([c, s]) => [s, c]));
 

@@ -8,7 +8,7 @@
 export { Celery, fullStack } from './preset.js';
 export {
   Task, AsyncResult, currentTask, createLogger, pythonRepr, buildTaskMessage, decodeTaskMessage,
-  DEFAULTS, EMBEDDED_BROKER_URL, EMBEDDED_RESULT_BACKEND,
+  DEFAULTS, EMBEDDED_BROKER_URL, EMBEDDED_RESULT_BACKEND, filterHiddenSettings, HIDDEN_SETTINGS,
   CeleryError, ImproperlyConfigured, NotRegistered, TimeoutError, TaskArgumentError, TaskRevokedError,
   SoftTimeLimitExceeded, TimeLimitExceeded, Retry, Ignore, Reject, InvalidTaskError,
   type AppOverrides, type AppOptions, type CeleryPlugin, type TaskSentHook, type TaskOptions, type ApplyOptions, type GetOptions, type TaskContext, type TaskRequest,
@@ -17,17 +17,20 @@ export {
   task_revoked, task_unknown, task_rejected, task_received, worker_init, worker_ready, worker_shutting_down, worker_shutdown,
   worker_process_init, worker_process_shutdown, type SignalEvent, type ExceptionInfo,
   CanvasUnavailableError, NotInChordError, AddToChordUnsupportedError, TransactionUnsupportedError, type BoundTaskContext, type SignatureDict,
+  securitySettings, type SecuritySettings, type SetupSecurityOptions,
+  EagerResult, workerDirect, IncompleteStream, type TaskClass, type TaskAnnotations, type EagerApplyOptions, type RevokeOptions,
 } from '@cq/app';
 export {
   Worker, nodename, createPool, WorkerLostError, WorkerTerminate, Blueprint, Step, StartStopStep, PoolComponent,
   ConsumerComponent, ConnectionStep, QosStep, TasksStep, EventsStep, HeartStep, ControlStep, type WorkerOptions, type Pool, type ShutdownMode, type StepClass,
-  workerSettings, type WorkerSettings,
+  workerSettings, type WorkerSettings, canRestart, type RestartablePool,
 } from '@cq/worker';
 export {
   Connection, Exchange, Queue, binding, Producer, Consumer, Message, dumps, loads, kombuJson, compress, decompress,
-  TransportRegistry, transportPlugin, type TransportPlugin, type TransportHost, registerSerializer, registerCompressor, parseUrl, redact, MemoryTransport, parseIsoDate, formatPythonIsoDate,
-  KombuError, ContentDisallowedError, DecodeError, EncodeError, ConfigurationError, TransportError,
+  TransportRegistry, transportPlugin, type TransportPlugin, type TransportHost, registerSerializer, registerCompressor, parseUrl, redact, redactUrls, MemoryTransport, parseIsoDate, formatPythonIsoDate,
+  KombuError, ContentDisallowedError, DecodeError, EncodeError, ConfigurationError, TransportError, TlsError, AuthenticationError,
   toEnvelope, fromEnvelope, type Envelope, type Transport, type Channel, type TransportDefinition, type Serializer,
+  SecurityError, getSerializer, SerializerScope,
 } from '@cq/kombu';
 export {
   Backend, KeyValueStoreBackend, MemoryBackend, BackendRegistry, backendPlugin, type BackendPlugin, type BackendHost, RemoteTaskError,
@@ -41,7 +44,7 @@ export { RpcBackend, rpcBackend } from '@cq/backend-rpc';
 export { SqliteBackend, sqliteBackend } from '@cq/backend-sqlite';
 export { Thenable, Barrier, deferred, sleep } from '@cq/vine';
 export {
-  Control, Inspect, Mailbox, Node, Panel, controlPanel, builtinPanel, RevokedSet, StateDb, ControlError, ControlArgumentError,
+  Control, control, Inspect, Mailbox, Node, Panel, controlPanel, builtinPanel, RevokedSet, StateDb, ControlError, ControlArgumentError,
   StateDbError, type BroadcastOptions, type Reply, type InspectOptions, type ControlCommand, type ControlHandler, type ControlState,
   controlSettings, type ControlSettings,
 } from '@cq/control';

@@ -8,6 +8,7 @@ import { redisBackend } from '@cq/backend-redis';
 import { rpcBackend } from '@cq/backend-rpc';
 import { sqliteBackend } from '@cq/backend-sqlite';
 import { canvas } from '@cq/canvas';
+import { control } from '@cq/control';
 import { events } from '@cq/events';
 import { amqpTransport } from '@cq/transport-amqp';
 import { redisTransport } from '@cq/transport-redis';
@@ -17,10 +18,10 @@ import { sqliteTransport } from '@cq/transport-sqlite';
  * Every plugin bundled with @cq/celery, in install order: the SQLite, Redis and AMQP transports
  * (`sqlite`, `sqla+sqlite`, `redis`, `rediss`, `amqp`, `amqps`, `pyamqp`), the SQLite, Redis and rpc
  * result backends (`sqlite`, `db+sqlite`, `redis`, `rediss`, `rpc`), the canvas (`ctx.replace`,
- * `ctx.addToChord`) and task-sent events. A new list on every call.
+ * `ctx.addToChord`), task-sent events and remote control (`AsyncResult.revoke()`). A new list on every call.
  */
 export function fullStack(): CeleryPlugin[] {
-  return [sqliteTransport(), redisTransport(), amqpTransport(), sqliteBackend(), redisBackend(), rpcBackend(), canvas(), events()];
+  return [sqliteTransport(), redisTransport(), amqpTransport(), sqliteBackend(), redisBackend(), rpcBackend(), canvas(), events(), control()];
 }
 
 /**

@@ -96,7 +96,7 @@ describe('the app is the composition root', () => {
     apps.push(app);
     expect(app.plugins).toEqual([
       '@cq/transport-sqlite', '@cq/transport-redis', '@cq/transport-amqp', '@cq/backend-sqlite', '@cq/backend-redis',
-      '@cq/backend-rpc', '@cq/canvas', '@cq/events',
+      '@cq/backend-rpc', '@cq/canvas', '@cq/events', '@cq/control',
     ]);
     let installs = 0;
     const counting: CeleryPlugin = { name: 'counting', install: () => { installs += 1; } };

@@ -5,6 +5,7 @@
  * with Celery's built-in commands, the revoked set and its `--statedb` file.
  */
 export { Control, type BroadcastOptions, type Reply } from './control.js';
+export { control } from './plugin.js';
 export { Inspect, type InspectOptions } from './inspect.js';
 export { Mailbox, isAddressedTo, type MailboxOptions } from './mailbox.js';
 export { Node, type ControlRequest, type NodeOptions } from './node.js';

@@ -13,7 +13,7 @@
  * transport does that. Settings read from the app: `control_exchange` (default `celery`),
  * `control_queue_ttl` (s, default 300), `control_queue_expires` (s, default 10), as in Celery.
  */
-import { Exchange, Queue } from '@cq/kombu';
+import { Exchange, Queue, fnmatch } from '@cq/kombu';
 import type { Celery } from '@cq/app';
 import { CONTROL_DEFAULTS, controlSettings } from './settings.js';
 
@@ -82,28 +82,7 @@ export function isAddressedTo(hostname: string, body: { destination?: unknown; p
   if (typeof destination === 'string' && destination !== '') return destination === hostname;
   if (typeof pattern === 'string' && pattern !== '' && typeof matcher === 'string' && matcher !== '') {
     if (matcher === 'pcre') return new RegExp(`^(?:${pattern})`).test(hostname);
-    return globToRegExp(pattern).test(hostname);
+    return fnmatch(pattern).test(hostname);
   }
   return true;
-}
-
-/** Python `fnmatch` semantics: `*`, `?`, `[seq]`, `[!seq]`. */
-function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const ch = glob[i]!;
-    if (ch === '*') re += '.*';
-    else if (ch === '?') re += '.';
-    else if (ch === '[') {
-      const end = glob.indexOf(']', i + 2);
-      if (end === -1) re += '\\[';
-      else {
-        let set = glob.slice(i + 1, end);
-        if (set.startsWith('!')) set = `^${set.slice(1)}`;
-        re += `[${set.replace(/\\/g, '\\\\')}]`;
-        i = end;
-      }
-    } else re += ch.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
 }

@@ -5,6 +5,8 @@ declare module 'compressjs' {
     compressFile(input: Uint8Array, output?: undefined, blockSize?: number): Uint8Array;
     /** Decompress a bzip2 stream; `multistream` also reads concatenated streams, as Python's bz2 does. */
     decompressFile(input: Uint8Array, output?: undefined, multistream?: boolean): Uint8Array;
+    /** Same, writing each byte to `output` (which may throw to stop it); returns `output`. */
+    decompressFile<T extends { writeByte(byte: number): void }>(input: Uint8Array, output: T, multistream?: boolean): T;
   }
   const compressjs: { Bzip2: Bzip2Codec };
   export = compressjs;

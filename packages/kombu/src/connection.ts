@@ -1,7 +1,7 @@
 /** Connection: a broker URL plus a lazily loaded transport; see {@link Connection}. */
 import { ConfigurationError } from './errors.js';
 import { TransportRegistry } from './transport/registry.js';
-import type { BrokerUrl, Channel, Transport, TransportDefinition } from './transport/types.js';
+import type { BrokerSsl, BrokerUrl, Channel, Transport, TransportDefinition } from './transport/types.js';
 import { parseUrl, redact } from './transport/url.js';
 
 export interface ConnectionOptions {
@@ -14,6 +14,13 @@ export interface ConnectionOptions {
    * `app.transports`). Default: a registry with only the `memory` transport.
    */
   transports?: TransportRegistry;
+  /**
+   * kombu `ssl` (Celery `broker_use_ssl`): true for TLS with default checks, or the settings dict of
+   * the transport (AMQP: `ca_certs`, `certfile`, `keyfile`, `cert_reqs`, `server_hostname`; Redis:
+   * `ssl_cert_reqs`, `ssl_ca_certs`, `ssl_certfile`, `ssl_keyfile`). Handed to the transport, which
+   * reads the files. Default null (TLS only when the URL's scheme says so: `amqps://`, `rediss://`).
+   */
+  ssl?: BrokerSsl;
 }
 
 const memoryOnly = new TransportRegistry();
@@ -74,7 +81,7 @@ export class Connection {
     if (!this.connecting) {
       this.connecting = (async () => {
         const definition = this.options.transport ?? (await (this.options.transports ?? memoryOnly).resolve(this.url.transport));
-        const transport = definition.create(this.url, this.transportOptions);
+        const transport = definition.create(this.url, this.transportOptions, { ssl: this.options.ssl ?? null });
         await transport.connect();
         this.transportInstance = transport;
         return transport;

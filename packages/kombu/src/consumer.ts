@@ -1,6 +1,7 @@
 /** Consumer: declares queues, sets QoS and delivers messages; see {@link Consumer}. */
 import { Queue } from './entity.js';
 import { Message } from './message.js';
+import type { SerializerScope } from './serialization/index.js';
 import type { Channel } from './transport/types.js';
 
 export type MessageCallback = (payload: unknown, message: Message) => void | Promise<void>;
@@ -17,6 +18,13 @@ export interface ConsumerOptions {
   onDecodeError?: (message: Message, error: unknown) => void | Promise<void>;
   /** Serializer names or content types accepted (Celery `accept_content`); null = all. Default `['json']`. */
   accept?: readonly string[] | null;
+  /** An app's own serializers (e.g. `auth`), consulted before the registry when decoding. Default none. */
+  serializers?: SerializerScope;
+  /**
+   * cq: most bytes of a message body, as received and once decompressed (a compression bomb stops
+   * there); a larger one fails to decode with `DecodeLimitError`. null = no limit. Default 16 MiB.
+   */
+  maxBodySize?: number | null;
   /** Unacked deliveries allowed (AMQP basic.qos); 0 = unlimited. Default 0. */
   prefetchCount?: number;
   noAck?: boolean;
@@ -97,7 +105,7 @@ export class Consumer {
   private async consumeQueue(queue: Queue): Promise<void> {
     if (this.tags.has(queue.name)) return;
     if (this.options.autoDeclare ?? true) await queue.declare(this.channel);
-    const tag = await this.channel.consume(queue.name, (delivery) => this.receive(new Message(this.channel, delivery, this.accept)), {
+    const tag = await this.channel.consume(queue.name, (delivery) => this.receive(new Message(this.channel, delivery, this.accept, this.options.serializers, this.options.maxBodySize)), {
       noAck: this.options.noAck ?? false,
     });
     this.tags.set(queue.name, tag);

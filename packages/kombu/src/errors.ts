@@ -7,9 +7,16 @@
  * │   ├── ContentDisallowedError     CQ_KOMBU_CONTENT_DISALLOWED   content type not in `accept`
  * │   ├── EncodeError                CQ_KOMBU_ENCODE               value cannot be serialized
  * │   ├── DecodeError                CQ_KOMBU_DECODE               body cannot be deserialized
+ * │   │   ├── SecurityError          CQ_KOMBU_SECURITY             signed body refused (bad signature, unknown/expired signer)
+ * │   │   └── DecodeLimitError       CQ_KOMBU_DECODE_LIMIT         body refused: too large (also once decompressed),
+ * │   │                                                            nested too deep, or cyclic (see serialization/limits.ts)
  * │   └── CompressionError           CQ_KOMBU_COMPRESSION          unknown method or corrupt data
  * ├── ConfigurationError             CQ_KOMBU_CONFIGURATION        bad URL or option (names the fix)
- * │   └── TransportNotFoundError     CQ_KOMBU_TRANSPORT_NOT_FOUND  unknown alias or missing package
+ * │   ├── TransportNotFoundError     CQ_KOMBU_TRANSPORT_NOT_FOUND  unknown alias or missing package
+ * │   ├── TlsError                   CQ_KOMBU_TLS                  the TLS handshake failed: untrusted server
+ * │   │                                                            certificate, missing or refused client
+ * │   │                                                            certificate, ... (`setting` names the fix)
+ * │   └── AuthenticationError        CQ_KOMBU_AUTHENTICATION       the server refused the user, password or vhost
  * ├── MessageStateError              CQ_KOMBU_MESSAGE_STATE        acked/rejected twice
  * └── TransportError                 CQ_KOMBU_TRANSPORT            broker-level failure; `recoverable`
  *     ├── ConnectionError            CQ_KOMBU_CONNECTION           connection lost/refused (recoverable)
@@ -47,7 +54,28 @@ export class EncodeError extends SerializationError {
 
 /** A message body could not be deserialized (kombu `DecodeError`). */
 export class DecodeError extends SerializationError {
-  override readonly code = 'CQ_KOMBU_DECODE';
+  override readonly code: string = 'CQ_KOMBU_DECODE';
+}
+
+/**
+ * A signed (`auth`) body was refused before anything in it was decoded: malformed, unknown signer,
+ * signer certificate expired or not yet valid, or a signature that does not match (Celery
+ * `celery.exceptions.SecurityError`). Also thrown for unusable keys and certificates at set-up.
+ */
+export class SecurityError extends DecodeError {
+  override readonly code = 'CQ_KOMBU_SECURITY';
+}
+
+/**
+ * A received body was refused before or while it was decoded because it broke a limit (cq; kombu has
+ * none): `size` — more than `limit` bytes as received or once decompressed (a compression bomb stops
+ * at the limit); `depth` — containers nested more than `limit` deep (a cyclic value counts as too deep).
+ */
+export class DecodeLimitError extends DecodeError {
+  override readonly code = 'CQ_KOMBU_DECODE_LIMIT';
+  constructor(message: string, readonly limit: 'size' | 'depth', readonly max: number, options: KombuErrorOptions = {}) {
+    super(message, options);
+  }
 }
 
 /** Unknown compression method, or a body that does not decompress. */
@@ -63,6 +91,36 @@ export class ConfigurationError extends KombuError {
 /** A transport alias is unknown, or the package that implements it is not installed. */
 export class TransportNotFoundError extends ConfigurationError {
   override readonly code = 'CQ_KOMBU_TRANSPORT_NOT_FOUND';
+}
+
+/** Why a TLS handshake failed (see `transport/tls.ts`, which classifies Node's TLS errors). */
+export type TlsFailureReason =
+  | 'untrusted-certificate' | 'hostname-mismatch' | 'certificate-expired' | 'client-certificate-required'
+  | 'client-certificate-refused' | 'not-tls' | 'bad-certificate-file' | 'handshake-failed';
+
+/**
+ * The TLS handshake with a broker or result store failed for a reason another attempt cannot fix (a
+ * wrong CA, a missing client certificate, a host name the certificate does not list). Never retried:
+ * it is a ConfigurationError, not a recoverable TransportError. `setting` names what to change, e.g.
+ * `broker_use_ssl.ca_certs`; `cause` is Node's TLS error.
+ */
+export class TlsError extends ConfigurationError {
+  override readonly code = 'CQ_KOMBU_TLS';
+  constructor(message: string, readonly reason: TlsFailureReason, readonly setting: string, options: KombuErrorOptions = {}) {
+    super(message, options);
+  }
+}
+
+/**
+ * The server refused the credentials (Redis WRONGPASS/NOAUTH, AMQP 403 ACCESS_REFUSED at login) or
+ * the virtual host (AMQP 530). Never retried. `user` is the user name tried (null: none given);
+ * `setting` names where to fix it, e.g. `broker_url`. The message never shows the password.
+ */
+export class AuthenticationError extends ConfigurationError {
+  override readonly code = 'CQ_KOMBU_AUTHENTICATION';
+  constructor(message: string, readonly user: string | null, readonly setting: string, options: KombuErrorOptions = {}) {
+    super(message, options);
+  }
 }
 
 export interface TransportErrorOptions extends KombuErrorOptions {

@@ -4,7 +4,8 @@
  */
 import { decompress } from './compression.js';
 import { MessageStateError } from './errors.js';
-import { loads } from './serialization/index.js';
+import { loads, type SerializerScope } from './serialization/index.js';
+import { DEFAULT_MAX_BODY_SIZE, assertSize } from './serialization/limits.js';
 import type { Channel, Delivery, DeliveryInfo, MessageProperties } from './transport/types.js';
 
 export type MessageState = 'RECEIVED' | 'ACK' | 'REJECTED' | 'REQUEUED';
@@ -16,11 +17,16 @@ export class Message {
   /**
    * @param accept serializer names or content types allowed for `payload` (Celery `accept_content`);
    * null accepts everything.
+   * @param serializers an app's own serializers, consulted before the registry (e.g. `auth`).
+   * @param maxBodySize most bytes of the body, as received and once decompressed; null = no limit.
+   * Default 16 MiB (see `serialization/limits.ts`).
    */
   constructor(
     readonly channel: Channel,
     readonly delivery: Delivery,
     private readonly accept: readonly string[] | null = null,
+    private readonly serializers?: SerializerScope,
+    private readonly maxBodySize: number | null = DEFAULT_MAX_BODY_SIZE,
   ) {}
 
   get body(): Buffer { return this.delivery.body; }
@@ -35,7 +41,8 @@ export class Message {
 
   /**
    * The body decompressed (header `compression`) and deserialized. Cached.
-   * Throws ContentDisallowedError, DecodeError or CompressionError.
+   * Throws ContentDisallowedError, DecodeError (DecodeLimitError for a body over the size limit, as
+   * received or once decompressed, or nested too deep) or CompressionError.
    */
   get payload(): unknown {
     if (!this.decoded) this.decoded = { value: this.decode() };
@@ -45,8 +52,10 @@ export class Message {
   /** Decodes without caching. */
   decode(): unknown {
     const compression = this.headers['compression'];
-    const body = typeof compression === 'string' && compression !== '' ? decompress(this.body, compression) : this.body;
-    return loads(body, this.contentType, this.contentEncoding, this.accept);
+    assertSize(this.body.length, this.maxBodySize, 'message body');
+    const body = typeof compression === 'string' && compression !== ''
+      ? decompress(this.body, compression, this.maxBodySize ?? undefined) : this.body;
+    return loads(body, this.contentType, this.contentEncoding, this.accept, this.serializers);
   }
 
   async ack(): Promise<void> {

@@ -2,7 +2,7 @@
 import { compress } from './compression.js';
 import { Exchange, Queue } from './entity.js';
 import { TransportError } from './errors.js';
-import { dumps } from './serialization/index.js';
+import { dumps, type SerializerScope } from './serialization/index.js';
 import type { Channel, MessageProperties, RawMessage } from './transport/types.js';
 
 export interface ProducerOptions {
@@ -16,6 +16,8 @@ export interface ProducerOptions {
   compression?: string | null;
   /** Declare the default exchange before the first publish. Default true. */
   autoDeclare?: boolean;
+  /** An app's own serializers (e.g. `auth`), consulted before the registry. Default none. */
+  serializers?: SerializerScope;
 }
 
 export interface PublishOptions {
@@ -117,6 +119,7 @@ export class Producer {
   readonly serializer: string;
   readonly compression: string | null;
   private readonly autoDeclare: boolean;
+  private readonly serializers: SerializerScope | undefined;
 
   constructor(readonly channel: Channel, options: ProducerOptions = {}) {
     this.exchange = options.exchange ?? new Exchange('');
@@ -124,6 +127,7 @@ export class Producer {
     this.serializer = options.serializer ?? 'json';
     this.compression = options.compression ?? null;
     this.autoDeclare = options.autoDeclare ?? true;
+    this.serializers = options.serializers;
   }
 
   /** Builds the raw message without sending it (useful for tests and for batching). */
@@ -137,7 +141,7 @@ export class Producer {
       contentType = options.contentType;
       contentEncoding = options.contentEncoding ?? (Buffer.isBuffer(body) ? 'binary' : 'utf-8');
     } else {
-      const encoded = dumps(body, options.serializer ?? this.serializer);
+      const encoded = dumps(body, options.serializer ?? this.serializer, this.serializers);
       payload = encoded.body;
       contentType = encoded.contentType;
       contentEncoding = encoded.contentEncoding;

@@ -23,9 +23,24 @@ interface Codec {
 
 // An absolute path bypasses amqplib's `exports` map and shares the module cache with amqplib itself.
 const codec = require(join(root, 'lib', 'codec.js')) as Codec;
+
+/**
+ * The key (a symbol: no peer can send one) of the table that stands for a field table amqplib could
+ * not decode — nested too deep for its recursive decoder, an unknown type tag. A throw there would
+ * close the whole connection (a frame error) and the message would come back on the next one,
+ * forever; the channel drops such a message instead (see `channel.ts`).
+ */
+export const UNDECODABLE_TABLE: unique symbol = Symbol('cq.amqp.undecodable-table');
+
 if (!codec.__cqPyAmqp) {
   const original = codec.decodeFields;
-  codec.decodeFields = (slice: Buffer) => original(translatePyAmqpTags(slice));
+  codec.decodeFields = (slice: Buffer) => {
+    try {
+      return original(translatePyAmqpTags(slice));
+    } catch (err) {
+      return { [UNDECODABLE_TABLE]: err instanceof Error ? err.message : String(err) };
+    }
+  };
   codec.__cqPyAmqp = true;
 }
 

@@ -11,15 +11,20 @@
  * Acks are gathered for one turn of the event loop and sent in one write; those below every delivery
  * still unsettled on the channel go as one `basic.ack` with `multiple` set (AMQP 0-9-1), the rest one
  * by one. The broker then handles one frame for a run of early acks instead of one per message.
+ *
+ * A message whose header table cannot be read (nested past what amqplib's or our recursive decoders
+ * take, an unknown type tag: only a hostile publisher writes one) is rejected without requeue and
+ * reported to the transport's `onInvalidMessage` (`CQ_AMQP_BAD_HEADERS`), never delivered.
  */
 import type * as Amqplib from 'amqplib';
 import {
-  OperationalError, type BindingDeclaration, type Channel, type ConsumeOptions, type Delivery, type DeliveryCallback,
-  type ExchangeDeclaration, type MessageProperties, type QueueDeclaration, type RawMessage,
+  DecodeError, MAX_DECODED_DEPTH, OperationalError, exceedsDepth, reportInvalidMessage, type BindingDeclaration, type Channel, type ConsumeOptions, type Delivery, type DeliveryCallback,
+  type ExchangeDeclaration, type MessageProperties, type NativeDelayedDelivery, type Queue, type QueueDeclaration, type QueueType, type RawMessage,
 } from '@cq/kombu';
-import { corkUntilNextTurn } from './amqplib.js';
+import { UNDECODABLE_TABLE, corkUntilNextTurn } from './amqplib.js';
 import { isRecoverable, toTransportError } from './errors.js';
 import { fromWireValue, toWireTable } from './field-table.js';
+import { delayedDeliveryBindings, delayedDeliveryTopology, delayedRoute } from './native-delayed-delivery.js';
 import type { AmqpTransport } from './transport.js';
 
 /** The basic properties as amqplib's codec decodes them (its types say `any` for each). */
@@ -39,10 +44,20 @@ interface DecodedProperties {
   appId?: string;
 }
 
-type Declaration =
+/** An exchange-to-exchange binding (AMQP exchange.bind; kombu `Exchange.bind_to`): `source` routes into `destination`. */
+export interface ExchangeBindingDeclaration {
+  destination: string;
+  source: string;
+  routingKey: string;
+  arguments: Record<string, unknown>;
+}
+
+/** What a channel declared, kept to declare again after a reconnect. */
+export type Declaration =
   | { kind: 'exchange'; exchange: ExchangeDeclaration }
   | { kind: 'queue'; queue: QueueDeclaration }
-  | { kind: 'binding'; binding: BindingDeclaration };
+  | { kind: 'binding'; binding: BindingDeclaration }
+  | { kind: 'exchangeBinding'; binding: ExchangeBindingDeclaration };
 
 interface ConsumerRecord {
   queue: string;
@@ -55,12 +70,13 @@ type AnyChannel = Amqplib.Channel | Amqplib.ConfirmChannel;
 /** The error that closed an amqplib channel, as its 'error' event reported it. */
 const channelErrors = new WeakMap<AnyChannel, Error>();
 
-export class AmqpChannel implements Channel {
+export class AmqpChannel implements Channel, NativeDelayedDelivery {
   private ch: AnyChannel | null = null;
   private opening: Promise<AnyChannel> | null = null;
   private generation = 0;
   private closed = false;
   private prefetch = 0;
+  private prefetchGlobal = true;
   private redeclare = false;
   private readonly declarations: Declaration[] = [];
   private readonly consumers = new Map<string, ConsumerRecord>();
@@ -94,10 +110,33 @@ export class AmqpChannel implements Channel {
     this.remember({ kind: 'binding', binding });
   }
 
+  /** Binds exchange `destination` to `source` (AMQP exchange.bind); remembered and declared again after a reconnect. */
+  async bindExchange(binding: ExchangeBindingDeclaration): Promise<void> {
+    await this.run(`binding exchange ${binding.destination} to ${binding.source}`, (ch) => bindExchange(ch, binding));
+    this.remember({ kind: 'exchangeBinding', binding });
+  }
+
   async deleteExchange(name: string): Promise<void> {
     if (name === '' || name.startsWith('amq.')) return; // default/builtin exchanges
     await this.run(`deleting exchange ${name}`, (ch) => ch.deleteExchange(name));
-    this.forget((d) => (d.kind === 'exchange' && d.exchange.name === name) || (d.kind === 'binding' && d.binding.exchange === name));
+    this.forget((d) => (d.kind === 'exchange' && d.exchange.name === name) || (d.kind === 'binding' && d.binding.exchange === name)
+      || (d.kind === 'exchangeBinding' && (d.binding.source === name || d.binding.destination === name)));
+  }
+
+  /** Declares the delay exchanges and queues of native delayed delivery (see native-delayed-delivery.ts). */
+  async declareDelayedDelivery(queueType: QueueType): Promise<void> {
+    for (const d of delayedDeliveryTopology(queueType)) await this.declare(d);
+  }
+
+  /** Binds `queue` (and its exchanges) to the delivery exchange; direct exchanges are skipped and named. */
+  async bindQueueToDelayedDelivery(queue: Queue): Promise<{ skipped: string[] }> {
+    const { declarations, skipped } = delayedDeliveryBindings(queue);
+    for (const d of declarations) await this.declare(d);
+    return { skipped };
+  }
+
+  delayedRoute(countdown: number, routingKey: string): { exchange: string; routingKey: string } | null {
+    return delayedRoute(countdown, routingKey);
   }
 
   async deleteQueue(queue: string): Promise<number> {
@@ -136,9 +175,12 @@ export class AmqpChannel implements Channel {
 
   async get(queue: string, options: { noAck?: boolean } = {}): Promise<Delivery | null> {
     const noAck = options.noAck ?? false;
-    const { msg, generation } = await this.run(`getting from ${queue}`, async (ch) => ({ msg: await ch.get(queue, { noAck }), generation: this.generation }));
-    if (!msg) return null;
-    return this.toDelivery(msg, queue, generation, noAck);
+    for (;;) {
+      const { msg, generation, ch } = await this.run(`getting from ${queue}`, async (ch) => ({ msg: await ch.get(queue, { noAck }), generation: this.generation, ch }));
+      if (!msg) return null;
+      const delivery = this.deliveryOrDrop(ch, msg, queue, generation, noAck);
+      if (delivery) return delivery;
+    }
   }
 
   async consume(queue: string, callback: DeliveryCallback, options: ConsumeOptions = {}): Promise<string> {
@@ -154,12 +196,15 @@ export class AmqpChannel implements Channel {
     if (this.ch) await this.run(`cancelling ${consumerTag}`, (ch) => ch.cancel(consumerTag));
   }
 
-  async qos(prefetchCount: number): Promise<void> {
+  async qos(prefetchCount: number, applyGlobal = true): Promise<void> {
     // global=true: RabbitMQ applies a per-channel limit to the running consumers at once (its
     // per-consumer limit, global=false, binds only consumers created later). Celery sets apply_global
-    // for RabbitMQ (`qos_semantics_matches_spec` is false) so that a worker can raise it while ETA tasks are held.
-    await this.run('setting qos', (ch) => ch.prefetch(prefetchCount, true));
+    // for RabbitMQ (`qos_semantics_matches_spec` is false) so that a worker can raise it while ETA tasks
+    // are held, unless it consumes a quorum queue: those refuse a channel with global QoS (540
+    // NOT_IMPLEMENTED, which closes the connection), so Celery 5.5 and cq set a per-consumer limit then.
+    await this.run('setting qos', (ch) => ch.prefetch(prefetchCount, applyGlobal));
     this.prefetch = prefetchCount;
+    this.prefetchGlobal = applyGlobal;
   }
 
   async ack(deliveryTag: string): Promise<void> {
@@ -255,14 +300,10 @@ export class AmqpChannel implements Channel {
       this.generation++;
       this.unacked.clear();
       if (this.redeclare) {
-        for (const d of this.declarations) {
-          if (d.kind === 'exchange') await declareExchange(ch, d.exchange);
-          else if (d.kind === 'queue') await declareQueue(ch, d.queue);
-          else await bindQueue(ch, d.binding);
-        }
+        for (const d of this.declarations) await declareOn(ch, d);
         this.redeclare = false;
       }
-      if (this.prefetch > 0) await ch.prefetch(this.prefetch, true);
+      if (this.prefetch > 0) await ch.prefetch(this.prefetch, this.prefetchGlobal);
       for (const [tag, record] of [...this.consumers]) {
         try {
           await this.startConsumer(ch, tag, record);
@@ -293,13 +334,27 @@ export class AmqpChannel implements Channel {
         this.consumers.delete(consumerTag); // cancelled by the broker (queue deleted)
         return;
       }
-      record.callback(this.toDelivery(msg, record.queue, generation, record.noAck));
+      const delivery = this.deliveryOrDrop(ch, msg, record.queue, generation, record.noAck);
+      if (delivery) record.callback(delivery);
     }, { consumerTag, noAck: record.noAck });
+  }
+
+  /** The delivery of `msg`, or null once a message whose headers cannot be read was rejected and reported. */
+  private deliveryOrDrop(ch: AnyChannel, msg: Amqplib.Message, queue: string, generation: number, noAck: boolean): Delivery | null {
+    try {
+      return this.toDelivery(msg, queue, generation, noAck);
+    } catch (err) {
+      if (!noAck) ch.nack(msg, false, false);
+      const reason = `headers cannot be decoded: ${err instanceof Error ? err.message : String(err)}`;
+      reportInvalidMessage(this.transport, { queue, reason, code: 'CQ_AMQP_BAD_HEADERS', outcome: 'dropped' });
+      return null;
+    }
   }
 
   private toDelivery(msg: Amqplib.Message, queue: string, generation: number, noAck: boolean): Delivery {
     const { fields } = msg;
     const p = msg.properties as DecodedProperties;
+    const headers = readHeaders(p.headers);
     if (!noAck) this.unacked.add(fields.deliveryTag);
     const properties: MessageProperties = {};
     if (p.correlationId !== undefined) properties.correlation_id = p.correlationId;
@@ -317,7 +372,7 @@ export class AmqpChannel implements Channel {
       body: msg.content,
       contentType: p.contentType ?? 'application/data',
       contentEncoding: p.contentEncoding ?? 'binary',
-      headers: (fromWireValue(p.headers ?? {}) as Record<string, unknown>),
+      headers,
       properties,
       deliveryTag: `${generation}:${fields.deliveryTag}`,
       redelivered: fields.redelivered,
@@ -340,6 +395,14 @@ export class AmqpChannel implements Channel {
     return n;
   }
 
+  /** Declares `d` through the public method of its kind (so it is remembered). */
+  private declare(d: Declaration): Promise<unknown> {
+    if (d.kind === 'exchange') return this.declareExchange(d.exchange);
+    if (d.kind === 'queue') return this.declareQueue(d.queue);
+    if (d.kind === 'binding') return this.bindQueue(d.binding);
+    return this.bindExchange(d.binding);
+  }
+
   private remember(d: Declaration): void {
     const key = declarationKey(d);
     const at = this.declarations.findIndex((x) => declarationKey(x) === key);
@@ -355,7 +418,15 @@ export class AmqpChannel implements Channel {
 function declarationKey(d: Declaration): string {
   if (d.kind === 'exchange') return `e:${d.exchange.name}`;
   if (d.kind === 'queue') return `q:${d.queue.name}`;
-  return `b:${d.binding.queue}\u0000${d.binding.exchange}\u0000${d.binding.routingKey}`;
+  if (d.kind === 'binding') return `b:${d.binding.queue}\u0000${d.binding.exchange}\u0000${d.binding.routingKey}`;
+  return `x:${d.binding.destination}\u0000${d.binding.source}\u0000${d.binding.routingKey}`;
+}
+
+function declareOn(ch: AnyChannel, d: Declaration): Promise<unknown> {
+  if (d.kind === 'exchange') return declareExchange(ch, d.exchange);
+  if (d.kind === 'queue') return declareQueue(ch, d.queue);
+  if (d.kind === 'binding') return bindQueue(ch, d.binding);
+  return bindExchange(ch, d.binding);
 }
 
 function declareExchange(ch: AnyChannel, e: ExchangeDeclaration) {
@@ -368,6 +439,10 @@ function declareQueue(ch: AnyChannel, q: QueueDeclaration) {
 
 function bindQueue(ch: AnyChannel, b: BindingDeclaration) {
   return ch.bindQueue(b.queue, b.exchange, b.routingKey, toWireTable(b.arguments));
+}
+
+function bindExchange(ch: AnyChannel, b: ExchangeBindingDeclaration) {
+  return ch.bindExchange(b.destination, b.source, b.routingKey, toWireTable(b.arguments));
 }
 
 function publishOptions(message: RawMessage): Amqplib.Options.Publish {
@@ -390,4 +465,16 @@ function publishOptions(message: RawMessage): Amqplib.Options.Publish {
 
 function fakeMessage(deliveryTag: number): Amqplib.Message {
   return { fields: { deliveryTag } } as unknown as Amqplib.Message;
+}
+
+/**
+ * The message's header table as plain values.
+ * @throws DecodeError when amqplib could not decode it, or it nests more than 1000 levels deep (the
+ *   limit of decoded bodies, `@cq/kombu` `MAX_DECODED_DEPTH`; `fromWireValue` recurses).
+ */
+function readHeaders(table: Record<string | symbol, unknown> | undefined): Record<string, unknown> {
+  const failure = table?.[UNDECODABLE_TABLE];
+  if (failure !== undefined) throw new DecodeError(String(failure));
+  if (exceedsDepth(table, MAX_DECODED_DEPTH)) throw new DecodeError(`nested more than ${MAX_DECODED_DEPTH} levels deep`);
+  return fromWireValue(table ?? {}) as Record<string, unknown>;
 }

@@ -4,7 +4,11 @@
  * plugins for `amqp://`, `amqps://` and `pyamqp://` URLs.
  */
 export { transport, AmqpTransport } from './transport.js';
-export { AmqpChannel } from './channel.js';
+export { AmqpChannel, type ExchangeBindingDeclaration, type Declaration } from './channel.js';
+export {
+  calculateRoutingKey, stripDelayPrefix, delayedRoute, levelName, delayedDeliveryTopology, delayedDeliveryBindings,
+  CELERY_DELAYED_DELIVERY_EXCHANGE, MAX_LEVEL, MAX_NUMBER_OF_BITS_TO_USE,
+} from './native-delayed-delivery.js';
 export type { AmqpTransportOptions } from './options.js';
 export { toWireTable, toWireValue, translatePyAmqpTags } from './field-table.js';
 export { int64TagSupported } from './amqplib.js';

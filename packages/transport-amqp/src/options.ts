@@ -1,7 +1,9 @@
 /**
  * Broker URL and `transport_options` → amqplib connect arguments, with kombu's names and defaults.
  */
-import { ConfigurationError, type BrokerUrl } from '@cq/kombu';
+import type { ConnectionOptions } from 'node:tls';
+import { ConfigurationError, type BrokerSsl, type BrokerUrl } from '@cq/kombu';
+import { sslRequested, tlsSocketOptions } from './tls.js';
 
 /** Options read from Celery `broker_transport_options` (kombu names; times in **seconds**). */
 export interface AmqpTransportOptions {
@@ -31,19 +33,26 @@ export interface ResolvedOptions {
     vhost: string;
     heartbeat: number;
   };
-  /** Socket options for amqplib: connect timeout (ms) and TCP_NODELAY (on: no Nagle delay per publish). */
-  socket: { timeout: number; noDelay: boolean };
+  /**
+   * Socket options for amqplib: connect timeout (ms), TCP_NODELAY (on: no Nagle delay per publish),
+   * and with TLS the `tls.connect` options from `broker_use_ssl` (see `tls.ts`).
+   */
+  socket: { timeout: number; noDelay: boolean } & ConnectionOptions;
   confirmPublish: boolean;
   retry: { maxRetries: number; startMs: number; stepMs: number; maxMs: number };
 }
 
-/** Resolves URL and options. Throws {@link ConfigurationError} for an unknown scheme or bad number. */
-export function resolveOptions(url: BrokerUrl, options: Record<string, unknown>): ResolvedOptions {
+/**
+ * Resolves URL, options and `ssl` (Celery `broker_use_ssl`). Throws {@link ConfigurationError} for an
+ * unknown scheme, a bad number, or a bad TLS setting or unreadable TLS file (naming the setting).
+ */
+export function resolveOptions(url: BrokerUrl, options: Record<string, unknown>, ssl: BrokerSsl = null): ResolvedOptions {
   const scheme = url.transport;
   if (!['amqp', 'amqps', 'pyamqp', 'librabbitmq'].includes(scheme)) {
     throw new ConfigurationError(`the amqp transport cannot serve ${scheme}:// URLs: use amqp://, amqps:// or pyamqp://`);
   }
-  const secure = scheme === 'amqps' || url.query.ssl === 'true' || url.query.ssl === '1';
+  const secure = scheme === 'amqps' || url.query.ssl === 'true' || url.query.ssl === '1' || sslRequested(ssl);
+  const hostname = url.hostname || 'localhost';
   const seconds = (key: string, fallback: number): number => {
     const raw = options[key] ?? url.query[key];
     if (raw === undefined || raw === null || raw === '') return fallback;
@@ -56,7 +65,7 @@ export function resolveOptions(url: BrokerUrl, options: Record<string, unknown>)
   return {
     connect: {
       protocol: secure ? 'amqps' : 'amqp',
-      hostname: url.hostname || 'localhost',
+      hostname,
       port: url.port ?? (secure ? 5671 : 5672),
       username: url.userid ?? 'guest',
       password: url.password ?? 'guest',
@@ -64,7 +73,7 @@ export function resolveOptions(url: BrokerUrl, options: Record<string, unknown>)
       vhost: url.virtualHost === null || url.virtualHost === '' ? '/' : url.virtualHost,
       heartbeat: Math.round(seconds('heartbeat', 120)),
     },
-    socket: { timeout: seconds('connect_timeout', 4) * 1000, noDelay: true },
+    socket: { timeout: seconds('connect_timeout', 4) * 1000, noDelay: true, ...(secure ? tlsSocketOptions(ssl, hostname) : {}) },
     confirmPublish: !(confirm === false || confirm === 'false' || confirm === '0'),
     retry: {
       maxRetries: maxRetriesRaw === null ? Infinity : seconds('max_retries', 100),

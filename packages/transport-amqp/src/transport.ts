@@ -1,12 +1,12 @@
 /** The AMQP 0-9-1 transport (kombu `kombu/transport/pyamqp.py`); see {@link AmqpTransport}. */
 import type * as Amqplib from 'amqplib';
 import {
-  ConnectionError, OperationalError, type BrokerUrl, type Channel, type Transport, type TransportCapabilities,
+  ConnectionError, OperationalError, type BrokerSsl, type InvalidMessageReport, type InvalidMessageSink, type BrokerUrl, type Channel, type Transport, type TransportCapabilities,
   type TransportDefinition,
 } from '@cq/kombu';
 import { amqplib } from './amqplib.js';
 import { AmqpChannel } from './channel.js';
-import { toTransportError } from './errors.js';
+import { connectFailure, isRecoverable, toTransportError } from './errors.js';
 import { resolveOptions, retryDelay, type ResolvedOptions } from './options.js';
 
 /**
@@ -19,7 +19,9 @@ import { resolveOptions, retryDelay, type ResolvedOptions } from './options.js';
  * linear backoff, after which each channel declares its entities again and resumes its consumers.
  *
  * URL: `amqp://user:pass@host:5672/vhost` (also `pyamqp://`, and `amqps://` for TLS on 5671).
- * `amqp://host//` and `amqp://host/` both mean vhost `/` (kombu's rule).
+ * `amqp://host//` and `amqp://host/` both mean vhost `/` (kombu's rule). TLS settings come from
+ * Celery's `broker_use_ssl` (`ca_certs`, `certfile`, `keyfile`, `cert_reqs`, `server_hostname`; see
+ * `tls.ts`), which also turns TLS on for an `amqp://` URL, as in kombu.
  *
  * Options (Celery `broker_transport_options`), times in **seconds**: `heartbeat` (120),
  * `confirm_publish` (true), `connect_timeout` (4), `max_retries` (100, `null` = forever),
@@ -28,12 +30,15 @@ import { resolveOptions, retryDelay, type ResolvedOptions } from './options.js';
  * Errors (kombu's classes, mapped in errors.ts): the constructor throws `ConfigurationError` for a
  * URL of another scheme or an option that is not a number of seconds >= 0; socket failures and a
  * lost or refused connection are a recoverable `ConnectionError` (also what `connect` rejects with
- * once `max_retries` reconnects failed); 404 is `NotFoundError`, other channel-closing replies
+ * once `max_retries` reconnects failed); a refused TLS handshake is kombu's `TlsError` and refused
+ * credentials or vhost an `AuthenticationError`, neither retried (they end a reconnect at once); 404 is `NotFoundError`, other channel-closing replies
  * (403, 405, 406 `PRECONDITION_FAILED`, ...) `ChannelError`; a closed channel or transport throws
  * `OperationalError`.
  */
-export class AmqpTransport implements Transport {
+export class AmqpTransport implements Transport, InvalidMessageSink {
   readonly driverType = 'amqp';
+  /** Receives reports of messages dropped because their headers cannot be read (see channel.ts); null: a process warning. */
+  onInvalidMessage: ((report: InvalidMessageReport) => void) | null = null;
   readonly capabilities: TransportCapabilities = { priorityOrder: 'higher-first', persistent: true, redeliversUnacked: true, fanout: true };
   /** Resolved connect arguments and retry policy. */
   readonly options: ResolvedOptions;
@@ -45,9 +50,13 @@ export class AmqpTransport implements Transport {
   /** Number of successful reconnects since `connect()`, for tests and monitoring. */
   reconnects = 0;
 
-  /** Throws {@link ConfigurationError} for a bad URL or option. */
-  constructor(url: BrokerUrl, options: Record<string, unknown> = {}) {
-    this.options = resolveOptions(url, options);
+  /**
+   * @param ssl Celery `broker_use_ssl` (true or py-amqp's dict: `ca_certs`, `certfile`, `keyfile`,
+   *   `cert_reqs`, `server_hostname`); see `tls.ts`. The files are read here.
+   * @throws ConfigurationError for a bad URL, option or TLS setting, or an unreadable TLS file.
+   */
+  constructor(url: BrokerUrl, options: Record<string, unknown> = {}, ssl: BrokerSsl = null) {
+    this.options = resolveOptions(url, options, ssl);
   }
 
   get isConnected(): boolean {
@@ -59,7 +68,10 @@ export class AmqpTransport implements Transport {
     return this.options.confirmPublish;
   }
 
-  /** Opens the connection (one attempt). Rejects with {@link ConnectionError} when the broker is unreachable. */
+  /**
+   * Opens the connection (one attempt). Rejects with {@link ConnectionError} when the broker is
+   * unreachable, with kombu's TlsError / AuthenticationError when the handshake or login is refused.
+   */
   async connect(): Promise<void> {
     this.closing = false;
     if (this.current) return;
@@ -102,8 +114,8 @@ export class AmqpTransport implements Transport {
     try {
       model = await amqplib.connect(this.options.connect, { ...this.options.socket });
     } catch (err) {
-      const { hostname, port, vhost } = this.options.connect;
-      throw new ConnectionError(`cannot connect to AMQP broker ${hostname}:${port} vhost ${vhost}: ${(err as Error).message}`, { cause: err });
+      const { hostname, port, vhost, username, protocol } = this.options.connect;
+      throw connectFailure(err, { hostname, port, vhost, username, tls: protocol === 'amqps' });
     }
     model.on('error', () => undefined); // the 'close' event follows and carries the same error
     model.on('close', (err?: Error) => this.onClose(model, err));
@@ -120,7 +132,10 @@ export class AmqpTransport implements Transport {
     this.connecting.catch(() => undefined).finally(() => { this.connecting = null; });
   }
 
-  /** kombu `ensure_connection`: retries with a linear backoff, then restores every channel. */
+  /**
+   * kombu `ensure_connection`: retries with a linear backoff, then restores every channel. A failure
+   * no retry can fix (TLS refused, credentials refused) ends it at once with that error.
+   */
   private async reconnect(lastError: Error): Promise<Amqplib.ChannelModel> {
     const { retry } = this.options;
     for (let attempt = 0; attempt < retry.maxRetries; attempt++) {
@@ -133,6 +148,7 @@ export class AmqpTransport implements Transport {
         queueMicrotask(() => { void this.recoverChannels(); });
         return model;
       } catch (err) {
+        if (!isRecoverable(err)) throw err;
         lastError = err as Error;
       }
     }
@@ -153,5 +169,5 @@ export class AmqpTransport implements Transport {
 /** The transport definition the kombu registry loads for `amqp://`, `amqps://` and `pyamqp://`. */
 export const transport: TransportDefinition = {
   name: 'amqp',
-  create: (url, options) => new AmqpTransport(url, options),
+  create: (url, options, info) => new AmqpTransport(url, options, info?.ssl ?? null),
 };

@@ -17,7 +17,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { NotFoundError, markRedelivered, parseIsoDate, type Envelope, type TransactionClient } from '@cq/kombu';
+import { NotFoundError, etaOf, markRedelivered, type Envelope, type TransactionClient } from '@cq/kombu';
 import { Batcher } from './batcher.js';
 import type { LayoutName, TableNames } from './options.js';
 import { KOMBU_SEQUENCES } from './schema.js';
@@ -63,15 +63,8 @@ export interface SweepResult {
 
 /** Delay in seconds before `envelope` is due, from its task `eta` header; null when due now. */
 export function etaDelay(envelope: Envelope, now = Date.now()): number | null {
-  const eta = envelope.headers?.['eta'];
-  if (typeof eta !== 'string' || eta === '') return null;
-  let at: number;
-  try {
-    at = parseIsoDate(eta).getTime();
-  } catch {
-    return null; // the worker reports a bad eta; the broker delivers it now
-  }
-  return at > now ? (at - now) / 1000 : null;
+  const at = etaOf(envelope.headers); // null for a bad eta: the worker reports it; the broker delivers it now
+  return at !== null && at > now ? (at - now) / 1000 : null;
 }
 
 /** Per-message TTL in seconds from the AMQP `expiration` property (integer ms as text); null when none. */

@@ -49,7 +49,6 @@ export class PostgresChannel extends VirtualChannel implements TransactionalPubl
   declare protected readonly transport: PostgresTransport;
   /** Per queue, the transport's notification count when this channel last started taking from it. */
   private readonly seen = new Map<string, number>();
-  private readonly consuming = new Map<string, string>();
   private waiter: { queues: Set<string>; resolve: () => void } | null = null;
 
   /** Publishes through the caller's `pg` client (see {@link TransactionalPublisher}). */
@@ -74,22 +73,6 @@ export class PostgresChannel extends VirtualChannel implements TransactionalPubl
   override async deleteExchange(name: string): Promise<void> {
     await super.deleteExchange(name);
     this.transport.fanout.unbindExchange(name);
-  }
-
-  override async consume(queue: string, callback: Parameters<VirtualChannel['consume']>[1], options: Parameters<VirtualChannel['consume']>[2] = {}): Promise<string> {
-    const tag = await super.consume(queue, callback, options);
-    this.consuming.set(tag, queue);
-    return tag;
-  }
-
-  override async cancel(consumerTag: string): Promise<void> {
-    this.consuming.delete(consumerTag);
-    await super.cancel(consumerTag);
-  }
-
-  /** Queues this channel consumes from. */
-  get consumedQueues(): string[] {
-    return [...new Set(this.consuming.values())];
   }
 
   /** Called by the transport for each notification about `queue`: ends a wait that includes it. */

@@ -5,6 +5,7 @@
  * only to the process that declared them, as in kombu: an undeclared exchange routes as `direct`.
  */
 import type { Redis } from 'ioredis';
+import type { RedisUrl } from '@cq/redis';
 import { OperationalError, type BindingDeclaration, type ExchangeDeclaration, type ExchangeStore, type ExchangeType, type StoredBinding } from '@cq/kombu';
 import { toTransportError } from './errors.js';
 import { topicPattern, type KeyLayout, BINDING_PREFIX } from './keys.js';
@@ -18,12 +19,12 @@ export class RedisExchangeStore implements ExchangeStore {
   private readonly types = new Map<string, ExchangeType>();
   private client: Redis | null = null;
   private layout: KeyLayout | null = null;
-  private where = 'redis';
+  private server: RedisUrl | null = null;
 
-  attach(client: Redis, layout: KeyLayout, where: string): void {
+  attach(client: Redis, layout: KeyLayout, server: RedisUrl): void {
     this.client = client;
     this.layout = layout;
-    this.where = where;
+    this.server = server;
   }
 
   detach(): void {
@@ -89,7 +90,7 @@ export class RedisExchangeStore implements ExchangeStore {
     try {
       return await op();
     } catch (err) {
-      throw toTransportError(err, action, this.where);
+      throw this.server ? toTransportError(err, action, this.server, this.client) : err;
     }
   }
 }

@@ -11,7 +11,7 @@
  * kombu would miss them).
  */
 import type { Redis } from 'ioredis';
-import type { Envelope } from '@cq/kombu';
+import { parseEnvelope, type Envelope } from '@cq/kombu';
 
 /** Most messages held for one queue; the oldest are dropped beyond it (broadcasts are lossy anyway). */
 export const FANOUT_BUFFER_LIMIT = 10_000;
@@ -135,8 +135,7 @@ export class FanoutHub {
   private receive(pattern: string, data: string): void {
     let envelope: Envelope;
     try {
-      envelope = JSON.parse(data) as Envelope;
-      if (!envelope || typeof envelope.properties !== 'object') throw new Error('not an envelope');
+      envelope = parseEnvelope(data);
     } catch {
       process.emitWarning(`dropped a broadcast on ${pattern} that is not a kombu envelope`, { code: 'CQ_REDIS_BAD_ENVELOPE' });
       return;

@@ -2,7 +2,9 @@
  * The key layout of kombu's Redis transport (`kombu/transport/redis.py`), as pure functions:
  * priority buckets (`queue`, `queue\x06\x163`, ...), binding-set names and members, topic binding
  * patterns (Python regular-expression text, as kombu's `key_to_pattern` writes it) and fanout
- * channel names. `global_keyprefix` is applied by the caller through {@link KeyLayout.key}.
+ * channel names, and cq's keys of messages parked until their ETA. `global_keyprefix` is applied by
+ * the caller through {@link KeyLayout.key}. The ETA keys are named here only, so a layout for Redis
+ * Cluster (hash tags) can change them in one place.
  */
 
 /** kombu's default separator: the two bytes ACK (0x06) and SYN (0x16). */
@@ -11,6 +13,8 @@ export const DEFAULT_SEP = '\x06\x16';
 export const DEFAULT_PRIORITY_STEPS: readonly number[] = [0, 3, 6, 9];
 /** Prefix of the binding sets: `_kombu.binding.<exchange>`. */
 export const BINDING_PREFIX = '_kombu.binding.';
+/** Prefix of cq's keys (not kombu's) holding messages parked until their ETA (see `eta.ts`). */
+export const ETA_PREFIX = '_cq.eta.';
 
 export interface KeyLayoutOptions {
   /** Prepended to every key and channel name (kombu `global_keyprefix`). Default `''`. */
@@ -58,6 +62,22 @@ export class KeyLayout {
   /** Every (unprefixed) list of a queue, served-first order: step 0 (bare name) first. */
   priorityKeys(queue: string): string[] {
     return this.steps.map((s) => (s === 0 ? queue : `${queue}${this.sep}${s}`));
+  }
+
+  /**
+   * The (unprefixed) sorted set of `queue`'s messages parked until their ETA (cq's, not kombu's):
+   * member the message's `delivery_tag`, score the unix time (seconds) it is due.
+   */
+  etaIndexKey(queue: string): string {
+    return `${ETA_PREFIX}index${this.sep}${queue}`;
+  }
+
+  /**
+   * The (unprefixed) hash of `queue`'s parked messages: field the `delivery_tag`, value the priority
+   * step digit followed by the envelope as it goes back to its list.
+   */
+  etaMessagesKey(queue: string): string {
+    return `${ETA_PREFIX}messages${this.sep}${queue}`;
   }
 
   /** The (unprefixed) binding set of an exchange. */

@@ -2,21 +2,23 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
-  ConfigurationError, OperationalError, VirtualChannel, VirtualTransport, markRedelivered, route, toEnvelope, type BindingDeclaration,
-  type Envelope, type LeaseLock, type LeaseLockProvider, type RawMessage, type TakenMessage, type TransportCapabilities,
+  ConfigurationError, OperationalError, VirtualChannel, VirtualTransport, markRedelivered, parseEnvelope, resolveEtaParking, route, toEnvelope,
+  type BindingDeclaration, type Envelope, type EtaParkingChannel, type LeaseLock, type LeaseLockProvider, type RawMessage, type TakenMessage, type TransportCapabilities,
   type TransportDefinition, type VirtualTransportOptions,
 } from '@cq/kombu';
 import {
-  RedisLeaseLock, acquireLease, connectRedisClient, createRedisClient, loadLuaScripts, parseRedisUrl, releaseLease, type RedisUrl,
+  RedisLeaseLock, acquireLease, connectRedisClient, createRedisClient, loadLuaScripts, parseRedisUrl, releaseLease, type RedisTlsSettings, type RedisUrl,
 } from '@cq/redis';
 import { BlockingClient } from './blocking.js';
+import { RedisEtaStore } from './eta.js';
 import { toTransportError } from './errors.js';
 import { RedisExchangeStore } from './exchange-store.js';
 import { FanoutHub } from './fanout.js';
 import { KeyLayout } from './keys.js';
+import { LUA } from './lua.generated.js';
 
 /** `lua/take-2.lua` and `lua/restore-2.lua` (each file's header names its KEYS, ARGV and reply). */
-const scripts = loadLuaScripts(new URL('../lua/', import.meta.url), ['take', 'restore']);
+const scripts = loadLuaScripts(LUA, ['take', 'restore']);
 
 export interface RedisTransportOptions extends VirtualTransportOptions {
   /** Seconds an unacked message may stay unacked before it is redelivered. Default 3600 (kombu). */
@@ -36,13 +38,17 @@ export interface RedisTransportOptions extends VirtualTransportOptions {
   unacked_mutex_key?: string;
   /** Keep kombu's unacked bookkeeping. Default true; false = a crash loses taken messages. */
   ack_emulation?: boolean;
+  /** cq: park far ETA/countdown tasks on the broker (see `eta.ts`). Default true. */
+  store_eta?: boolean;
+  /** cq: seconds; tasks due further ahead are parked. Default 60, capped at visibility_timeout / 2. */
+  eta_horizon?: number;
 }
 
 /** Receipt of a message taken from a fanout buffer: nothing to ack in Redis. */
 const BROADCAST = Symbol('broadcast');
 
-/** A channel whose hooks are kombu's Redis commands. */
-export class RedisChannel extends VirtualChannel {
+/** A channel whose hooks are kombu's Redis commands; it parks far ETAs ({@link EtaParkingChannel}). */
+export class RedisChannel extends VirtualChannel implements EtaParkingChannel {
   declare protected readonly transport: RedisTransport;
   /** Delivery tags acked in this tick, settled together by {@link flushAcks}. */
   private ackTags: string[] = [];
@@ -63,7 +69,7 @@ export class RedisChannel extends VirtualChannel {
     await super.bindQueue(binding);
     if (this.transport.exchangeStore.exchangeType(binding.exchange) === 'fanout') {
       await this.transport.fanout.bind(binding.queue, binding.exchange, binding.routingKey).catch((err: unknown) => {
-        throw toTransportError(err, 'subscribing to a fanout exchange', this.transport.where);
+        throw toTransportError(err, 'subscribing to a fanout exchange', this.transport.server);
       });
     }
   }
@@ -73,12 +79,24 @@ export class RedisChannel extends VirtualChannel {
     await super.deleteExchange(name);
     if (name === '' || name.startsWith('amq.')) return;
     await this.transport.fanout.unbindExchange(name).catch((err: unknown) => {
-      throw toTransportError(err, 'unsubscribing from a fanout exchange', this.transport.where);
+      throw toTransportError(err, 'unsubscribing from a fanout exchange', this.transport.server);
     });
+  }
+
+  /** Seconds (see @cq/kombu `EtaParkingChannel`); null with `store_eta: false`. */
+  get etaHorizon(): number | null {
+    return this.transport.eta.horizon;
+  }
+
+  /** Parks a delivered message until `dueAt` (ms) and drops its unacked record, in one script. */
+  parkDelivery(deliveryTag: string, dueAt: number): Promise<boolean> {
+    return this.settleWith(deliveryTag, (queue, taken) => this.transport.eta.park(queue, taken.envelope, dueAt, taken.receipt === BROADCAST ? undefined : String(taken.receipt)));
   }
 
   protected _put(queue: string, envelope: Envelope): Promise<void> {
     const t = this.transport;
+    const dueAt = t.eta.dueAt(envelope);
+    if (dueAt !== null) return t.eta.park(queue, envelope, dueAt);
     const key = t.layout.key(t.layout.queueFor(queue, envelope.properties.priority));
     return t.run('publishing', async (c) => void (await c.lpush(key, JSON.stringify(envelope))));
   }
@@ -90,9 +108,9 @@ export class RedisChannel extends VirtualChannel {
     const popped = (await t.run('taking messages', (c) => scripts.take.run(c, [t.unackedKey, t.unackedIndexKey], args))) as string[];
     const out: TakenMessage[] = [];
     for (const payload of popped) {
-      const envelope = parseEnvelope(payload);
+      const envelope = t.readEnvelope(queue, payload);
       if (envelope) out.push({ envelope, receipt: envelope.properties.delivery_tag });
-      else process.emitWarning(`dropped a message of ${queue} that is not a kombu envelope: ${payload.slice(0, 200)}`, { code: 'CQ_REDIS_BAD_ENVELOPE' });
+      else this.forgetDropped(payload);
     }
     // Broadcasts buffered for a queue bound to a fanout exchange come after its list.
     for (const envelope of t.fanout.take(queue, max - popped.length)) out.push({ envelope, receipt: BROADCAST });
@@ -102,9 +120,30 @@ export class RedisChannel extends VirtualChannel {
   /** kombu `QoS.ack` (`ZREM` + `HDEL` of the tag), batched: acks of one tick share one transaction. */
   protected override _ack(_queue: string, taken: TakenMessage): Promise<void> | void {
     if (!this.transport.ackEmulation || taken.receipt === BROADCAST) return;
-    this.ackTags.push(String(taken.receipt));
+    return this.queueAck(String(taken.receipt));
+  }
+
+  private queueAck(tag: string): Promise<void> {
+    this.ackTags.push(tag);
     this.ackFlush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushAcks());
     return this.ackFlush;
+  }
+
+  /**
+   * A dropped entry that the take script recorded as unacked (it had a string `delivery_tag`) is
+   * acked, so that `restore_visible` does not bring it back to be dropped again.
+   */
+  private forgetDropped(payload: string): void {
+    if (!this.transport.ackEmulation) return;
+    let tag: unknown;
+    try {
+      tag = (JSON.parse(payload) as { properties?: { delivery_tag?: unknown } } | null)?.properties?.delivery_tag;
+    } catch {
+      return;
+    }
+    if (typeof tag === 'string') {
+      this.queueAck(tag).catch((err: unknown) => process.emitWarning(`acking dropped message ${tag}: ${String(err)}`, { code: 'CQ_REDIS_ACK' }));
+    }
   }
 
   private async flushAcks(): Promise<void> {
@@ -127,7 +166,7 @@ export class RedisChannel extends VirtualChannel {
     this.blocker ??= new BlockingClient(() => t.connectBlocking());
     const wait = this.blocker.brpop([...owner.keys()], timeoutMs / 1000);
     this.waiting = wait.catch(() => undefined);
-    const popped = await wait.catch((err: unknown) => { throw toTransportError(err, 'waiting for messages (BRPOP)', t.where); });
+    const popped = await wait.catch((err: unknown) => { throw toTransportError(err, 'waiting for messages (BRPOP)', t.server); });
     if (!popped) return null;
     const [key, payload] = popped;
     const queue = owner.get(key)!;
@@ -135,11 +174,8 @@ export class RedisChannel extends VirtualChannel {
       await t.run('restoring a message', (c) => c.rpush(key, payload));
       return null;
     }
-    const envelope = parseEnvelope(payload);
-    if (!envelope) {
-      process.emitWarning(`dropped a message of ${queue} that is not a kombu envelope: ${payload.slice(0, 200)}`, { code: 'CQ_REDIS_BAD_ENVELOPE' });
-      return null;
-    }
+    const envelope = t.readEnvelope(queue, payload);
+    if (!envelope) return null;
     const tag = envelope.properties.delivery_tag;
     if (t.ackEmulation && typeof tag === 'string') {
       const info = envelope.properties.delivery_info as { exchange?: unknown; routing_key?: unknown } | undefined;
@@ -185,14 +221,17 @@ export class RedisChannel extends VirtualChannel {
       scripts.restore.run(c, [t.unackedKey, t.unackedIndexKey], [String(taken.receipt), JSON.stringify(envelope), side, key]));
   }
 
+  /** Removes the ready messages and, unlike kombu, the messages parked until their ETA (counted too). */
   protected _purge(queue: string): Promise<number> {
     const keys = this.keysOf(queue);
+    const parked = this.transport.eta.keysOf(queue);
     return this.transport.run('purging', async (c) => {
       const multi = c.multi();
       for (const k of keys) multi.llen(k);
-      multi.del(...keys);
+      multi.zcard(parked[0]);
+      multi.del(...keys, ...parked);
       const replies = (await multi.exec()) ?? [];
-      return replies.slice(0, keys.length).reduce((n, [, v]) => n + Number(v ?? 0), this.transport.fanout.purge(queue));
+      return replies.slice(0, keys.length + 1).reduce((n, [, v]) => n + Number(v ?? 0), this.transport.fanout.purge(queue));
     });
   }
 
@@ -208,7 +247,7 @@ export class RedisChannel extends VirtualChannel {
 
   protected override async _delete(queue: string): Promise<void> {
     const keys = this.keysOf(queue);
-    await this.transport.run('deleting a queue', (c) => c.del(...keys));
+    await this.transport.run('deleting a queue', (c) => c.del(...keys, ...this.transport.eta.keysOf(queue)));
     await this.transport.fanout.unbindQueue(queue).catch(() => undefined);
   }
 
@@ -242,7 +281,7 @@ export class RedisChannel extends VirtualChannel {
  * `?socket_timeout=` / `?socket_connect_timeout=` in seconds. Defaults localhost:6379, db 0.
  *
  * Capability: a {@link LeaseLockProvider} (`leaseLock(key)`), so beat's one-active-beat lock lives in
- * this Redis, under the key prefix.
+ * this Redis, under the key prefix; its channels are {@link EtaParkingChannel}s (far ETAs parked here).
  *
  * Options (Celery `broker_transport_options`, kombu's names), times in **seconds**:
  * - `visibility_timeout` (3600): age after which an unacked message is redelivered (by any process).
@@ -250,6 +289,8 @@ export class RedisChannel extends VirtualChannel {
  * - `unacked_mutex_expire` (300): lifetime of the sweep lock.
  * - `polling_interval` (0.1): the back-off after a failed fetch; an idle channel waits in BRPOP for
  *   max(1 s, polling_interval) at a time instead of sleeping.
+ * - `store_eta` (true), `eta_horizon` (60, capped at visibility_timeout / 2): cq's broker-side ETA —
+ *   a task due further ahead than the horizon is parked in Redis, not held by a worker (`eta.ts`).
  * - `global_keyprefix` (''), `sep` ('\x06\x16'), `priority_steps` ([0, 3, 6, 9]), `unacked_key`
  *   ('unacked'), `unacked_index_key` ('unacked_index'), `unacked_mutex_key` ('unacked_mutex'),
  *   `ack_emulation` (true), `fetch_batch_size` (100, a count).
@@ -276,6 +317,8 @@ export class RedisTransport extends VirtualTransport<RedisChannel> implements Le
   readonly unackedMutexKey: string;
   /** Subscriptions and buffers of queues bound to fanout exchanges. */
   readonly fanout: FanoutHub;
+  /** Messages parked until their ETA (`eta.ts`). */
+  readonly eta: RedisEtaStore;
   private client: Redis | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweeping: Promise<number> | null = null;
@@ -304,6 +347,10 @@ export class RedisTransport extends VirtualTransport<RedisChannel> implements Le
       for (const channel of this.channels) channel.interrupt();
     });
     this.ackEmulation = options.ack_emulation !== false && String(options.ack_emulation) !== 'false';
+    this.eta = new RedisEtaStore({
+      layout: this.layout, unackedKey: this.unackedKey, unackedIndexKey: this.unackedIndexKey,
+      run: (action, op) => this.run(action, op), consumedQueues: () => [...this.channels].flatMap((ch) => ch.consumedQueues),
+    }, resolveEtaParking('redis', options, this.visibilityTimeout));
   }
 
   /** `host:port/db` (or the socket path), for messages: never the password. */
@@ -319,7 +366,7 @@ export class RedisTransport extends VirtualTransport<RedisChannel> implements Le
   leaseLock(key: string, token?: string): LeaseLock {
     return new RedisLeaseLock(() => this.commandClient(), this.layout.key(key), {
       ...(token === undefined ? {} : { token }),
-      onError: (err, action) => toTransportError(err, action, this.where),
+      onError: (err, action) => toTransportError(err, action, this.server, this.client),
     });
   }
 
@@ -329,7 +376,7 @@ export class RedisTransport extends VirtualTransport<RedisChannel> implements Le
     try {
       return await op(client);
     } catch (err) {
-      throw toTransportError(err, action, this.where);
+      throw toTransportError(err, action, this.server, client);
     }
   }
 
@@ -345,7 +392,7 @@ export class RedisTransport extends VirtualTransport<RedisChannel> implements Le
    */
   async publishFanout(exchange: string, routingKey: string, envelope: Envelope): Promise<void> {
     await this.run('publishing to a fanout exchange', (c) => c.publish(this.fanout.topic(exchange, routingKey), JSON.stringify(envelope)));
-    await this.fanout.flush().catch((err: unknown) => { throw toTransportError(err, 'waiting for own subscribers', this.where); });
+    await this.fanout.flush().catch((err: unknown) => { throw toTransportError(err, 'waiting for own subscribers', this.server); });
   }
 
   /**
@@ -413,24 +460,40 @@ export class RedisTransport extends VirtualTransport<RedisChannel> implements Le
       await connectRedisClient(client);
     } catch (err) {
       client.disconnect();
-      throw toTransportError(err, purpose, this.where);
+      throw toTransportError(err, purpose, this.server, client);
     }
     return client;
+  }
+
+  /**
+   * The envelope stored as `payload` in `queue`, or null: an entry that is not one is dropped and
+   * reported once (`CQ_REDIS_BAD_ENVELOPE`, see @cq/kombu `InvalidMessageReport`).
+   */
+  readEnvelope(queue: string, payload: string): Envelope | null {
+    try {
+      return parseEnvelope(payload);
+    } catch (err) {
+      const reason = `${(err as Error).message} (${payload.length} bytes: ${JSON.stringify(payload.slice(0, 80))})`;
+      this.reportInvalid({ queue, reason, code: 'CQ_REDIS_BAD_ENVELOPE', outcome: 'dropped' });
+      return null;
+    }
   }
 
   protected override async establish(): Promise<void> {
     const client = await this.open('connecting', true);
     this.client = client;
-    this.exchangeStore.attach(client, this.layout, this.where);
+    this.exchangeStore.attach(client, this.layout, this.server);
     this.sweepTimer = setInterval(() => {
       this.restoreVisible().catch((err: unknown) => process.emitWarning(`restore_visible failed: ${String(err)}`, { code: 'CQ_REDIS_RESTORE' }));
     }, Math.max(1, this.restoreInterval * 1000));
     this.sweepTimer.unref();
+    this.eta.start();
   }
 
   protected override async teardown(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = null;
+    await this.eta.stop();
     await this.sweeping?.catch(() => undefined);
     await this.fanout.close();
     this.exchangeStore.detach();
@@ -444,14 +507,6 @@ export class RedisTransport extends VirtualTransport<RedisChannel> implements Le
   }
 }
 
-function parseEnvelope(payload: string): Envelope | null {
-  try {
-    const value = JSON.parse(payload) as Envelope;
-    return value && typeof value === 'object' && typeof value.properties === 'object' ? value : null;
-  } catch {
-    return null;
-  }
-}
 
 function parseUnacked(raw: string): [Envelope, string, string] | null {
   try {
@@ -486,5 +541,7 @@ function text(options: Record<string, unknown>, key: string, fallback: string): 
  */
 export const transport: TransportDefinition = {
   name: 'redis',
-  create: (url, options) => new RedisTransport(parseRedisUrl(url), options),
+  create: (url, options, info) => new RedisTransport(parseRedisUrl(url, {
+    tls: (info?.ssl ?? null) as RedisTlsSettings | boolean | null, tlsOverRedis: true, tlsSetting: 'broker_use_ssl', urlSetting: 'broker_url',
+  }), options),
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, Connection, ConnectionError, parseUrl } from '@cq/kombu';
+import { AuthenticationError, ConfigurationError, Connection, ConnectionError, parseUrl } from '@cq/kombu';
 import { RedisConfigurationError } from '@cq/redis';
 import { RedisTransport, transport } from '../src/index.js';
 
@@ -23,12 +23,22 @@ describe('connection errors and URLs', () => {
     expect(() => server('redis://:s3cret@h/x')).not.toThrow(/s3cret/);
   });
 
-  it('refuses wrong credentials with a ConfigurationError naming the fix', async () => {
+  it('refuses wrong credentials with an AuthenticationError (a ConfigurationError) naming the fix', async () => {
     const conn = new Connection('redis://nobody:hunter2@127.0.0.1:6379/10', { transport });
     const err = await conn.connect().then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(AuthenticationError);
     expect(err).toBeInstanceOf(ConfigurationError);
-    expect((err as Error).message).toMatch(/WRONGPASS.*fix the password in the broker URL/);
+    expect(err).toMatchObject({ code: 'CQ_KOMBU_AUTHENTICATION', user: 'nobody', setting: 'broker_url' });
+    expect((err as Error).message).toMatch(/^authentication failed for user "nobody" at 127\.0\.0\.1:6379\/10 \(WRONGPASS.*\): check the user and password in broker_url$/);
     expect((err as Error).message).not.toContain('hunter2');
+  });
+
+  it('reads broker_use_ssl (the connection\'s ssl) as kombu does: a dict turns TLS on, unknown keys are named', () => {
+    const server = (url: string, ssl: Record<string, unknown>) => (transport.create(parseUrl(url), {}, { ssl }) as RedisTransport).server;
+    expect(server('redis://h/0', { ssl_cert_reqs: 'CERT_REQUIRED', ssl_ca_certs: '/ca.pem' }).tls).toMatchObject({
+      certReqs: 'required', caCertsFile: '/ca.pem', names: { caCerts: 'broker_use_ssl.ssl_ca_certs' },
+    });
+    expect(() => server('rediss://h/0', { ca_certs: '/ca.pem' })).toThrow(/unknown TLS setting ca_certs .*did you mean ssl_ca_certs/);
   });
 
   it('rejects bad options with ConfigurationError', () => {

@@ -1,7 +1,9 @@
 /**
  * Queue operations on `kombu_message`, as prepared statements over one connection. Taking a message
  * leases it (`visible = 0`, `lease_until`, `lease_owner`, `lease_pid`); ack deletes the row; restore
- * and the sweeps make it visible again, marked redelivered, at its old place in the queue.
+ * and the sweeps make it visible again, marked redelivered, at its old place in the queue. A task
+ * parked until its ETA (at put, or a taken one by `park`) waits with `visible = 0` and
+ * `visible_after`, and `take` makes it visible when due.
  *
  * Lease owners are `<hostname>/<uuid>`, one per transport instance. The dead-process sweep only judges
  * leases of this host, since a pid means nothing on another machine.
@@ -9,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
-import { markRedelivered, type Envelope } from '@cq/kombu';
+import { markRedelivered, parkUntil, parseEnvelope, type Envelope, type EtaParking, type InvalidMessageReport } from '@cq/kombu';
 import { isBusy } from './errors.js';
 
 /** An ack waiting for the end of its turn. */
@@ -36,6 +38,10 @@ export interface MessageStoreOptions {
   visibilityTimeout: number;
   /** Least seconds between two sweeps made by `take`. */
   restoreInterval: number;
+  /** Told of each row `take` sets aside because it is not an envelope. Default: a process warning. */
+  onInvalid?: (report: InvalidMessageReport) => void;
+  /** Broker-side ETA (`store_eta`, `eta_horizon`); default: off. */
+  parking?: EtaParking;
 }
 
 const QUEUE_ID = '(SELECT id FROM kombu_queue WHERE name = ?)';
@@ -46,13 +52,17 @@ function prepare(db: Database.Database) {
     dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
     newQueue: db.prepare<[string]>('INSERT OR IGNORE INTO kombu_queue (name) VALUES (?)'),
     insert: db.prepare<[string, string, number, string]>(`INSERT INTO kombu_message (visible, timestamp, payload, version, priority, queue_id) VALUES (1, ?, ?, 1, ?, ${QUEUE_ID})`),
+    insertDeferred: db.prepare<[string, string, number, number, string]>(`INSERT INTO kombu_message (visible, timestamp, payload, version, priority, visible_after, queue_id) VALUES (0, ?, ?, 1, ?, ?, ${QUEUE_ID})`),
+    deferTaken: db.prepare<[number, number, string]>('UPDATE kombu_message SET visible = 0, visible_after = ?, lease_until = NULL, lease_owner = NULL, lease_pid = NULL WHERE id = ? AND lease_owner = ?'),
+    nextDue: db.prepare<[string], number | null>(`SELECT MIN(visible_after) FROM kombu_message WHERE queue_id = ${QUEUE_ID} AND visible_after IS NOT NULL`).pluck(),
+    promoteDue: db.prepare<[string, number]>(`UPDATE kombu_message SET visible = 1, visible_after = NULL WHERE queue_id = ${QUEUE_ID} AND visible_after IS NOT NULL AND visible_after <= ?`),
     hasVisible: db.prepare<[string], number>(`SELECT 1 FROM kombu_message WHERE queue_id = ${QUEUE_ID} AND visible = 1 LIMIT 1`).pluck(),
     head: db.prepare<[string, number], Row>(`SELECT id, payload FROM kombu_message WHERE queue_id = ${QUEUE_ID} AND visible = 1 ORDER BY priority DESC, id LIMIT ?`),
     lease: db.prepare<[number, string, number, number]>('UPDATE kombu_message SET visible = 0, lease_until = ?, lease_owner = ?, lease_pid = ? WHERE id = ?'),
     drop: db.prepare<[number, string]>('DELETE FROM kombu_message WHERE id = ? AND lease_owner = ?'),
     unlease: db.prepare<[string, number, string]>('UPDATE kombu_message SET visible = 1, payload = ?, lease_until = NULL, lease_owner = NULL, lease_pid = NULL WHERE id = ? AND lease_owner = ?'),
     park: db.prepare<[number]>('UPDATE kombu_message SET lease_until = NULL, lease_owner = NULL, lease_pid = NULL WHERE id = ?'),
-    purge: db.prepare<[string]>(`DELETE FROM kombu_message WHERE queue_id = ${QUEUE_ID} AND visible = 1`),
+    purge: db.prepare<[string]>(`DELETE FROM kombu_message WHERE queue_id = ${QUEUE_ID} AND (visible = 1 OR visible_after IS NOT NULL)`),
     size: db.prepare<[string], number>(`SELECT COUNT(*) FROM kombu_message WHERE queue_id = ${QUEUE_ID} AND visible = 1`).pluck(),
     deleteMessages: db.prepare<[string]>(`DELETE FROM kombu_message WHERE queue_id = ${QUEUE_ID}`),
     deleteQueue: db.prepare<[string]>('DELETE FROM kombu_queue WHERE name = ?'),
@@ -96,6 +106,8 @@ export class MessageStore {
   private localWrites = 0;
   /** Queue → the version token at which it was last seen empty. */
   private readonly emptyAt = new Map<string, string>();
+  /** Queue → when its first parked row is due (unix s; Infinity: none), as of a version token. */
+  private readonly dueAt = new Map<string, { token: string; at: number }>();
   private lastSweep = 0;
   private readonly takeTx: (queue: string, max: number) => Row[];
   private readonly restoreTx: (select: () => Row[]) => number;
@@ -130,15 +142,29 @@ export class MessageStore {
     this.sql.newQueue.run(queue);
   }
 
-  /** Appends a message; `priority` is clamped to 0..255 (non-numbers count as 0). */
+  /**
+   * Appends a message; `priority` is clamped to 0..255 (non-numbers count as 0). A task whose `eta`
+   * is past the parking horizon is stored parked (`visible = 0`, `visible_after` = its ETA).
+   */
   put(queue: string, envelope: Envelope): void {
     const p = Number(envelope.properties.priority);
     const priority = Number.isFinite(p) ? Math.min(255, Math.max(0, Math.trunc(p))) : 0;
+    const due = this.options.parking ? parkUntil(this.options.parking, envelope.headers) : null;
     this.db.transaction(() => {
       this.sql.newQueue.run(queue);
-      this.sql.insert.run(timestamp(), JSON.stringify(envelope), priority, queue);
+      if (due === null) this.sql.insert.run(timestamp(), JSON.stringify(envelope), priority, queue);
+      else this.sql.insertDeferred.run(timestamp(), JSON.stringify(envelope), priority, due / 1000, queue);
     }).immediate();
     this.localWrites++;
+  }
+
+  /**
+   * Parks a message this owner holds until `dueAt` (ms since the epoch): in one statement it leaves
+   * the lease (a settle, as ack) and becomes invisible until due, its payload unchanged. A row whose
+   * lease went to someone else is left alone.
+   */
+  park(id: number, dueAt: number): void {
+    if (this.sql.deferTaken.run(dueAt / 1000, id, this.owner).changes > 0) this.localWrites++;
   }
 
   /**
@@ -148,7 +174,8 @@ export class MessageStore {
    */
   take(queue: string, max: number): LeasedRow[] {
     if (Date.now() - this.lastSweep >= this.options.restoreInterval * 1000) this.sweep();
-    const token = `${this.sql.dataVersion.get()}.${this.localWrites}`;
+    this.promoteDue(queue);
+    const token = this.versionToken();
     if (this.emptyAt.get(queue) === token) return [];
     const rows = this.sql.hasVisible.get(queue) ? this.takeTx(queue, max) : [];
     if (rows.length === 0) {
@@ -159,14 +186,35 @@ export class MessageStore {
     const taken: LeasedRow[] = [];
     for (const row of rows) {
       try {
-        taken.push({ id: row.id, envelope: JSON.parse(row.payload) as Envelope });
+        taken.push({ id: row.id, envelope: parseEnvelope(row.payload) });
       } catch (err) {
         // Left in the table for inspection, as a consumed row kombu would leave.
         this.sql.park.run(row.id);
-        process.emitWarning(`sqlite broker: message ${row.id} in queue ${queue} is not a JSON envelope and was set aside: ${String(err)}`, { code: 'CQ_SQLITE_BAD_PAYLOAD' });
+        const report: InvalidMessageReport = { queue, reason: `row ${row.id}: ${(err as Error).message}`, code: 'CQ_SQLITE_BAD_PAYLOAD', outcome: 'set aside' };
+        if (this.options.onInvalid) this.options.onInvalid(report);
+        else process.emitWarning(`sqlite broker: message ${row.id} in queue ${queue} is not a JSON envelope and was set aside: ${String(err)}`, { code: 'CQ_SQLITE_BAD_PAYLOAD' });
       }
     }
     return taken;
+  }
+
+  /** Changes whenever any connection committed, ours included. */
+  private versionToken(): string {
+    return `${this.sql.dataVersion.get()}.${this.localWrites}`;
+  }
+
+  /**
+   * Makes the parked rows of `queue` that are due visible, at their old place in the queue. The first
+   * due time is read again (an indexed MIN) only after a commit, so an idle poll adds no query.
+   */
+  private promoteDue(queue: string): void {
+    const token = this.versionToken();
+    let next = this.dueAt.get(queue);
+    if (next?.token !== token) this.dueAt.set(queue, (next = { token, at: this.sql.nextDue.get(queue) ?? Infinity }));
+    const now = Date.now() / 1000;
+    if (next.at > now) return;
+    if (this.sql.promoteDue.run(queue, now).changes > 0) this.localWrites++;
+    this.dueAt.delete(queue);
   }
 
   /**
@@ -228,6 +276,7 @@ export class MessageStore {
       this.sql.deleteQueue.run(queue);
     }).immediate();
     this.emptyAt.delete(queue);
+    this.dueAt.delete(queue);
   }
 
   /**

@@ -3,8 +3,10 @@
  * kombu's SQLAlchemy transport (`kombu/transport/sqlalchemy/models.py`), so a file created by Python
  * is used as is: our extra message columns (`priority`, `lease_*`) are added when missing.
  *
- * A leased row (taken, not yet acked) has `visible = 0` and a non-null `lease_owner`; rows that
- * Python's kombu consumed keep `visible = 0` with no owner and are never touched again.
+ * A leased row (taken, not yet acked) has `visible = 0` and a non-null `lease_owner`; a row parked
+ * until its ETA has `visible = 0`, no owner and `visible_after` (unix seconds), and becomes visible
+ * when due; rows that Python's kombu consumed keep `visible = 0` with neither and are never touched
+ * again. Parked rows are invisible to Python's kombu, which takes `visible = 1` rows only.
  */
 import Database from 'better-sqlite3';
 import { toTransportError } from './errors.js';
@@ -24,7 +26,8 @@ CREATE TABLE IF NOT EXISTS kombu_message (
   priority INTEGER NOT NULL DEFAULT 0,
   lease_until REAL,
   lease_owner TEXT,
-  lease_pid INTEGER
+  lease_pid INTEGER,
+  visible_after REAL
 );
 CREATE TABLE IF NOT EXISTS kombu_exchange (
   name TEXT PRIMARY KEY,
@@ -40,6 +43,7 @@ CREATE TABLE IF NOT EXISTS kombu_binding (
 const INDEXES = `
 CREATE INDEX IF NOT EXISTS ix_kombu_message_take ON kombu_message (queue_id, visible, priority DESC, id);
 CREATE INDEX IF NOT EXISTS ix_kombu_message_lease ON kombu_message (lease_until, lease_pid) WHERE lease_owner IS NOT NULL;
+CREATE INDEX IF NOT EXISTS ix_kombu_message_due ON kombu_message (queue_id, visible_after) WHERE visible_after IS NOT NULL;
 CREATE INDEX IF NOT EXISTS ix_kombu_binding_queue ON kombu_binding (queue);`;
 
 /** Columns we add to a `kombu_message` table created by Python's kombu. */
@@ -48,6 +52,7 @@ const EXTRA_COLUMNS: Record<string, string> = {
   lease_until: 'REAL',
   lease_owner: 'TEXT',
   lease_pid: 'INTEGER',
+  visible_after: 'REAL',
 };
 
 /**

@@ -2,8 +2,8 @@
 import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import {
-  ConfigurationError, OperationalError, VirtualChannel, VirtualTransport, type Envelope, type LeaseLock, type LeaseLockProvider,
-  type QueueDeclaration, type TakenMessage, type TransportCapabilities, type TransportDefinition, type VirtualTransportOptions,
+  ConfigurationError, OperationalError, VirtualChannel, VirtualTransport, resolveEtaParking, type Envelope, type EtaParking,
+  type EtaParkingChannel, type LeaseLock, type LeaseLockProvider, type QueueDeclaration, type TakenMessage, type TransportCapabilities, type TransportDefinition, type VirtualTransportOptions,
 } from '@cq/kombu';
 import { isBusy, toTransportError } from './errors.js';
 import { SqliteExchangeStore } from './exchange-store.js';
@@ -17,11 +17,27 @@ export interface SqliteTransportOptions extends VirtualTransportOptions {
   visibility_timeout?: number;
   /** Least seconds between sweeps for expired leases and leases of dead processes. Default 1. */
   unacked_restore_interval?: number;
+  /** cq: park far ETA/countdown tasks in the file until due. Default true. */
+  store_eta?: boolean;
+  /** cq: seconds; tasks due further ahead are parked. Default 60, capped at visibility_timeout / 2. */
+  eta_horizon?: number;
 }
 
-/** A channel whose hooks read and write the transport's database. */
-export class SqliteChannel extends VirtualChannel {
+/** A channel whose hooks read and write the transport's database; it parks far ETAs ({@link EtaParkingChannel}). */
+export class SqliteChannel extends VirtualChannel implements EtaParkingChannel {
   declare protected readonly transport: SqliteTransport;
+
+  /** Seconds (see @cq/kombu `EtaParkingChannel`); null with `store_eta: false`. */
+  get etaHorizon(): number | null {
+    return this.transport.parking.horizon;
+  }
+
+  /** Parks a delivered message until `dueAt` (ms): one UPDATE ends its lease and hides it until due. */
+  parkDelivery(deliveryTag: string, dueAt: number): Promise<boolean> {
+    return this.settleWith(deliveryTag, (_queue, taken) => {
+      this.transport.run('parking a message until its ETA', (s) => s.park(taken.receipt as number, dueAt));
+    });
+  }
 
   protected override _newQueue(queue: QueueDeclaration): void {
     this.transport.run('declaring a queue', (s) => s.newQueue(queue.name));
@@ -67,7 +83,9 @@ export class SqliteChannel extends VirtualChannel {
  * exchanges and bindings shared across processes (direct, topic, fanout).
  *
  * Capability: a {@link LeaseLockProvider} (`leaseLock(key)`, rows of `cq_lease_lock` in the same
- * file), so beats sharing this broker compete for one lock.
+ * file), so beats sharing this broker compete for one lock; its channels are
+ * {@link EtaParkingChannel}s: a task due past the horizon waits in the file (`visible_after`), not
+ * in a worker, and is taken when due.
  *
  * URL: `sqlite:///relative/path.db` (from the working directory), `sqlite:////absolute/path.db`,
  * or `sqlite://` for `.cq/broker.db`. The tables are those of kombu's SQLAlchemy transport plus a few
@@ -79,6 +97,7 @@ export class SqliteChannel extends VirtualChannel {
  * - `polling_interval` (0.01): longest sleep between polls of an idle queue. Publishes from another
  *   process are seen within this delay; an idle poll costs one `PRAGMA data_version` read, not a query.
  * - `fetch_batch_size` (100, a count): most messages taken per query.
+ * - `store_eta` (true), `eta_horizon` (60, capped at visibility_timeout / 2): cq's broker-side ETA.
  *
  * One SQLite connection (better-sqlite3 is synchronous) is shared by all channels of the transport.
  *
@@ -97,6 +116,8 @@ export class SqliteTransport extends VirtualTransport<SqliteChannel> implements 
   readonly file: string;
   /** Seconds; see {@link SqliteTransportOptions.unacked_restore_interval}. */
   readonly restoreInterval: number;
+  /** Broker-side ETA settings (`store_eta`, `eta_horizon`). */
+  readonly parking: EtaParking;
   private db: Database.Database | null = null;
   private messages: MessageStore | null = null;
 
@@ -111,6 +132,7 @@ export class SqliteTransport extends VirtualTransport<SqliteChannel> implements 
     this.visibilityTimeout = seconds(options, 'visibility_timeout', 3600);
     this.restoreInterval = seconds(options, 'unacked_restore_interval', 1);
     seconds(options, 'polling_interval', 0.01);
+    this.parking = resolveEtaParking('sqlite', options, this.visibilityTimeout);
   }
 
   /** The message store. Throws kombu's `OperationalError` when not connected. */
@@ -155,7 +177,9 @@ export class SqliteTransport extends VirtualTransport<SqliteChannel> implements 
     prepareDatabaseFile(this.file);
     const db = openDatabase(this.file);
     try {
-      this.messages = new MessageStore(db, { visibilityTimeout: this.visibilityTimeout, restoreInterval: this.restoreInterval });
+      this.messages = new MessageStore(db, {
+        visibilityTimeout: this.visibilityTimeout, restoreInterval: this.restoreInterval, onInvalid: (report) => this.reportInvalid(report), parking: this.parking,
+      });
       this.exchangeStore.attach(db);
       this.messages.sweep();
     } catch (err) {

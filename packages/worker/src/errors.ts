@@ -8,8 +8,10 @@
  * ├── WorkerTerminate       CQ_WORKER_TERMINATE   a soft/cold shutdown cancelled the running task (Celery `WorkerTerminate`)
  * ├── PoolCapabilityError   CQ_WORKER_POOL_CAPABILITY  the pool cannot do what a control command asked (grow, autoscale)
  * ├── PoolStartError        CQ_WORKER_POOL_START  a prefork/threads child could not load the app module; says how to fix it
- * └── BootstepError         CQ_WORKER_BOOTSTEP    a blueprint cannot be built (not a Step class, unknown requirement)
- *     └── BootstepCycleError CQ_WORKER_BOOTSTEP_CYCLE  steps require each other in a cycle
+ * ├── BootstepError         CQ_WORKER_BOOTSTEP    a blueprint cannot be built (not a Step class, unknown requirement)
+ * │   └── BootstepCycleError CQ_WORKER_BOOTSTEP_CYCLE  steps require each other in a cycle
+ * ├── PingCheckError        CQ_WORKER_PING_CHECK  @cq/worker/testing: the started worker did not answer `celery.ping`
+ * └── ShutdownTimeoutError  CQ_WORKER_SHUTDOWN_TIMEOUT  @cq/worker/testing: tasks outlived `shutdownTimeout`; cancelled (cold)
  * ```
  */
 export class WorkerError extends Error {
@@ -63,5 +65,27 @@ export class BootstepCycleError extends BootstepError {
   override readonly code = 'CQ_WORKER_BOOTSTEP_CYCLE';
   constructor(readonly blueprint: string, readonly cycle: string[]) {
     super(`blueprint ${blueprint}: bootsteps require each other in a cycle: ${cycle.join(' -> ')}`);
+  }
+}
+
+/**
+ * `startWorker` (@cq/worker/testing) started a worker, but the `celery.ping` task it sent was not
+ * answered with `'pong'` within `pingTaskTimeout`: the message says where the ping went and which
+ * queues the worker consumes. The worker is stopped before this is thrown; `cause` is the
+ * `AsyncResult.get()` error (a `TimeoutError`, or the task's own failure).
+ */
+export class PingCheckError extends WorkerError {
+  override readonly code = 'CQ_WORKER_PING_CHECK';
+}
+
+/**
+ * A test worker's warm shutdown outlived `shutdownTimeout` (Celery's start_worker raises
+ * `RuntimeError` there): the tasks still running were cancelled by a cold shutdown, which completed
+ * before this is thrown. `running` names them as `name[id]`.
+ */
+export class ShutdownTimeoutError extends WorkerError {
+  override readonly code = 'CQ_WORKER_SHUTDOWN_TIMEOUT';
+  constructor(message: string, readonly running: string[]) {
+    super(message);
   }
 }

@@ -12,6 +12,7 @@ export { QoS } from './consumer/qos.js';
 export { ConnectionStep } from './consumer/steps/connection.js';
 export { QosStep } from './consumer/steps/qos.js';
 export { TasksStep } from './consumer/steps/tasks.js';
+export { DelayedDeliveryStep } from './consumer/steps/delayed-delivery.js';
 export { ControlStep } from './consumer/steps/control.js';
 export { WorkerControlState } from './consumer/control-state.js';
 export { MingleStep } from './consumer/steps/mingle.js';
@@ -25,13 +26,14 @@ export { EtaSchedule, type EtaScheduleOptions } from './eta-schedule.js';
 export { AsyncPool, SoloPool, createPool, isPoolName, POOL_NAMES, type Pool, type PoolJob, type PoolName, type PoolFactory } from './pool.js';
 export { JobWindow, type WindowSize } from './job-window.js';
 export {
-  isManagedPool, runsInChildren, canResize, canAutoscale, canTerminateJobs, listsProcesses,
-  type ManagedPool, type ExecutorPool, type ResizablePool, type AutoscalingPool, type JobTerminator, type ProcessListingPool,
+  isManagedPool, runsInChildren, canResize, canRestart, canAutoscale, canTerminateJobs, listsProcesses,
+  type ManagedPool, type ExecutorPool, type ResizablePool, type RestartablePool, type AutoscalingPool, type JobTerminator, type ProcessListingPool,
 } from './pool-capabilities.js';
 export { ProcessPool, type ProcessPoolOptions } from './process-pool.js';
 export { fromChild, type Executor, type InvokeLimits, type TaskCall } from './executor.js';
 export type { ChildInitArgs } from './child-entry.js';
 export { nodename } from './hostname.js';
+export { BadMessageLog, type BadMessageLevel, type BadMessageLogOptions } from './bad-message-log.js';
 export { WORKER_DEFAULTS, workerSettings, type WorkerSettings } from './settings.js';
 export {
   WorkerError, WorkerLostError, WorkerStateError, WorkerTerminate, PoolCapabilityError, PoolStartError, BootstepError, BootstepCycleError,

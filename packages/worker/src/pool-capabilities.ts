@@ -12,6 +12,7 @@
  * | change autoscale bounds (`autoscale`) | {@link AutoscalingPool} | {@link canAutoscale} | none yet (billiard's autoscaler has fixed bounds) |
  * | kill the child running one task (revoke `terminate`) | {@link JobTerminator} | {@link canTerminateJobs} | prefork, threads |
  * | list its processes (`inspect stats` `pool.processes`) | {@link ProcessListingPool} | {@link listsProcesses} | prefork, threads |
+ * | replace its children with ones loading the code afresh (`pool_restart`) | {@link RestartablePool} | {@link canRestart} | prefork, threads |
  *
  * An in-process pool (`async`, `solo`) has none: it runs in the worker's own process.
  */
@@ -61,6 +62,15 @@ export interface ProcessListingPool extends Pool {
   readonly pids: number[];
 }
 
+/** A pool whose children can be replaced by new ones that load the app module afresh (Celery `pool.restart()`). */
+export interface RestartablePool extends Pool {
+  /**
+   * Replaces every child; running tasks finish in the old ones. Resolves once the new children are
+   * ready; rejects with a `PoolStartError` when they cannot load the app (the old ones serve on).
+   */
+  restart(): Promise<void>;
+}
+
 /** True when the pool has resources to start and stop. */
 export function isManagedPool(pool: Pool): pool is ManagedPool {
   return hasMethods(pool, 'onStart', 'onStop', 'onTerminate');
@@ -74,6 +84,11 @@ export function runsInChildren(pool: Pool): pool is ExecutorPool {
 /** True when `pool_grow`/`pool_shrink` can change the pool. */
 export function canResize(pool: Pool): pool is ResizablePool {
   return hasMethods(pool, 'grow', 'shrink');
+}
+
+/** True when the pool can replace its children with ones loading the code afresh. */
+export function canRestart(pool: Pool): pool is RestartablePool {
+  return hasMethods(pool, 'restart');
 }
 
 /** True when the `autoscale` command can change the pool's bounds. */

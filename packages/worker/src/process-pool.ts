@@ -14,9 +14,11 @@
  * (`TimeLimitExceeded`), the soft one aborts the task's `signal` (`SoftTimeLimitExceeded`). A child
  * dying mid-task rejects it with `WorkerLostError`. A task cancelled by a cold shutdown is abandoned
  * by the parent; `onTerminate` then kills the children. `terminateJob` kills the child running one task
- * (revoke with terminate); `grow`/`shrink` change the number of children (`pool_grow`/`pool_shrink`).
+ * (revoke with terminate); `grow`/`shrink` change the number of children (`pool_grow`/`pool_shrink`);
+ * `restart` replaces them with children loading the app module afresh (`pool_restart`, autoreload).
  *
- * Capabilities (`pool-capabilities.ts`): managed, executor, resizable, job terminator, process listing.
+ * Capabilities (`pool-capabilities.ts`): managed, executor, resizable, restartable, job terminator,
+ * process listing.
  * The jobs it accepts go through a {@link JobWindow} whose window is the children's capacity.
  */
 import { fileURLToPath } from 'node:url';
@@ -28,7 +30,7 @@ import type { ChildInitArgs } from './child-entry.js';
 import { fromChild, type InvokeLimits, type TaskCall } from './executor.js';
 import { JobWindow, type PoolJob } from './job-window.js';
 import { poolStartError } from './pool-start-error.js';
-import type { ExecutorPool, JobTerminator, ManagedPool, ProcessListingPool, ResizablePool } from './pool-capabilities.js';
+import type { ExecutorPool, JobTerminator, ManagedPool, ProcessListingPool, ResizablePool, RestartablePool } from './pool-capabilities.js';
 
 export interface ProcessPoolOptions {
   /** `prefork` (child processes) or `threads` (worker threads). */
@@ -49,7 +51,7 @@ export interface ProcessPoolOptions {
 /** The child entry beside this module (`.ts` from source, `.js` when built). */
 const CHILD_ENTRY = fileURLToPath(new URL(`./child-entry${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
-export class ProcessPool implements ManagedPool, ExecutorPool, ResizablePool, JobTerminator, ProcessListingPool {
+export class ProcessPool implements ManagedPool, ExecutorPool, ResizablePool, RestartablePool, JobTerminator, ProcessListingPool {
   readonly name: PoolKind;
   /** The billiard pool. */
   readonly children: ChildPool;
@@ -133,6 +135,22 @@ export class ProcessPool implements ManagedPool, ExecutorPool, ResizablePool, Jo
     if (this.limit - n < 1) throw new RangeError(`cannot shrink the pool by ${n}: it has ${this.limit} children and keeps at least 1`);
     this.children.shrink(n);
     this.jobs.resize(this.limit - n);
+  }
+
+  /**
+   * Replaces every child with a new one that imports the app module afresh (Celery's `pool_restart`,
+   * billiard `restart`): new code in the app module and what it imports runs from now on. The old
+   * children take no new task and hand back their prefetched ones; each finishes the task it is
+   * running, then exits once all the new children are ready. This process keeps its own app: the task
+   * registry, task options and settings it read at start stay as they were.
+   * @returns resolves once the new children are ready; rejects with a `PoolStartError` (the child's
+   *   error and a hint) when the new children cannot load the app (the old ones serve on), or with
+   *   billiard's `PoolClosedError` when the pool is stopping.
+   */
+  restart(): Promise<void> {
+    return this.children.restart().catch((error: unknown) => {
+      throw poolStartError(error, this.name, this.appModule);
+    });
   }
 
   /**

@@ -2,12 +2,23 @@
  * One task message being run (Celery `celery/worker/request.py` + `celery/app/trace.py`): acks at the
  * right moment, runs the function with its context and limits, stores the outcome, and handles the
  * Retry / Ignore / Reject signals.
+ *
+ * The task's handlers fire in `trace.py`'s order: `task_prerun` → `beforeStart` (inside
+ * `Task.invoke`, where the function runs) → the function → SUCCESS stored → `onSuccess` →
+ * `task_success` → `afterReturn`; or FAILURE stored (errbacks, chain) → `onFailure` → `task_failure`
+ * → `afterReturn`; or retry sent, RETRY stored → `onRetry` → `task_retry`; then `task_postrun`.
+ * Revoked, requeued (worker lost), ignored and rejected tasks get no handler. A handler other than
+ * `beforeStart` that throws is what Celery calls an internal error ("Exception raised outside
+ * body"): it is logged, `task_postrun` is sent with the traced state, FAILURE is stored with the
+ * handler's error (a SUCCESS already stored stays: the backends refuse to overwrite it, as Celery's
+ * key-value backends do), `onFailure` gets that error and `task_failure` is sent; no `afterReturn`.
  */
 import { performance } from 'node:perf_hooks';
 import type { Message } from '@cq/kombu';
 import {
-  Ignore, Reject, Retry, SoftTimeLimitExceeded, TaskSignal, TimeLimitExceeded, autoretryFor, pythonRepr, runWithContext,
-  type Celery, type RetryOptions, type Task, type TaskContext, type TaskRequest, type TaskRequestFields,
+  Ignore, Reject, Retry, SoftTimeLimitExceeded, TaskSignal, TimeLimitExceeded, autoretryFor, exceptionInfo, pythonRepr, runWithContext,
+  taskChildren, taskHasCustom,
+  type Celery, type RetryOptions, type Task, type TaskContext, type TaskHookName, type TaskRequest, type TaskRequestFields,
 } from '@cq/app';
 import type { Backend, TaskRequest as BackendRequest } from '@cq/backend';
 import type { Logger } from '@cq/app';
@@ -99,6 +110,11 @@ export class Request {
     return backendRequest(this.fields, this.env.hostname, this.message.deliveryInfo.routing_key);
   }
 
+  /** What the backend records: `storeInfo()` plus the children the task sent (filled while it runs). */
+  private recordInfo(): BackendRequest {
+    return { ...this.storeInfo(), children: taskChildren(this.request) };
+  }
+
   /** Stops the task cooperatively (revoke, cold shutdown). */
   cancel(reason: unknown): void {
     this.abort.abort(reason);
@@ -111,8 +127,9 @@ export class Request {
     const topts = this.task.options;
     const ignoreResult = this.fields.ignoreResult || (topts.ignoreResult ?? conf.task_ignore_result);
     const storeErrors = !ignoreResult || (topts.storeErrorsEvenIfIgnored ?? conf.task_store_errors_even_if_ignored);
-    const info = this.storeInfo();
+    const info = this.recordInfo();
     let outcome: Outcome = 'SUCCESS';
+    let traced: Outcome = 'SUCCESS';
     let retval: unknown = null;
     let started: Promise<void> = Promise.resolve();
     // Celery `on_accepted` + the start of `trace_task`: on a process pool, when a child begins the task.
@@ -128,30 +145,97 @@ export class Request {
         started.catch(() => undefined); // awaited below
       }
     };
+    const { args, kwargs } = this.fields;
+    let postrunSent = false;
+    const postrun = (): void => {
+      if (postrunSent || !this.begun || this.terminated) return;
+      postrunSent = true;
+      task_postrun.send(this.task, { taskId: this.id, task: this.task, args, kwargs, retval, state: traced });
+    };
     try {
-      if (!this.env.executor) {
-        begin();
+      try {
+        if (!this.env.executor) {
+          begin();
+          await started;
+        }
+        const value = await Promise.race([this.run(begin), this.untilTerminated()]);
         await started;
+        retval = value ?? null;
+        // Canvas: link callbacks and the next chain link are sent before the result is stored (Celery
+        // trace), as the task's children.
+        await runWithContext(this.context(), () => continueOnSuccess({ app, request: this.request }, value ?? null));
+        if (backend && !ignoreResult) await backend.markAsDone(this.id, value ?? null, info);
+        await this.hook('onSuccess', () => this.task.onSuccess(retval, this.id, args, kwargs));
+        // The repr of the result is not free: build the line only when it is written.
+        if (log.isLevelEnabled('info')) log.info(`Task ${this.fields.name}[${this.id}] succeeded in ${this.elapsed()}s: ${pythonRepr(value ?? null, 256)}`);
+        task_success.send(this.task, { result: retval, runtime: (performance.now() - this.startedAt) / 1000 });
+        await this.hook('afterReturn', () => this.task.afterReturn('SUCCESS', retval, this.id, args, kwargs, null));
+      } catch (err) {
+        if (err instanceof HandlerError) throw err;
+        retval = err;
+        try {
+          outcome = traced = await this.handleError(err, storeErrors, info);
+        } catch (e) {
+          if (e instanceof HandlerError) traced = e.handler === 'onRetry' ? 'RETRY' : 'FAILURE';
+          throw e;
+        }
       }
-      const value = await Promise.race([this.run(begin), this.untilTerminated()]);
-      await started;
-      retval = value ?? null;
-      // Canvas: link callbacks and the next chain link are sent before the result is stored (Celery trace).
-      await continueOnSuccess({ app, request: this.request }, value ?? null);
-      if (backend && !ignoreResult) await backend.markAsDone(this.id, value ?? null, info);
-      // The repr of the result is not free: build the line only when it is written.
-      if (log.isLevelEnabled('info')) log.info(`Task ${this.fields.name}[${this.id}] succeeded in ${this.elapsed()}s: ${pythonRepr(value ?? null, 256)}`);
-      task_success.send(this.task, { result: retval, runtime: (performance.now() - this.startedAt) / 1000 });
     } catch (err) {
-      retval = err;
-      outcome = await this.handleError(err, storeErrors, info);
+      if (!(err instanceof HandlerError)) throw err;
+      // Celery sends task_postrun (with the traced state) before it handles an error outside the body.
+      postrun();
+      outcome = await this.internalError(err, storeErrors, info);
     } finally {
       // A failure was settled by handleError (Celery on_failure); any other outcome is acked now, and
       // so is an early-ack task that failed before a child began it.
       if (!this.message.acknowledged && !this.terminated) await this.settle('ack');
-      if (this.begun && !this.terminated) task_postrun.send(this.task, { taskId: this.id, task: this.task, args: this.fields.args, kwargs: this.fields.kwargs, retval, state: outcome });
+      postrun();
       this.env.onDone?.(this, outcome);
     }
+  }
+
+  /** Calls the task's handler `name` when it has its own; what it throws comes out as a {@link HandlerError}. */
+  private async hook(name: TaskHookName, call: () => unknown): Promise<void> {
+    if (!taskHasCustom(this.task, name)) return;
+    try {
+      await call();
+    } catch (err) {
+      throw new HandlerError(name, err);
+    }
+  }
+
+  /**
+   * A handler threw (Celery `report_internal_error` + `on_error`): logged as a warning, then the
+   * task fails with the handler's error: FAILURE stored, the message settled as a failure,
+   * `onFailure` (what it throws now is only logged), the failure logged, `task_failure` sent. The
+   * canvas already continued (or failed) the chain and chord: nothing is sent again.
+   */
+  private async internalError(handler: HandlerError, storeErrors: boolean, info: BackendRequest): Promise<Outcome> {
+    const { backend, log } = this.env;
+    const error = handler.cause instanceof Error ? handler.cause : new Error(String(handler.cause));
+    const { name, args, kwargs } = this.fields;
+    log.warn(`Task ${name}[${this.id}] ${handler.message} (Exception raised outside body): ${error.name}(${pythonRepr(error.message)})\n${error.stack ?? ''}`);
+    if (!this.message.acknowledged && !this.terminated) {
+      const conf = this.env.app.conf;
+      const decision = failureSettlement(error, {
+        acksLate: this.acksLate, rejectOnWorkerLost: false,
+        acksOnFailureOrTimeout: this.task.options.acksOnFailureOrTimeout ?? conf.task_acks_on_failure_or_timeout,
+      });
+      if (decision.settle !== 'none') await this.settle(decision.settle).catch((e: unknown) => log.error(`could not settle ${this.id}: ${String(e)}`));
+    }
+    if (backend && storeErrors) {
+      await backend.markAsFailure(this.id, error, error.stack ?? null, info).catch((e: unknown) =>
+        log.error(`Task ${name}[${this.id}] could not store its failure: ${String(e)}`));
+    }
+    const einfo = exceptionInfo(error);
+    try {
+      if (taskHasCustom(this.task, 'onFailure')) await this.task.onFailure(error, this.id, args, kwargs, einfo);
+    } catch (e) {
+      log.error(`Task handler raised error: ${String(e)}`);
+    }
+    log.error(`Task ${name}[${this.id}] raised unexpected: ${error.name}(${pythonRepr(error.message)})`);
+    task_failure.send(this.task, { taskId: this.id, exception: error, args, kwargs, traceback: error.stack ?? null, einfo });
+    return 'FAILURE';
   }
 
   private terminated: WorkerTerminate | null = null;
@@ -279,8 +363,11 @@ export class Request {
     }
   }
 
+  private taskContext: TaskContext | null = null;
+
+  /** The context the function runs with (in-process), and the callbacks are sent in; one per request. */
   private context(): TaskContext {
-    return {
+    return (this.taskContext ??= {
       name: this.fields.name,
       request: this.request,
       signal: this.abort.signal,
@@ -290,7 +377,7 @@ export class Request {
       updateState: async ({ state, meta }) => {
         if (this.env.backend) await this.env.backend.storeResult(this.id, meta ?? null, state, { request: this.storeInfo() });
       },
-    };
+    });
   }
 
   private async handleError(err: unknown, storeErrors: boolean, info: BackendRequest): Promise<Exclude<Outcome, 'SUCCESS'>> {
@@ -303,6 +390,7 @@ export class Request {
     if (err instanceof Retry) {
       const retried = await this.retry(err, storeErrors).catch((e: unknown) => e);
       if (retried === true) return 'RETRY';
+      if (retried instanceof HandlerError) throw retried;
       err = retried;
     }
     if (err instanceof Ignore) return 'IGNORED';
@@ -329,11 +417,14 @@ export class Request {
     }
     // Canvas: the rest of the chain is marked FAILURE and the errbacks run (Celery mark_as_failure).
     await continueOnFailure({ app: this.env.app, request: this.request }, error, { backend, traceback: error.stack ?? null, storeErrors });
+    const einfo = exceptionInfo(error);
+    const { args, kwargs } = this.fields;
+    // A lost worker process is reported by Celery's Request.on_failure, which calls no handler.
+    const handlers = !(error instanceof WorkerLostError);
+    if (handlers) await this.hook('onFailure', () => this.task.onFailure(error, this.id, args, kwargs, einfo));
     log.error(`Task ${this.fields.name}[${this.id}] raised unexpected: ${error.name}(${pythonRepr(error.message)})\n${error.stack ?? ''}`);
-    task_failure.send(this.task, {
-      taskId: this.id, exception: error, args: this.fields.args, kwargs: this.fields.kwargs, traceback: error.stack ?? null,
-      einfo: { type: error.name, exception: error, traceback: error.stack ?? null },
-    });
+    task_failure.send(this.task, { taskId: this.id, exception: error, args, kwargs, traceback: error.stack ?? null, einfo });
+    if (handlers) await this.hook('afterReturn', () => this.task.afterReturn('FAILURE', error, this.id, args, kwargs, null));
     return 'FAILURE';
   }
 
@@ -359,11 +450,12 @@ export class Request {
     } catch (err) {
       throw new Reject(`could not send the retry: ${String(err)}`, false);
     }
-    if (backend && storeErrors) await backend.markAsRetry(this.id, signal.options.exc ?? signal, null, this.storeInfo());
-    log.info(`Task ${this.fields.name}[${this.id}] retry: ${signal.message}`);
+    if (backend && storeErrors) await backend.markAsRetry(this.id, signal.options.exc ?? signal, null, this.recordInfo());
     const reason = signal.options.exc ?? signal;
-    const exc = reason instanceof Error ? reason : signal;
-    task_retry.send(this.task, { request: this.request, reason, einfo: { type: exc.name, exception: exc, traceback: exc.stack ?? null } });
+    const einfo = exceptionInfo(reason instanceof Error ? reason : signal);
+    await this.hook('onRetry', () => this.task.onRetry(signal.options.exc ?? null, this.id, this.fields.args, this.fields.kwargs, einfo));
+    log.info(`Task ${this.fields.name}[${this.id}] retry: ${signal.message}`);
+    task_retry.send(this.task, { request: this.request, reason, einfo });
     return true;
   }
 
@@ -375,5 +467,16 @@ export class Request {
 
   private elapsed(): string {
     return ((performance.now() - this.startedAt) / 1000).toFixed(6).replace(/0+$/, '').replace(/\.$/, '.0');
+  }
+}
+
+/**
+ * A task handler (`onSuccess`, `onFailure`, `onRetry`, `afterReturn`) threw: carried out of the
+ * trace to {@link Request.internalError}; never leaves this module.
+ */
+class HandlerError extends Error {
+  constructor(readonly handler: TaskHookName, cause: unknown) {
+    super(`handler ${handler}() raised`, { cause });
+    this.name = 'HandlerError';
   }
 }

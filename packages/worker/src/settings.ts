@@ -6,6 +6,7 @@
  * wherever @cq/worker is part of the program. `worker_send_task_events` belongs to @cq/events.
  */
 import { settingsSlice, type CelerySettings } from '@cq/app';
+import { DEFAULT_MAX_BODY_SIZE } from '@cq/kombu';
 
 export interface WorkerSettings {
   /** Prefetch = concurrency × this; 0 = unlimited (Celery `worker_prefetch_multiplier`). Default 4. */
@@ -49,6 +50,25 @@ export interface WorkerSettings {
    * unless `--without-mingle`; cq only when this is true. Default false.
    */
   worker_mingle: boolean;
+  /**
+   * cq (beyond Celery, which has no limit): most **bytes** of a task message body, as received and
+   * once decompressed. A larger body is refused as undecodable (logged, acked, nothing stored); a
+   * compression bomb stops decompressing at the limit. Default 16 MiB (RabbitMQ 4's largest
+   * message); `Infinity` for no limit (null means the default, as for every setting).
+   */
+  worker_max_body_size: number;
+  /**
+   * On RabbitMQ, look for quorum queues among the app's queues (Celery 5.5 `worker_detect_quorum_queues`):
+   * when one is found the prefetch limit is set per consumer (quorum queues refuse a channel-wide one)
+   * and stays fixed, and the delayed-delivery step declares the delay queues. Default true.
+   */
+  worker_detect_quorum_queues: boolean;
+  /**
+   * Also consume `<hostname>.dq2`, bound to the direct exchange `C.dq2` with the node name as
+   * routing key, so a task can be sent to this one worker (`queue: workerDirect('w1@host')`)
+   * (Celery `worker_direct`). Default false.
+   */
+  worker_direct: boolean;
 }
 
 declare module '@cq/app' {
@@ -70,6 +90,9 @@ export const WORKER_DEFAULTS: Readonly<WorkerSettings> = Object.freeze({
   worker_eta_task_limit: null,
   worker_state_db: null,
   worker_mingle: false,
+  worker_max_body_size: DEFAULT_MAX_BODY_SIZE,
+  worker_detect_quorum_queues: true,
+  worker_direct: false,
 });
 
 /** The worker settings in effect for `conf`: each configured value, else its default. */

@@ -4,17 +4,26 @@
  *
  * - body that cannot be decoded or is not accepted → logged as critical with the task id, **acked**
  *   (dropped) and nothing stored, as Celery does;
+ * - signed (`auth`) body refused — bad signature, unknown signer, signer certificate expired or not
+ *   yet valid — → logged once as critical with the task id and name, **rejected** without requeue
+ *   (dead-lettered where the queue has one, where Celery acks) and nothing stored or run;
  * - neither protocol v2 nor v1 → "unknown message", logged and rejected without requeue;
  * - invalid eta/expires → rejected without requeue;
  * - unknown task name → rejected without requeue and FAILURE `NotRegistered` stored;
  * - expired (checked on receipt and again when due) → REVOKED (`expired`) stored and acked;
+ * - eta past the channel's horizon, on a broker that parks (Redis, SQLite) → parked there until due
+ *   and settled, not received (see `eta-parking.ts`; cq, beyond Celery);
  * - eta in the future → held on a timer until due, with the prefetch count raised while held, up to
  *   `worker_eta_task_limit` unacknowledged messages in all (see `eta-schedule.ts`);
  * - a task type with a rate limit (`rateLimit`, `task_default_rate_limit`, unless
  *   `worker_disable_rate_limits`) → held in its token bucket until it may run (see `rate-limit.ts`);
  * - otherwise handed to the pool.
+ *
+ * A body over `worker_max_body_size` (as received or once decompressed) or nested too deep is
+ * "cannot be decoded" (kombu's DecodeLimitError). The reports of the first four outcomes go through
+ * the worker's rate-limited {@link BadMessageLog}, so a flood of bad messages cannot fill a disk.
  */
-import type { Message } from '@cq/kombu';
+import { SecurityError, type Message } from '@cq/kombu';
 import { NotRegistered, decodeTaskMessage, type Celery, type TaskRequestFields } from '@cq/app';
 import type { Backend } from '@cq/backend';
 import type { Logger } from '@cq/app';
@@ -23,8 +32,10 @@ import { continueOnRevoked } from '@cq/canvas';
 import { Request, backendRequest, type RequestEnv } from './request.js';
 import type { Pool } from './pool.js';
 import { EtaSchedule } from './eta-schedule.js';
+import { parkIfFar } from './eta-parking.js';
 import { RateLimiter, parseRate } from './rate-limit.js';
 import { workerSettings } from './settings.js';
+import { BadMessageLog } from './bad-message-log.js';
 
 export interface StrategyHooks {
   /** Raises (> 0) or lowers (< 0) the channel's prefetch while ETA tasks are held. */
@@ -33,6 +44,8 @@ export interface StrategyHooks {
   basePrefetch?: number;
   /** Sender of task_unknown and task_rejected (the worker's consumer); default: the strategy. */
   consumer?: object;
+  /** Where bad-message reports go, rate-limited (the worker's); default: one of its own on the env's log. */
+  badMessages?: BadMessageLog;
 }
 
 export class TaskStrategy {
@@ -42,6 +55,8 @@ export class TaskStrategy {
   readonly rateLimiter: RateLimiter<Request>;
   /** Revoked task ids (Celery `worker_state.revoked`), set by the Control step; checked on receipt and when due. */
   revoked: { has(id: string): boolean } | null = null;
+  /** Reports of undecodable, refused, invalid and unknown-task messages (rate-limited). */
+  readonly badMessages: BadMessageLog;
 
   constructor(
     private readonly app: Celery,
@@ -49,6 +64,7 @@ export class TaskStrategy {
     private readonly env: RequestEnv,
     private readonly hooks: StrategyHooks,
   ) {
+    this.badMessages = hooks.badMessages ?? new BadMessageLog(env.log);
     this.eta = new EtaSchedule<Request>({
       limit: workerSettings(app.conf).worker_eta_task_limit,
       basePrefetch: hooks.basePrefetch ?? 0,
@@ -104,7 +120,12 @@ export class TaskStrategy {
     try {
       payload = message.decode();
     } catch (err) {
-      this.log.fatal(`Can't decode message body: ${errText(err)} (type:${message.contentType} encoding:${message.contentEncoding} id:${headerId}); message dropped`);
+      if (err instanceof SecurityError) {
+        this.badMessages.report('fatal', `Refused signed message ${String(message.headers['task'] ?? '?')}[${headerId}]: ${err.message}; rejected`);
+        await message.reject(false).catch(() => undefined);
+        return;
+      }
+      this.badMessages.report('fatal', `Can't decode message body: ${errText(err)} (type:${message.contentType} encoding:${message.contentEncoding} id:${headerId}); message dropped`);
       await message.ack().catch(() => undefined);
       return;
     }
@@ -112,7 +133,7 @@ export class TaskStrategy {
     try {
       fields = decodeTaskMessage(message.headers, message.properties, payload);
     } catch (err) {
-      this.log.error(`Received invalid or unknown message (id:${headerId}): ${errText(err)}; rejected`);
+      this.badMessages.report('error', `Received invalid or unknown message (id:${headerId}): ${errText(err)}; rejected`);
       await message.reject(false).catch(() => undefined);
       // Celery sends task_rejected for a message of unknown type only, not for an invalid task message.
       const v1 = typeof payload === 'object' && payload !== null && Object.hasOwn(payload, 'task');
@@ -121,7 +142,7 @@ export class TaskStrategy {
     }
     const task = this.app.tasks.get(fields.name);
     if (!task) {
-      this.log.error(`Received unregistered task of type '${fields.name}' (id:${fields.id}). The message has been ignored and discarded. Did you register it with app.task() in the module given to -A?`);
+      this.badMessages.report('error', `Received unregistered task of type '${fields.name}' (id:${fields.id}). The message has been ignored and discarded. Did you register it with app.task() in the module given to -A?`);
       await message.reject(false).catch(() => undefined);
       if (this.backend) {
         await this.backend.markAsFailure(fields.id, new NotRegistered(fields.name), null, backendRequest(fields, this.env.hostname, message.deliveryInfo.routing_key)).catch((e: unknown) => this.log.error(`could not store NotRegistered for ${fields.id}: ${errText(e)}`));
@@ -129,6 +150,7 @@ export class TaskStrategy {
       task_unknown.send(this.hooks.consumer ?? this, { name: fields.name, id: fields.id, message, exc: new NotRegistered(fields.name) });
       return;
     }
+    if (fields.eta && await parkIfFar(message, fields.eta.getTime(), `${fields.name}[${fields.id}]`, this.log)) return;
     const request = new Request(message, fields, task, this.env);
     this.log.info(`Task ${fields.name}[${fields.id}] received`);
     if (await this.revokeIfExpired(request)) return;

@@ -1,7 +1,7 @@
 /** The worker (Celery `celery/worker/worker.py` `WorkController`); see {@link Worker}. */
 import type { Queue } from '@cq/kombu';
 import { deferred } from '@cq/vine';
-import { worker_init, worker_ready, worker_shutdown, worker_shutting_down, type Celery, type Logger } from '@cq/app';
+import { worker_init, worker_ready, worker_shutdown, worker_shutting_down, workerDirect, type Celery, type Logger } from '@cq/app';
 import { registerBuiltins } from '@cq/canvas';
 import { Blueprint, type StepClass } from './bootsteps.js';
 import { ConsumerComponent } from './components/consumer.js';
@@ -11,6 +11,7 @@ import { WorkerError, WorkerStateError } from './errors.js';
 import { nodename } from './hostname.js';
 import type { Pool, PoolFactory, PoolName } from './pool.js';
 import type { Request } from './request.js';
+import { BadMessageLog } from './bad-message-log.js';
 import { workerSettings } from './settings.js';
 
 /** `warm` < `soft` < `cold`: a later call may only make a shutdown harder. */
@@ -110,6 +111,8 @@ export class Worker {
   readonly prefetchCount: number;
   readonly blueprint: Blueprint<Worker>;
   readonly log: Logger;
+  /** Bad-message reports (undecodable, refused, invalid, unknown task), written to `log` rate-limited. */
+  readonly badMessages: BadMessageLog;
   state: WorkerState = 'new';
   /** Tasks finished since start, by outcome. */
   readonly stats = { processed: 0, succeeded: 0, failed: 0, retried: 0 };
@@ -138,10 +141,13 @@ export class Worker {
     registerBuiltins(app);
     this.hostname = nodename(options.hostname);
     this.log = options.log ?? app.log;
+    this.badMessages = new BadMessageLog(this.log);
     const names = options.queues && options.queues.length > 0 ? options.queues : null;
     const excluded = new Set(options.excludeQueues ?? []);
     this.queues = (names?.map((q) => app.queue(q)) ?? app.defaultQueues()).filter((q) => !excluded.has(q.name));
     if (this.queues.length === 0) throw new WorkerError(`every queue is excluded (-X ${[...excluded].join(',')}): nothing to consume`);
+    // Celery `setup_queues`: with worker_direct, also `<hostname>.dq2` on exchange C.dq2.
+    if (workerSettings(app.conf).worker_direct) this.queues = [...this.queues, workerDirect(this.hostname)];
     this.blueprint = new Blueprint<Worker>('Worker', options.steps ?? WORKER_STEPS, app.steps.worker).apply(this);
     if (!this.pool) throw new WorkerError('the worker blueprint created no pool: keep PoolComponent in its steps');
     const multiplier = options.prefetchMultiplier ?? workerSettings(app.conf).worker_prefetch_multiplier;

@@ -2,9 +2,9 @@
  * `cq report [--json]`: information for bug reports (Celery `celery report`, `app.bugreport()`): the
  * versions of cq's packages, Node and the broker driver, the platform, the loaded app module, the
  * transport and result backend in use (passwords shown as `**`), and the settings that differ from
- * the defaults (`app.conf.humanize()`), with secrets hidden as Celery's `filter_hidden_settings` does:
- * a key matching `API|TOKEN|KEY|SECRET|PASS|PROFANITIES_LIST|SIGNATURE|DATABASE` (any case) shows
- * `********`, a `broker_url` or `*backend*` URL has its password masked, mappings are filtered deeply.
+ * the defaults (`app.conf.humanize()`), with secrets hidden by @cq/app's `filterHiddenSettings`
+ * (Celery's `filter_hidden_settings`): a key matching `API|TOKEN|KEY|SECRET|PASS|PROFANITIES_LIST|
+ * SIGNATURE|DATABASE` (any case) shows `********`, URL passwords are masked, mappings are filtered deeply.
  * `--json` prints the same facts as one JSON object.
  */
 import { createRequire } from 'node:module';
@@ -12,13 +12,9 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { DEFAULTS, pythonRepr, redact, type Celery } from '@cq/celery';
+import { DEFAULTS, filterHiddenSettings, pythonRepr, redact, type Celery } from '@cq/celery';
 import { loadApp } from '../load-app.js';
 import { applyAppFlags, withAppFlags, type AppFlags } from '../options.js';
-
-/** Celery's `HIDDEN_SETTINGS` (`celery/app/utils.py`). */
-export const HIDDEN_SETTINGS = /API|TOKEN|KEY|SECRET|PASS|PROFANITIES_LIST|SIGNATURE|DATABASE/i;
-const MASK = '********';
 
 /** The driver package of each bundled transport, by URL scheme. */
 const DRIVERS: Record<string, [string, string]> = {
@@ -56,19 +52,6 @@ function versionOf(...chain: string[]): string {
   } catch {
     return '?';
   }
-}
-
-const maskUrl = (url: string): string => url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^:@/]*:)([^@/]*)@/, `$1${MASK}@`);
-
-/** Celery `filter_hidden_settings`: hides secrets, masks URL passwords, recurses into mappings. */
-export function filterHiddenSettings(conf: Record<string, unknown>): Record<string, unknown> {
-  const censor = (key: string, value: unknown): unknown => {
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return filterHiddenSettings(value as Record<string, unknown>);
-    if (HIDDEN_SETTINGS.test(key)) return MASK;
-    if (typeof value === 'string' && (key.toLowerCase().includes('broker_url') || key.toLowerCase().includes('backend'))) return maskUrl(value);
-    return value;
-  };
-  return Object.fromEntries(Object.entries(conf).map(([k, v]) => [k, censor(k, v)]));
 }
 
 /** Settings that differ from {@link DEFAULTS} (Celery `Settings.without_defaults()`), by name. */

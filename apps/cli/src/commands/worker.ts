@@ -15,10 +15,17 @@
  * `async`, `solo`. Children of `prefork`/`threads` load the app from the `-A` module and run only the
  * task functions; this process keeps the broker, acks, results and retries. Without `-A` the default is
  * `async` (there is no module for children to load).
+ *
+ * `--autoreload` (development): this process becomes the `Autoreloader` (`../autoreload/`), which runs
+ * the worker as a child process and reloads the code when the `-A` module or a local file it imports
+ * changes: the pool's children are restarted in place (prefork, threads) or the worker process is
+ * replaced after a warm shutdown (async, solo).
  */
 import path from 'node:path';
-import { Command } from 'commander';
+import { Command, type Command as CommandType } from 'commander';
 import { Beat, Worker, createLogger, workerSettings, type ShutdownMode } from '@cq/celery';
+import { Autoreloader } from '../autoreload/supervisor.js';
+import { serveSupervisor, takeSupervised } from '../autoreload/supervised.js';
 import { banner } from '../banner.js';
 import { CliError } from '../errors.js';
 import { loadApp } from '../load-app.js';
@@ -44,6 +51,7 @@ interface WorkerFlags extends AppFlags {
   withoutGossip?: boolean;
   withoutMingle?: boolean;
   withoutHeartbeat?: boolean;
+  autoreload?: boolean;
 }
 
 const list = (text: string) => text.split(',').map((q) => q.trim()).filter(Boolean);
@@ -56,6 +64,30 @@ function appModulePath(spec: string): string {
   const colon = spec.lastIndexOf(':');
   const hasAttr = colon > 1 && !spec.slice(colon).includes('/');
   return hasAttr ? `${path.resolve(spec.slice(0, colon))}${spec.slice(colon)}` : path.resolve(spec);
+}
+
+/** `worker` and the options given on the command line, but `--autoreload`: the command line of the supervised worker. */
+function workerArgs(command: CommandType): string[] {
+  const args = ['worker'];
+  for (const option of command.options) {
+    const key = option.attributeName();
+    if (key === 'autoreload' || command.getOptionValueSource(key) !== 'cli') continue;
+    const flag = option.long ?? option.short!;
+    const value: unknown = command.getOptionValue(key);
+    if (option.negate || typeof value === 'boolean') args.push(flag);
+    else args.push(flag, String(value));
+  }
+  return args;
+}
+
+/** Runs the worker under the {@link Autoreloader}; this process exits with the worker's exit code. */
+function autoreload(flags: WorkerFlags, command: CommandType): void {
+  if (!flags.app) throw new CliError('--autoreload: give -A, the app module to watch', 2);
+  const log = createLogger({ level: flags.loglevel });
+  const spec = appModulePath(flags.app);
+  const colon = spec.lastIndexOf(':');
+  const appModule = colon > 1 && !spec.slice(colon).includes('/') ? spec.slice(0, colon) : spec;
+  void new Autoreloader({ appModule, args: workerArgs(command), log }).run().then((code) => log.flush(() => process.exit(code)));
 }
 
 /** `--autoscale max,min` (Celery: min defaults to 0). */
@@ -87,7 +119,10 @@ export function workerCommand(version: string): Command {
     .option('--without-gossip', 'do not follow the other workers\' events (the Gossip step)')
     .option('--without-mingle', 'do not sync revoked ids with the other workers at start-up (the Mingle step)')
     .option('--without-heartbeat', 'send no worker-online/heartbeat/offline events (the Heart step)')
-    .action(async (flags: WorkerFlags) => {
+    .option('--autoreload', 'development: reload when the -A module or a local file it imports changes (prefork/threads: new children; async/solo: a new worker process)')
+    .action(async (flags: WorkerFlags, command: CommandType) => {
+      const supervised = takeSupervised();
+      if (flags.autoreload && !supervised) return autoreload(flags, command);
       const log = createLogger({ level: flags.loglevel });
       const app = applyAppFlags(await loadApp(flags.app), flags);
       app.log = log;
@@ -145,6 +180,8 @@ export function workerCommand(version: string): Command {
       process.on('SIGTERM', onSignal);
       process.on('SIGQUIT', onSignal);
       await worker.start();
-      if (flags.beat) void (beat = new Beat(app, { log })).run();
+      if (supervised) serveSupervisor(worker, () => onSignal('SIGTERM'));
+      // A broker refusing beat's TLS or login ends beat (logged); the worker itself met the same broker first.
+      if (flags.beat) void (beat = new Beat(app, { log })).run().catch((err: unknown) => log.error(`beat: stopped: ${(err as Error).message}`));
     });
 }

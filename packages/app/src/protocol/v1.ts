@@ -23,9 +23,9 @@ export interface Proto2View {
   utc: boolean;
 }
 
-/** True for a plain JSON-like object (not an array, not null). */
+/** True for a plain JSON-like object (not an array, bytes, a date or null). */
 export function isDict(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array);
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array) && !(value instanceof Date);
 }
 
 function argsAndKwargs(body: Record<string, unknown>): { args: unknown; kwargs: unknown } {

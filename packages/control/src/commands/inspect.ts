@@ -2,8 +2,8 @@
  * Built-in inspect commands (Celery `celery/worker/control.py`, `@inspect_command`): read-only,
  * always replied to. Reply shapes follow Celery's (protocol doc §9.4).
  */
-import { formatPythonIsoDate } from '@cq/kombu';
-import { DEFAULTS } from '@cq/app';
+import { formatPythonIsoDate, redact } from '@cq/kombu';
+import { DEFAULTS, filterHiddenSettings } from '@cq/app';
 import type { ControlCommandInit } from '../registry.js';
 import type { ControlState } from '../state.js';
 
@@ -61,27 +61,27 @@ function registered(s: ControlState, a: Record<string, unknown>): string[] {
   });
 }
 
-const SECRET = /API|TOKEN|KEY|SECRET|PASS|SIGNATURE|DATABASE/i;
-
-/** Non-default settings (all with `with_defaults`), secrets masked as Celery's `app.conf.table` + `maybe_sanitize_url`. */
+/**
+ * Non-default settings (all with `with_defaults`), secrets hidden as Celery's `conf.table()` hides
+ * them (`filterHiddenSettings`: `********` for keys naming a key, password, token, ...; URL passwords
+ * masked; mappings filtered deeply).
+ */
 function conf(s: ControlState, withDefaults: boolean): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const table: Record<string, unknown> = {};
   const defaults = DEFAULTS as Record<string, unknown>;
   for (const [key, value] of Object.entries(s.app.conf)) {
-    if (key.startsWith('__') || value === undefined || typeof value === 'function') continue;
+    if (key.startsWith('_') || value === undefined || typeof value === 'function') continue;
     if (!withDefaults && JSON.stringify(value) === JSON.stringify(defaults[key])) continue;
-    if (SECRET.test(key) && typeof value === 'string') out[key] = '********';
-    else if (typeof value === 'string' && /^[a-z+]+:\/\//i.test(value)) out[key] = value.replace(/:\/\/([^:@/]*):[^@/]*@/, '://$1:**@');
-    else out[key] = value instanceof Date ? formatPythonIsoDate(value) : value;
+    table[key] = value instanceof Date ? formatPythonIsoDate(value) : value;
   }
-  return out;
+  return filterHiddenSettings(table);
 }
 
 function report(s: ControlState): string {
   return [
     `software -> cq:${s.app.main} node:${process.version}`,
     `platform -> system:${process.platform} arch:${process.arch}`,
-    `broker -> ${s.app.broker.url.replace(/:\/\/([^:@/]*):[^@/]*@/, '://$1:**@')}`,
-    `results -> ${s.app.resultBackendUrl ?? 'disabled'}`,
+    `broker -> ${redact(s.app.broker.url)}`,
+    `results -> ${redact(s.app.resultBackendUrl ?? 'disabled')}`,
   ].join('\n');
 }

@@ -16,6 +16,7 @@
 import { isUtf8 } from 'node:buffer';
 import { DecodeError } from '../errors.js';
 import { parseIsoDate } from './isodate.js';
+import { MAX_DECODED_DEPTH, depthError } from './limits.js';
 
 const HEX32_RE = /^[0-9a-fA-F]{32}$/;
 
@@ -62,15 +63,19 @@ export function envelopeHook(object: Record<string, unknown>): unknown {
   return isEnvelope(object) ? decodeEnvelope(object['__type__'], object['__value__']) : object;
 }
 
-/** Walk a freshly parsed JSON tree bottom-up, decoding envelopes in place. */
-export function decodeEnvelopes(value: unknown): unknown {
+/**
+ * Walk a freshly parsed JSON tree bottom-up, decoding envelopes in place.
+ * @throws DecodeLimitError past {@link MAX_DECODED_DEPTH} levels (the walk recurses once per level).
+ */
+export function decodeEnvelopes(value: unknown, depth = 0): unknown {
   if (typeof value !== 'object' || value === null) return value;
+  if (depth >= MAX_DECODED_DEPTH) throw depthError('JSON text');
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = decodeEnvelopes(value[i]);
+    for (let i = 0; i < value.length; i++) value[i] = decodeEnvelopes(value[i], depth + 1);
     return value;
   }
   const object = value as Record<string, unknown>;
-  for (const key of Object.keys(object)) object[key] = decodeEnvelopes(object[key]);
+  for (const key of Object.keys(object)) object[key] = decodeEnvelopes(object[key], depth + 1);
   return envelopeHook(object);
 }
 

@@ -6,6 +6,7 @@
  */
 
 import { DecodeError } from '../errors.js';
+import { MAX_DECODED_DEPTH, depthError } from './limits.js';
 
 /** Integers with |n| above this come back as bigint (same bound as msgpackr's `int64AsType: 'auto'`). */
 const MAX_EXACT = 2n ** 53n;
@@ -25,6 +26,8 @@ export type ObjectHook = (object: Record<string, unknown>) => unknown;
 
 class Parser {
   pos = 0;
+  /** Arrays and objects open at `pos`: the parser recurses once per level, so it stops at the limit. */
+  depth = 0;
   constructor(
     readonly text: string,
     readonly hook: ObjectHook | undefined,
@@ -52,9 +55,12 @@ class Parser {
     const c = this.skip();
     switch (c) {
       case 0x7b: // {
-        return this.object();
-      case 0x5b: // [
-        return this.array();
+      case 0x5b: { // [
+        if (++this.depth > MAX_DECODED_DEPTH) throw depthError('JSON text');
+        const nested = c === 0x7b ? this.object() : this.array();
+        this.depth--;
+        return nested;
+      }
       case 0x22: // "
         return this.string();
       case 0x74: // t

@@ -11,6 +11,7 @@ import { ContentDisallowedError, DecodeError, EncodeError, SerializationError } 
 import { jsonSerializer, pickleSerializer, rawSerializer } from './builtins.js';
 import { msgpackSerializer } from './msgpack.js';
 import { yamlSerializer } from './yaml.js';
+import { assertDepth, depthError, isStackOverflow } from './limits.js';
 
 /** A named codec between values and message bodies (kombu `registry.register`). */
 export interface Serializer {
@@ -47,13 +48,45 @@ export function registerSerializer(serializer: Serializer, aliases: string[] = [
  * Look up a serializer by name, alias or content type.
  * @throws SerializationError naming the registered serializers when none matches.
  */
-export function getSerializer(nameOrContentType: string): Serializer {
+export function getSerializer(nameOrContentType: string, scope?: SerializerScope): Serializer {
   const key = nameOrContentType.toLowerCase();
-  const found = byName.get(key) ?? byContentType.get(key);
+  const found = scope?.find(key) ?? byName.get(key) ?? byContentType.get(key);
   if (found) return found;
   throw new SerializationError(
-    `no serializer registered for ${JSON.stringify(nameOrContentType)}; registered: ${[...byName.keys()].join(', ')}`,
+    `no serializer registered for ${JSON.stringify(nameOrContentType)}; registered: ${[...(scope?.names() ?? []), ...byName.keys()].join(', ')}`,
   );
+}
+
+/**
+ * Serializers of one app, consulted before the process-wide registry: what kombu's global
+ * `registry.register` does for Celery's `auth` serializer, kept to the app that set it up so two
+ * apps in one process do not affect each other. Give it to `dumps`, `loads`, `prepareAccept`, a
+ * `Producer` or a `Consumer` (`serializers` option).
+ */
+export class SerializerScope {
+  private readonly byName = new Map<string, Serializer>();
+  private readonly byContentType = new Map<string, Serializer>();
+
+  /** Registers `serializer` in this scope under its name, each alias and its content type. */
+  register(serializer: Serializer, aliases: string[] = []): void {
+    for (const name of [serializer.name, ...aliases]) this.byName.set(name.toLowerCase(), serializer);
+    this.byContentType.set(serializer.contentType.toLowerCase(), serializer);
+  }
+
+  /** This scope's serializer for a lowercase name, alias or content type, if any. */
+  find(key: string): Serializer | undefined {
+    return this.byName.get(key) ?? this.byContentType.get(key);
+  }
+
+  /** This scope's decoder for a lowercase content type, if any. */
+  decoder(contentType: string): Serializer | undefined {
+    return this.byContentType.get(contentType);
+  }
+
+  /** The names registered in this scope. */
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
 }
 
 /**
@@ -65,8 +98,9 @@ export function getSerializer(nameOrContentType: string): Serializer {
 export function dumps(
   value: unknown,
   serializer = 'json',
+  scope?: SerializerScope,
 ): { body: Buffer; contentType: string; contentEncoding: string } {
-  const s = getSerializer(serializer);
+  const s = getSerializer(serializer, scope);
   let body: Buffer;
   try {
     body = s.encode(value);
@@ -81,12 +115,13 @@ export function dumps(
 /**
  * Normalise an accept list of serializer names and/or content types to a set of lowercase content
  * types (kombu `prepare_accept_content`). `null`/`undefined` (accept everything) stays `null`.
+ * Names are looked up in `scope` first, then in the registry.
  * @throws SerializationError for a name that is not registered.
  */
-export function prepareAccept(accept: readonly string[] | null | undefined): Set<string> | null {
+export function prepareAccept(accept: readonly string[] | null | undefined, scope?: SerializerScope): Set<string> | null {
   if (accept == null) return null;
   const out = new Set<string>();
-  for (const item of accept) out.add(item.includes('/') ? item.toLowerCase() : getSerializer(item).contentType.toLowerCase());
+  for (const item of accept) out.add(item.includes('/') ? item.toLowerCase() : getSerializer(item, scope).contentType.toLowerCase());
   return out;
 }
 
@@ -98,6 +133,7 @@ export function prepareAccept(accept: readonly string[] | null | undefined): Set
  * - An empty `contentType` means `application/data`. An empty body is returned as-is.
  * - `application/data`, `application/text`, `text/plain` and content types with no serializer are
  *   returned raw: the Buffer when `contentEncoding` is `binary`, else the text decoded with it.
+ * - `scope`: an app's own serializers, consulted first (e.g. `auth` decodes `application/data`).
  *
  * @throws ContentDisallowedError when the content type is not accepted; DecodeError when the body
  *   cannot be decoded; SerializationError when `accept` names an unknown serializer.
@@ -107,23 +143,28 @@ export function loads(
   contentType: string,
   contentEncoding: string,
   accept?: readonly string[] | null,
+  scope?: SerializerScope,
 ): unknown {
   const type = (contentType || 'application/data').toLowerCase();
-  const allowed = prepareAccept(accept);
+  const allowed = prepareAccept(accept, scope);
   if (allowed && !TRUSTED.has(type) && !allowed.has(type)) {
     throw new ContentDisallowedError(
       `refusing to deserialize untrusted content of type ${type} (accepted: ${[...allowed].join(', ') || 'none'})`,
     );
   }
   if (body.length === 0) return body;
-  const serializer = byContentType.get(type);
+  const serializer = scope?.decoder(type) ?? byContentType.get(type);
   if (serializer && serializer !== rawSerializer) {
+    let value: unknown;
     try {
-      return serializer.decode(body);
+      value = serializer.decode(body);
     } catch (error) {
       if (error instanceof DecodeError) throw error;
+      if (isStackOverflow(error)) throw depthError(`${type} body`, error);
       throw new DecodeError(`cannot decode ${type} body: ${(error as Error)?.message ?? error}`, { cause: error });
     }
+    assertDepth(value, `${type} body`);
+    return value;
   }
   const encoding = (contentEncoding || 'utf-8').toLowerCase();
   if (BINARY_ENCODINGS.has(encoding)) return body;

@@ -17,6 +17,8 @@ import { NotFoundError } from '../errors.js';
 import type { Message } from '../message.js';
 import { Producer } from '../producer.js';
 import type { Channel, Delivery, RawMessage } from '../transport/types.js';
+import { isEtaParkingChannel } from '../transport/eta-parking.js';
+import { formatPythonIsoDate } from '../serialization/isodate.js';
 
 export interface DescribeTransportOptions {
   /** Longest wait for an expected delivery, in ms. Default 5000. */
@@ -244,6 +246,33 @@ export function describeTransport(name: string, factory: () => Connection | Prom
       expect(received).toEqual(payloads.slice(0, 3).map((p) => p.value));
       expect(rejected).toEqual(['ContentDisallowedError']);
       await consumer.cancel();
+    });
+
+    it('parks far ETAs on the broker and gives them back unchanged when due (channels that can)', async () => {
+      const channel = await (await connect()).channel();
+      if (!isEtaParkingChannel(channel)) return; // Celery's way: the worker holds them
+      expect(channel.etaHorizon).toBe(60);
+      const q = await declared(channel, new Queue(uniq('eta')));
+      const at = (ms: number) => ({ task: 't', id: randomUUID(), eta: formatPythonIsoDate(new Date(Date.now() + ms)) });
+      // Published past the horizon: parked, neither ready nor counted, but purged.
+      await channel.publish(raw('far', { headers: at(3600_000) }), '', q.name);
+      expect(await channel.get(q.name)).toBeNull();
+      expect((await channel.declareQueue(q.toDeclaration())).messageCount).toBe(0);
+      expect(await channel.purge(q.name)).toBe(1);
+      // Delivered (within the horizon), then handed back until shortly: settled now, back when due.
+      const headers = at(30_000);
+      await channel.publish(raw('soon', { headers, properties: { priority: 0 } }), '', q.name);
+      const first = await channel.get(q.name);
+      expect(first!.body.toString()).toBe('soon');
+      const dueAt = Date.now() + 1500;
+      expect(await channel.parkDelivery(first!.deliveryTag, dueAt)).toBe(true);
+      expect(await channel.parkDelivery(first!.deliveryTag, dueAt)).toBe(false); // settled already
+      expect(await channel.get(q.name)).toBeNull();
+      const [back] = await collect(channel, q.name, 1);
+      expect(Date.now()).toBeGreaterThanOrEqual(dueAt - 1000); // brokers may give it back up to 1 s early
+      expect(back!.body.toString()).toBe('soon');
+      expect(back!.headers).toEqual(headers);
+      expect(back!.redelivered).toBe(false);
     });
 
     it('delivers each message to exactly one of several competing consumers', async () => {

@@ -3,6 +3,7 @@
  * models it (`kombu/transport/base.py`), in async TypeScript. Brokers that are not AMQP get it from the
  * virtual base (`./virtual/base.ts`), which emulates exchanges, bindings, QoS and acks.
  */
+import type { Queue } from '../entity.js';
 
 /** Broker-level message properties. Names and units are AMQP's, as kombu writes them. */
 export interface MessageProperties {
@@ -113,8 +114,13 @@ export interface Channel {
   /** Starts delivering from `queue`; resolves with the consumer tag. */
   consume(queue: string, callback: DeliveryCallback, options?: ConsumeOptions): Promise<string>;
   cancel(consumerTag: string): Promise<void>;
-  /** Caps unacknowledged deliveries on this channel (0 = unlimited). AMQP basic.qos. */
-  qos(prefetchCount: number): Promise<void>;
+  /**
+   * Caps unacknowledged deliveries (0 = unlimited). AMQP basic.qos; kombu `qos(prefetch_size,
+   * prefetch_count, apply_global)`. `applyGlobal` (AMQP brokers only, default true there): one limit
+   * for the whole channel, changeable while consumers run; false: a limit per consumer started
+   * afterwards (what RabbitMQ quorum queues require). Other transports ignore it.
+   */
+  qos(prefetchCount: number, applyGlobal?: boolean): Promise<void>;
   ack(deliveryTag: string): Promise<void>;
   /** Rejects a delivery: requeued when `requeue`, otherwise dropped (or dead-lettered by the broker). */
   reject(deliveryTag: string, requeue: boolean): Promise<void>;
@@ -162,14 +168,26 @@ export interface BrokerUrl {
   href: string;
 }
 
+/**
+ * kombu's `Connection(ssl=…)`, Celery `broker_use_ssl`: true (TLS, default checks), a dict of the
+ * transport's TLS settings (keys as in Python), or false/null (TLS only if the URL's scheme says so).
+ */
+export type BrokerSsl = boolean | Readonly<Record<string, unknown>> | null;
+
+/** What a connection hands a transport beside its URL and options (kombu's `Connection` fields). */
+export interface TransportConnectionInfo {
+  /** Celery `broker_use_ssl`; see {@link BrokerSsl}. Transports without TLS ignore it. */
+  ssl?: BrokerSsl;
+}
+
 /** What a transport package exports as `transport`, for the registry to create instances. */
 export interface TransportDefinition {
   name: string;
   /**
    * Creates an unconnected transport. `options` are kombu's `transport_options`
-   * (Celery `broker_transport_options`), with keys as written there.
+   * (Celery `broker_transport_options`), with keys as written there; `info` carries `ssl`.
    */
-  create(url: BrokerUrl, options: Record<string, unknown>): Transport;
+  create(url: BrokerUrl, options: Record<string, unknown>, info?: TransportConnectionInfo): Transport;
 }
 
 /**
@@ -283,4 +301,37 @@ export interface ScheduleStoreProvider {
 /** True when `transport` offers {@link ScheduleStoreProvider.scheduleStore}. */
 export function isScheduleStoreProvider<T extends object>(transport: T): transport is T & ScheduleStoreProvider {
   return typeof (transport as Partial<ScheduleStoreProvider>).scheduleStore === 'function';
+}
+
+/** RabbitMQ's queue types Celery declares (`x-queue-type`): Celery `task_default_queue_type`. */
+export type QueueType = 'classic' | 'quorum';
+
+/**
+ * Capability of a channel whose broker delays messages itself (kombu
+ * `kombu/transport/native_delayed_delivery.py`, used by Celery 5.5+ with quorum queues on RabbitMQ):
+ * a chain of TTL queues (`celery_delayed_0` … `celery_delayed_27`) holds a message for the binary
+ * digits of its delay and then dead-letters it to `celery_delayed_delivery`, which routes it on to
+ * the task exchanges bound there. Check it with {@link isNativeDelayedDelivery}.
+ */
+export interface NativeDelayedDelivery {
+  /** Declares the delay exchanges, queues (of `queueType`) and bindings as kombu does; idempotent. */
+  declareDelayedDelivery(queueType: QueueType): Promise<void>;
+  /**
+   * Binds the exchange(s) of `queue` to the delivery exchange and `queue` to them with `#.<key>`
+   * (kombu `bind_queue_to_native_delayed_delivery_exchange`). Direct exchanges cannot take part: they
+   * are skipped and named in `skipped`.
+   */
+  bindQueueToDelayedDelivery(queue: Queue): Promise<{ skipped: string[] }>;
+  /**
+   * Where to publish a message that must wait `countdown` seconds (truncated to whole seconds, as
+   * Celery's `int(countdown)`) before it reaches `routingKey`: the first delay exchange and kombu's
+   * `calculate_routing_key`. Null when the delay is below 1 s or beyond the 28 levels (2^28 s).
+   */
+  delayedRoute(countdown: number, routingKey: string): { exchange: string; routingKey: string } | null;
+}
+
+/** True when `target` offers {@link NativeDelayedDelivery} (AMQP channels). */
+export function isNativeDelayedDelivery<T extends object>(target: T): target is T & NativeDelayedDelivery {
+  const t = target as Partial<NativeDelayedDelivery>;
+  return typeof t.declareDelayedDelivery === 'function' && typeof t.bindQueueToDelayedDelivery === 'function' && typeof t.delayedRoute === 'function';
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../errors.js';
-import { parseUrl, redact } from './url.js';
+import { parseUrl, redact, redactUrls } from './url.js';
 
 describe('parseUrl', () => {
   it('parses AMQP URLs with credentials, port and vhost', () => {
@@ -24,5 +24,19 @@ describe('parseUrl', () => {
   it('redacts passwords', () => {
     expect(redact('amqp://guest:secret@host:5672//')).toBe('amqp://guest:**@host:5672//');
     expect(redact('azureblockblob://AccountName=a;AccountKey=k/+=;BlobEndpoint=http://h:1/a')).toBe('azureblockblob://AccountName=a;AccountKey=**;BlobEndpoint=http://h:1/a');
+  });
+  it('redacts every URL of a failover list, unencoded passwords, secret query options, with any mask', () => {
+    expect(redact('amqp://u:p1@h1//;amqp://u:p2@h2//')).toBe('amqp://u:**@h1//;amqp://u:**@h2//');
+    expect(redact('redis://:ab/c+d==@cache:6379/0')).toBe('redis://:**@cache:6379/0');
+    expect(redact('redis://u:p@ss@h/0')).toBe('redis://u:**@h/0');
+    expect(redact('sqs://h/?password=s3&region=x&token=t')).toBe('sqs://h/?password=**&region=x&token=**');
+    expect(redact('rediss://u:p@h/0?ssl_keyfile=/k.pem', '********')).toBe('rediss://u:********@h/0?ssl_keyfile=/k.pem');
+    expect(redact('redis://h:6379/0')).toBe('redis://h:6379/0');
+    expect(redact('sqlite:///.cq/broker.db')).toBe('sqlite:///.cq/broker.db');
+    expect(redact('redis://user@h/0')).toBe('redis://user@h/0');
+  });
+  it('redacts every URL quoted in free text', () => {
+    expect(redactUrls('cannot reach "amqp://u:hunter2@h//" nor redis://:x@r/0, see https://docs')).toBe('cannot reach "amqp://u:**@h//" nor redis://:**@r/0, see https://docs');
+    expect(redactUrls('no url here')).toBe('no url here');
   });
 });

@@ -48,10 +48,36 @@ export function parseUrl(url: string): BrokerUrl {
   return { transport, hostname, port, userid, password, virtualHost: path === null || path === '' ? null : decode(path), query, href: url };
 }
 
-/** The URL with its password masked, for logs and banners (kombu `as_uri(include_password=False)`). */
-export function redact(url: string): string {
-  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^:@/]*:)([^@/]*)@/, '$1**@')
-    .replace(/\b(AccountKey|SharedAccessSignature)=[^;]*/gi, '$1=**'); // azureblockblob://<connection string>
+/**
+ * The URL with its password masked, for logs, banners and error messages (kombu
+ * `as_uri(include_password=False)`, `maybe_sanitize_url`): the password of each URL of a `;`-separated
+ * failover list (also one with an unencoded `@` or `/`), the values of `password`/`secret`/`token`
+ * query options, and an Azure connection string's `AccountKey`/`SharedAccessSignature`. The user
+ * name stays. `mask` replaces each secret (default `**`, Celery's; its reports use `********`).
+ */
+export function redact(url: string, mask = '**'): string {
+  return url.split(';').map((part) => redactOne(part, mask)).join(';')
+    .replace(/\b(AccountKey|SharedAccessSignature)=[^;]*/gi, `$1=${mask}`); // azureblockblob://<connection string>
+}
+
+/**
+ * `text` with {@link redact} applied to every URL in it (a `scheme://…` run up to white space or a
+ * quote): for free text that may quote a URL, such as log lines and error messages.
+ */
+export function redactUrls(text: string, mask = '**'): string {
+  return text.includes('://') ? text.replace(/[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s"'<>`]*/g, (url) => redact(url, mask)) : text;
+}
+
+function redactOne(part: string, mask: string): string {
+  const match = /^(\s*[A-Za-z][A-Za-z0-9+.-]*:\/\/)([^?#]*)(.*)$/s.exec(part);
+  if (!match) return part;
+  const [, head, rest, tail] = match as unknown as [string, string, string, string];
+  let body = rest;
+  const at = rest.lastIndexOf('@');
+  const colon = rest.indexOf(':');
+  if (at > 0 && !rest.startsWith('/') && colon >= 0 && colon < at) body = `${rest.slice(0, colon + 1)}${mask}${rest.slice(at)}`;
+  const query = tail.replace(/([?&][^=&#]*(?:pass|secret|token)[^=&#]*=)[^&#]*/gi, `$1${mask}`);
+  return `${head}${body}${query}`;
 }
 
 function decode(s: string): string {

@@ -6,6 +6,7 @@
  * - {@link EventsStep}: the event dispatcher (`eventDispatcher`), task events with `-E`;
  * - {@link QosStep}: the prefetch count (`qos`);
  * - {@link TasksStep}: result backend, task strategy and the kombu consumer (`strategy`, `taskConsumer`);
+ * - {@link DelayedDeliveryStep}: with a quorum queue on RabbitMQ, the native delayed delivery queues;
  * - {@link ControlStep}: the pidbox node answering remote control, and the revoked set (`control`, `--statedb`);
  * - {@link HeartStep}: worker-online / worker-heartbeat every 2 s / worker-offline (`heart`); it
  *   starts after Tasks and Control, so a monitor may inspect the worker as soon as it is online;
@@ -28,12 +29,13 @@ import { EventsStep } from './steps/events.js';
 import { HeartStep, type Heart } from './steps/heart.js';
 import { QosStep } from './steps/qos.js';
 import { TasksStep } from './steps/tasks.js';
+import { DelayedDeliveryStep } from './steps/delayed-delivery.js';
 import { ControlStep } from './steps/control.js';
 import { MingleStep } from './steps/mingle.js';
 import { GossipStep, type Gossip } from './steps/gossip.js';
 
 /** The consumer blueprint's built-in steps. */
-export const CONSUMER_STEPS: readonly StepClass[] = [ConnectionStep, EventsStep, QosStep, TasksStep, ControlStep, HeartStep, MingleStep, GossipStep];
+export const CONSUMER_STEPS: readonly StepClass[] = [ConnectionStep, EventsStep, QosStep, TasksStep, DelayedDeliveryStep, ControlStep, HeartStep, MingleStep, GossipStep];
 
 export class Consumer {
   readonly blueprint: Blueprint<Consumer>;

@@ -1,29 +1,34 @@
 /**
  * The prefetch count of the consumer's channel, changed while the worker runs (kombu `common.QoS`):
  * an ETA task held in memory raises it by one so it does not block the next delivery, and lowers it
- * again when it runs. 0 means unlimited and is never changed.
+ * again when it runs. 0 means unlimited and is never changed. A `fixed` QoS keeps its initial value:
+ * a per-consumer limit (RabbitMQ quorum queues) cannot be changed for consumers already running.
  */
 export class QoS {
   /** The prefetch count wanted now. */
   value: number;
   private applied: number | null = null;
+  /** The value never changes after construction (Celery 5.5 with quorum queues: "Prefetch count is now static"). */
+  readonly fixed: boolean;
 
   /**
    * @param apply sets the channel's prefetch count (AMQP basic.qos).
    * @param initial the starting prefetch count; 0 = unlimited.
+   * @param options.fixed keep `initial` whatever is asked later. Default false.
    */
-  constructor(private readonly apply: (prefetchCount: number) => Promise<void>, initial: number) {
+  constructor(private readonly apply: (prefetchCount: number) => Promise<void>, initial: number, options: { fixed?: boolean } = {}) {
     this.value = initial;
+    this.fixed = options.fixed ?? false;
   }
 
   /** Raises the value by `n`; applied at the next {@link update}. */
   incrementEventually(n = 1): void {
-    if (this.value > 0) this.value += Math.max(n, 0);
+    if (this.value > 0 && !this.fixed) this.value += Math.max(n, 0);
   }
 
   /** Lowers the value by `n`, never below 1; applied at the next {@link update}. */
   decrementEventually(n = 1): void {
-    if (this.value > 0) this.value = Math.max(1, this.value - n);
+    if (this.value > 0 && !this.fixed) this.value = Math.max(1, this.value - n);
   }
 
   /**

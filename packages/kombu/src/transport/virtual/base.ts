@@ -17,6 +17,7 @@ import type {
   BindingDeclaration, Channel, ConsumeOptions, Delivery, DeliveryCallback, ExchangeDeclaration,
   QueueDeclaration, RawMessage, Transport, TransportCapabilities,
 } from '../types.js';
+import { reportInvalidMessage, type InvalidMessageReport, type InvalidMessageSink } from '../invalid-messages.js';
 import { fromEnvelope, markRedelivered, toEnvelope, type Envelope } from './envelope.js';
 import { MemoryExchangeStore, route, type ExchangeStore } from './exchange.js';
 
@@ -50,8 +51,11 @@ export interface VirtualTransportOptions {
 /** Connected transports by store key, so a publish wakes pollers of every connection in this process. */
 const siblings = new Map<string, Set<VirtualTransport>>();
 
-/** Base class of a transport built on the virtual channel. */
-export abstract class VirtualTransport<C extends VirtualChannel = VirtualChannel> implements Transport {
+/**
+ * Base class of a transport built on the virtual channel. A store that can hold entries that are not
+ * envelopes (parsed from text) reports each one it drops or sets aside with {@link reportInvalid}.
+ */
+export abstract class VirtualTransport<C extends VirtualChannel = VirtualChannel> implements Transport, InvalidMessageSink {
   abstract readonly driverType: string;
   abstract readonly capabilities: TransportCapabilities;
   readonly exchangeStore: ExchangeStore;
@@ -59,6 +63,8 @@ export abstract class VirtualTransport<C extends VirtualChannel = VirtualChannel
   readonly pollingInterval: number;
   readonly fetchBatchSize: number;
   protected readonly channels = new Set<C>();
+  /** Receives reports of stored entries that are not messages; null: a process warning each. */
+  onInvalidMessage: ((report: InvalidMessageReport) => void) | null = null;
   private connected = false;
   private registeredKey: string | null = null;
 
@@ -127,6 +133,11 @@ export abstract class VirtualTransport<C extends VirtualChannel = VirtualChannel
 
   private wakeChannels(queue: string): void {
     for (const channel of this.channels) channel.wake(queue);
+  }
+
+  /** Reports a stored entry that is not a message, once (see `../invalid-messages.ts`). */
+  reportInvalid(report: InvalidMessageReport): void {
+    reportInvalidMessage(this, report);
   }
 
   forget(channel: C): void {
@@ -290,6 +301,21 @@ export abstract class VirtualChannel implements Channel {
     this.wake();
   }
 
+  /**
+   * Settles an unacked delivery with `settle` instead of `_ack` (a store operation that moves the
+   * message elsewhere and settles it, e.g. parking it until its ETA); the delivery leaves the QoS
+   * window once `settle` resolved. Resolves false, doing nothing, for a tag that is not unacked here;
+   * when `settle` rejects, the delivery stays unacked.
+   */
+  protected async settleWith(deliveryTag: string, settle: (queue: string, taken: TakenMessage) => Promise<void> | void): Promise<boolean> {
+    const entry = this.unacked.get(deliveryTag);
+    if (!entry) return false;
+    await settle(entry.queue, entry.taken);
+    this.unacked.delete(deliveryTag);
+    this.wake();
+    return true;
+  }
+
   /** Closes the channel; every delivered but unacked message is restored (kombu `restore_unacked_once`). */
   async close(): Promise<void> {
     if (!this.open) return;
@@ -324,6 +350,11 @@ export abstract class VirtualChannel implements Channel {
   interrupt(): void {
     this.wake();
     if (this.blocking) this._interruptBlocking?.();
+  }
+
+  /** Names of the queues this channel consumes, each once. */
+  get consumedQueues(): string[] {
+    return [...new Set([...this.consumers.values()].map((c) => c.queue))];
   }
 
   /** Number of delivered, unacknowledged messages (the QoS window in use). */

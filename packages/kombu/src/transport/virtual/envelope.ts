@@ -5,6 +5,8 @@
  * `priority`). Redis stores exactly this; the SQLite transport stores it too, so one decoder serves all.
  */
 import { randomUUID } from 'node:crypto';
+import { DecodeError } from '../../errors.js';
+import { MAX_DECODED_DEPTH, exceedsDepth } from '../../serialization/limits.js';
 import type { Delivery, RawMessage } from '../types.js';
 
 export interface Envelope {
@@ -62,4 +64,52 @@ export function fromEnvelope(envelope: Envelope, deliveryTag: string, queue: str
     deliveryInfo: { exchange: delivery_info?.exchange ?? '', routing_key: delivery_info?.routing_key ?? queue, redelivered, queue },
     redelivered,
   };
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Checks that a stored value (parsed from JSON) has the shape of an envelope, as far as a delivery
+ * built from it relies on: an object whose `body` is a string, `properties` an object (its
+ * `delivery_info` an object with string `exchange`/`routing_key` when present), `headers` an object
+ * and `content-type`/`content-encoding`/`body_encoding` strings when present, with nothing nested
+ * more than 1000 deep. Anything else a stored message holds is the consumer's to judge.
+ * @throws DecodeError saying what is wrong.
+ */
+export function checkEnvelope(value: unknown): Envelope {
+  const fail = (what: string): never => {
+    throw new DecodeError(`not a kombu envelope: ${what}`);
+  };
+  if (!isObject(value)) return fail('not a JSON object');
+  const { properties, headers, body } = value;
+  if (typeof body !== 'string') fail('"body" is not a string');
+  if (!isObject(properties)) return fail('"properties" is not an object');
+  if (headers !== undefined && headers !== null && !isObject(headers)) fail('"headers" is not an object');
+  for (const key of ['content-type', 'content-encoding'] as const) {
+    if (value[key] !== undefined && value[key] !== null && typeof value[key] !== 'string') fail(`"${key}" is not a string`);
+  }
+  if (properties['body_encoding'] !== undefined && typeof properties['body_encoding'] !== 'string') fail('"body_encoding" is not a string');
+  const info = properties['delivery_info'];
+  if (info !== undefined && info !== null) {
+    if (!isObject(info)) fail('"delivery_info" is not an object');
+    else if ((info['exchange'] ?? '') !== '' && typeof info['exchange'] !== 'string') fail('"delivery_info.exchange" is not a string');
+    else if ((info['routing_key'] ?? '') !== '' && typeof info['routing_key'] !== 'string') fail('"delivery_info.routing_key" is not a string');
+  }
+  if (exceedsDepth(value, MAX_DECODED_DEPTH)) fail(`nested more than ${MAX_DECODED_DEPTH} levels deep`);
+  return value as unknown as Envelope;
+}
+
+/**
+ * Parses a stored envelope (JSON text) and checks it with {@link checkEnvelope}.
+ * @throws DecodeError for text that is not JSON or not an envelope.
+ */
+export function parseEnvelope(text: string): Envelope {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new DecodeError(`not a kombu envelope: not JSON (${(error as Error).message})`, { cause: error });
+  }
+  return checkEnvelope(value);
 }

@@ -10,6 +10,7 @@ import { runsInChildren } from '../../pool-capabilities.js';
 import { TaskStrategy } from '../../strategy.js';
 import type { Consumer } from '../consumer.js';
 import { QosStep } from './qos.js';
+import { workerSettings } from '../../settings.js';
 
 export class TasksStep extends Step<Consumer> {
   static override readonly label = 'Tasks';
@@ -38,6 +39,7 @@ export class TasksStep extends Step<Consumer> {
       },
     }, {
       consumer: c,
+      badMessages: w.badMessages,
       basePrefetch: w.prefetchCount,
       adjustPrefetch: (delta) => {
         if (!c.qos) return;
@@ -52,6 +54,8 @@ export class TasksStep extends Step<Consumer> {
       // Messages are handed over undecoded; the strategy decodes them against accept_content so a
       // refused or broken body is logged and dropped the way Celery does.
       accept: c.app.conf.accept_content,
+      serializers: c.app.serializers,
+      maxBodySize: maxBodySize(c),
       onMessage: (message) => strategy.onMessage(message),
       onCallbackError: (err, message) => w.log.error(`error handling message ${message.deliveryTag}: ${String(err)}`),
     });
@@ -66,4 +70,10 @@ export class TasksStep extends Step<Consumer> {
   override info(c: Consumer): Record<string, unknown> {
     return { queues: c.worker.queues.map((q) => q.name) };
   }
+}
+
+/** `worker_max_body_size` for the kombu consumer: bytes, or null for no limit (a non-finite setting). */
+function maxBodySize(c: Consumer): number | null {
+  const max = workerSettings(c.app.conf).worker_max_body_size;
+  return Number.isFinite(max) ? max : null;
 }
