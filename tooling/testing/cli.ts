@@ -3,6 +3,7 @@
  * `@cq/source` condition), tracked by `spawnTracked`, and the small waits tests use around it.
  */
 import type { ChildProcess } from 'node:child_process';
+import type { Host } from './hosts.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnTracked, stopTracked } from './processes.js';
@@ -18,12 +19,12 @@ export type CqProcess = ChildProcess & { out: string[]; err: string[] };
 
 /**
  * Starts `cq <args>` from the repository root with `env` on top of `process.env`; tracked, so it is
- * stopped at the end of the test file at the latest.
+ * stopped at the end of the test file at the latest. With `host`, inside that network-namespace host.
  */
-export function cq(args: readonly string[], env: Record<string, string> = {}): CqProcess {
-  const child = spawnTracked(process.execPath, ['--conditions=@cq/source', '--import', 'tsx', cqBin, ...args], {
-    cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-  }) as CqProcess;
+export function cq(args: readonly string[], env: Record<string, string> = {}, host?: Host): CqProcess {
+  const argv = ['--conditions=@cq/source', '--import', 'tsx', cqBin, ...args];
+  const options = { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'] };
+  const child = (host ? host.spawn(process.execPath, argv, options) : spawnTracked(process.execPath, argv, options)) as CqProcess;
   child.out = [];
   child.err = [];
   child.stdout!.on('data', (d: Buffer) => child.out.push(d.toString()));
@@ -44,12 +45,12 @@ export async function waitFor(predicate: () => boolean | Promise<boolean>, timeo
 }
 
 /**
- * Starts `cq worker <args>` (see {@link cq}) and resolves once it logged `ready.`, within `timeoutMs`
- * (ms, default 30 s).
+ * Starts `cq worker <args>` (see {@link cq}; inside `host` when given) and resolves once it logged
+ * `ready.`, within `timeoutMs` (ms, default 30 s).
  * @throws Error holding the worker's output when it did not get ready; the worker is stopped first.
  */
-export async function cqWorker(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<CqProcess> {
-  const worker = cq(['worker', ...args], env);
+export async function cqWorker(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 30_000, host?: Host): Promise<CqProcess> {
+  const worker = cq(['worker', ...args], env, host);
   try {
     await waitFor(() => worker.err.join('').includes('ready.'), timeoutMs, () => `worker did not start:\n${worker.err.join('')}${worker.out.join('')}`);
   } catch (err) {

@@ -28,6 +28,8 @@ export interface Host {
   spawn(command: string, args?: readonly string[], options?: SpawnOptions): ChildProcess;
   /** Runs `command` inside the host and returns its stdout. @throws Error when it fails. */
   run(command: string, args?: readonly string[]): string;
+  /** The file and arguments that run `command` inside the host, for `execFileTracked` and the like. */
+  command(command: string, args?: readonly string[]): [string, string[]];
   /** Cuts the host off the bridge (its link down) or joins it again: a network partition. */
   setLink(up: boolean): void;
 }
@@ -86,6 +88,7 @@ export function makeHosts(count: number): Hosts {
         ip: address,
         spawn: (command, args = [], options = {}) => spawnTracked(ipBin, ['netns', 'exec', netns, command, ...args], options),
         run: (command, args = []) => ip('netns', 'exec', netns, command, ...args),
+        command: (command, args = []) => [ipBin, ['netns', 'exec', netns, command, ...args]],
         setLink: (up) => { ip('link', 'set', outside, up ? 'up' : 'down'); },
       });
     }

@@ -27,7 +27,7 @@ export { startServer, type StartServerOptions, type TrackedServer } from './serv
 export { makeHosts, type Host, type Hosts } from './hosts.js';
 export { databaseInteropPython, type PythonScriptRunner } from './python.js';
 export { startSqsEmulator, type SqsEmulator } from './sqs-emulator.js';
-export { RabbitNode, type RabbitNodeOptions } from './rabbitmq-node.js';
+export { RabbitNode, startRabbitCluster, type RabbitNodeOptions } from './rabbitmq-node.js';
 export { RabbitVhost, type RabbitListKind } from './rabbitmq-vhost.js';
 export { makeCertificates, startTlsRabbitMQ, startTlsRedis, type TlsCertificates, type TlsRabbitNode, type TlsRedisNode } from './tls-nodes.js';
 export { makeSigningPki, opensslTime, type SignerSpec, type SigningIdentity, type SigningPki } from './signing-pki.js';

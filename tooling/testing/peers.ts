@@ -51,6 +51,7 @@ export const TEST_COMMANDS: Readonly<Record<string, string>> = {
   memcached: 'memcached',
   openssl: 'openssl',
   sqlite3: 'sqlite3',
+  chromium: 'chromium',
 };
 
 /** The Debian packages of `modules`, in the order given, without repeats. */

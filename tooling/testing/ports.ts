@@ -27,19 +27,20 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Resolves once a TCP connection to 127.0.0.1:`port` succeeds (tried every 100 ms).
+ * Resolves once a TCP connection to `host`:`port` succeeds (tried every 100 ms); `host` defaults to
+ * 127.0.0.1 (a network-namespace host's address is reachable from the test too).
  * @throws Error once `timeoutMs` (ms) have passed.
  */
-export async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+export async function waitForPort(port: number, timeoutMs: number, host = '127.0.0.1'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ port, host: '127.0.0.1' });
+      const socket = net.connect({ port, host });
       socket.once('connect', () => { socket.destroy(); resolve(true); });
       socket.once('error', () => resolve(false));
     });
     if (open) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

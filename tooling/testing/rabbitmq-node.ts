@@ -9,12 +9,20 @@
  * The server runs unwrapped (`/usr/lib/rabbitmq/bin/rabbitmq-server`), not through the `/usr/sbin`
  * wrapper that switches to the `rabbitmq` user and its shared cookie, so it stays in the test's
  * process group (see `spawnTracked`). It boots in about 6 s.
+ *
+ * On a network-namespace host (`options.host`, see `hosts.ts`) the node is a machine of its own:
+ * long name `<prefix>-<rand>@<host ip>` (`RABBITMQ_USE_LONGNAME`), AMQP on `<ip>:5672` and
+ * distribution on 25672 (the host's ports are its own), an `epmd` of its own started first (tracked;
+ * left to itself, Erlang would start a daemon that escapes the test's process group), `guest`
+ * allowed from other hosts (`loopback_users = none`), and `rabbitmqctl` run inside the host.
+ * Nodes given the same `cookie` can form a cluster: {@link startRabbitCluster}. One node per host.
  */
 import type { ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Host } from './hosts.js';
 import { requireCommand } from './peers.js';
 import { freePort, waitForPort } from './ports.js';
 import { execFileTracked, spawnTracked, stopTracked } from './processes.js';
@@ -28,10 +36,18 @@ export interface RabbitNodeOptions {
   conf?: (node: { dir: string; port: number }) => string[];
   /** Also open a TLS listener on a free port (the caller's `conf` gives its `ssl_options`). */
   tls?: boolean;
+  /** Run the node inside this network-namespace host (see the module note). Default: the test's own namespace, 127.0.0.1. */
+  host?: Host;
+  /** The Erlang cookie (`$HOME/.erlang.cookie`); the nodes of a cluster share one. Default: the node makes its own. */
+  cookie?: string;
 }
+
+/** Ports of a node on a host of its own: the host's port space is private, so RabbitMQ's defaults are free. */
+const HOST_PORTS = { amqp: 5672, dist: 25672, tls: 5671 };
 
 export class RabbitNode {
   private process: ChildProcess | null = null;
+  private epmd: ChildProcess | null = null;
 
   private constructor(
     readonly node: string,
@@ -39,7 +55,14 @@ export class RabbitNode {
     readonly tlsPort: number | null,
     readonly distPort: number,
     readonly dir: string,
+    /** The host the node runs in, or null for the test's own namespace. */
+    readonly host: Host | null = null,
   ) {}
+
+  /** The address its listeners are bound to: the host's, or 127.0.0.1. */
+  get address(): string {
+    return this.host?.ip ?? '127.0.0.1';
+  }
 
   /**
    * Picks ports and a directory, writes the config and boots the node.
@@ -48,19 +71,31 @@ export class RabbitNode {
    */
   static async start(options: RabbitNodeOptions = {}): Promise<RabbitNode> {
     requireCommand(path.join(LIB_BIN, 'rabbitmq-server'), 'rabbitmq-server');
-    const ports = new Set<number>();
-    while (ports.size < (options.tls ? 3 : 2)) ports.add(await freePort());
-    const [port, distPort, tlsPort] = [...ports] as [number, number, number | undefined];
+    const { host } = options;
+    let [port, distPort, tlsPort]: [number, number, number | undefined] = [HOST_PORTS.amqp, HOST_PORTS.dist, options.tls ? HOST_PORTS.tls : undefined];
+    if (!host) {
+      const ports = new Set<number>();
+      while (ports.size < (options.tls ? 3 : 2)) ports.add(await freePort());
+      [port, distPort, tlsPort] = [...ports] as [number, number, number | undefined];
+    }
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cq-rabbit-'));
-    const node = new RabbitNode(`${options.prefix ?? 'cqtest'}-${randomUUID().slice(0, 8)}@localhost`, port, tlsPort ?? null, distPort, dir);
+    const name = `${options.prefix ?? 'cqtest'}-${randomUUID().slice(0, 8)}@${host ? host.ip : 'localhost'}`;
+    const node = new RabbitNode(name, port, tlsPort ?? null, distPort, dir, host ?? null);
+    const ip = node.address;
     writeFileSync(path.join(dir, 'enabled_plugins'), '[].\n');
     writeFileSync(path.join(dir, 'rabbitmq-env.conf'), '');
     writeFileSync(path.join(dir, 'rabbitmq.conf'), [
-      `listeners.tcp.1 = 127.0.0.1:${port}`,
-      ...(tlsPort ? [`listeners.ssl.1 = 127.0.0.1:${tlsPort}`] : []),
+      `listeners.tcp.1 = ${ip}:${port}`,
+      ...(tlsPort ? [`listeners.ssl.1 = ${ip}:${tlsPort}`] : []),
+      ...(host ? ['loopback_users = none'] : []), // guest connects from other hosts
       ...(options.conf?.({ dir, port }) ?? []),
       '',
     ].join('\n'));
+    if (options.cookie !== undefined) {
+      const file = path.join(dir, '.erlang.cookie');
+      writeFileSync(file, options.cookie);
+      chmodSync(file, 0o400); // Erlang refuses a cookie file others can read
+    }
     try {
       await node.boot();
     } catch (err) {
@@ -72,13 +107,21 @@ export class RabbitNode {
 
   /** Broker URL (vhost `/`, guest/guest). */
   get url(): string {
-    return `amqp://guest:guest@127.0.0.1:${this.port}//`;
+    return `amqp://guest:guest@${this.address}:${this.port}//`;
   }
 
   /** Boots the node on the same ports and directory; resolves once `await_startup` succeeds. */
   async boot(): Promise<void> {
     if (this.process) return;
-    const child = spawnTracked(path.join(LIB_BIN, 'rabbitmq-server'), [], { env: this.env(), stdio: 'ignore', cwd: this.dir });
+    if (this.host && !this.epmd) {
+      const epmd = this.host.spawn('epmd', ['-address', `${this.host.ip},127.0.0.1`], { stdio: 'ignore' });
+      this.epmd = epmd;
+      epmd.once('exit', () => { if (this.epmd === epmd) this.epmd = null; });
+      await waitForPort(4369, 10_000, this.host.ip);
+    }
+    const server = path.join(LIB_BIN, 'rabbitmq-server');
+    const options = { env: this.env(), stdio: 'ignore' as const, cwd: this.dir };
+    const child = this.host ? this.host.spawn(server, [], options) : spawnTracked(server, [], options);
     this.process = child;
     child.once('exit', () => { if (this.process === child) this.process = null; });
     const deadline = Date.now() + 60_000;
@@ -88,8 +131,32 @@ export class RabbitNode {
       if (Date.now() > deadline) throw new Error(`RabbitMQ node ${this.node} not up after 60 s:\n${this.logTail()}`);
       await new Promise((r) => setTimeout(r, 250));
     }
-    await waitForPort(this.port, 10_000);
-    if (this.tlsPort) await waitForPort(this.tlsPort, 10_000);
+    await waitForPort(this.port, 10_000, this.address);
+    if (this.tlsPort) await waitForPort(this.tlsPort, 10_000, this.address);
+  }
+
+  /**
+   * `kill -9`: SIGKILL to the node's whole process group (the Erlang VM and its helpers), no
+   * shutdown at all: its sockets are reset, nothing is flushed. Resolves once it has exited.
+   */
+  async kill(): Promise<void> {
+    const child = this.process;
+    if (!child?.pid) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    process.kill(-child.pid, 'SIGKILL');
+    await exited;
+  }
+
+  /**
+   * Joins the cluster of `seed` (`stop_app`, `reset`, `join_cluster`, `start_app`); both need the
+   * same cookie. Resolves once this node runs again as a member.
+   */
+  async join(seed: RabbitNode): Promise<void> {
+    await this.ctl(['stop_app']);
+    await this.ctl(['reset']);
+    await this.ctl(['join_cluster', seed.node]);
+    await this.ctl(['start_app']);
+    await this.ctl(['await_startup', '--timeout', '30']);
   }
 
   /** `rabbitmqctl stop`: closes every connection (320 CONNECTION_FORCED) and halts the node. */
@@ -106,9 +173,10 @@ export class RabbitNode {
     await this.boot();
   }
 
-  /** Stops the node (killing it if it does not stop) and deletes its directory. Safe to call twice. */
+  /** Stops the node (killing it if it does not stop) and its epmd, and deletes its directory. Safe to call twice. */
   async destroy(): Promise<void> {
     await this.stop().catch(async () => { if (this.process) await stopTracked(this.process); });
+    if (this.epmd) await stopTracked(this.epmd);
     rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -123,10 +191,12 @@ export class RabbitNode {
     return depths;
   }
 
-  /** `rabbitmqctl -n <node> <args>`; resolves with its output. */
+  /** `rabbitmqctl -n <node> <args>` (inside the node's host, if any); resolves with its output. */
   ctl(args: readonly string[]): Promise<string> {
+    const ctl = path.join(LIB_BIN, 'rabbitmqctl');
+    const [file, argv] = this.host ? this.host.command(ctl, ['-n', this.node, ...args]) : [ctl, ['-n', this.node, ...args]];
     return new Promise((resolve, reject) => {
-      execFileTracked(path.join(LIB_BIN, 'rabbitmqctl'), ['-n', this.node, ...args], { env: this.env(), cwd: this.dir, timeout: 30_000 }, (err, stdout, stderr) => {
+      execFileTracked(file, argv, { env: this.env(), cwd: this.dir, timeout: 30_000 }, (err, stdout, stderr) => {
         if (err) reject(new Error(`rabbitmqctl ${args.join(' ')}: ${String(stderr || err.message).trim()}`));
         else resolve(String(stdout));
       });
@@ -147,7 +217,7 @@ export class RabbitNode {
       RABBITMQ_CONFIG_FILE: path.join(d, 'rabbitmq.conf'),
       RABBITMQ_ADVANCED_CONFIG_FILE: path.join(d, 'advanced.config'),
       RABBITMQ_CONF_ENV_FILE: path.join(d, 'rabbitmq-env.conf'),
-      ERL_EPMD_ADDRESS: '127.0.0.1',
+      ...(this.host ? { RABBITMQ_USE_LONGNAME: 'true' } : { ERL_EPMD_ADDRESS: '127.0.0.1' }),
     };
   }
 
@@ -155,4 +225,24 @@ export class RabbitNode {
     const file = path.join(this.dir, 'log', `${this.node}.log`);
     return existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-30).join('\n') : '(no log)';
   }
+}
+
+/**
+ * A RabbitMQ cluster of one node per host (see the module note): boots them all with one random
+ * cookie, joins every other node to the first, and resolves with the nodes, the first being the seed.
+ * @throws Error when a node does not boot or join; every node is destroyed first.
+ */
+export async function startRabbitCluster(hosts: readonly Host[], options: Omit<RabbitNodeOptions, 'host' | 'cookie'> = {}): Promise<RabbitNode[]> {
+  const cookie = randomBytes(16).toString('hex').toUpperCase();
+  const started = await Promise.allSettled(hosts.map((host) => RabbitNode.start({ ...options, host, cookie })));
+  const nodes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  try {
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const node of nodes.slice(1)) await node.join(nodes[0]!);
+  } catch (err) {
+    await Promise.all(nodes.map((node) => node.destroy()));
+    throw err;
+  }
+  return nodes;
 }

@@ -151,7 +151,7 @@ export async function restartUnderLoad(options: RestartUnderLoadOptions): Promis
 }
 
 /** SIGTERM, then SIGKILL after 15 s; resolves with the exit code (null when killed) and the time taken. */
-async function stopWorker(worker: ChildProcess): Promise<{ code: number | null; ms: number }> {
+export async function stopWorker(worker: ChildProcess): Promise<{ code: number | null; ms: number }> {
   const began = Date.now();
   if (worker.exitCode !== null || worker.signalCode !== null) return { code: worker.exitCode, ms: 0 };
   worker.kill('SIGTERM');

@@ -32,7 +32,8 @@ const processesIn = (dir: string) => taggedProcesses(testRunId()).filter((p) => 
 
 describe.each(['async', 'solo', 'prefork', 'threads'])('cq worker --autoreload -P %s', (pool) => {
   const queue = `cqt.autoreload.${pool}.${randomUUID().slice(0, 8)}`;
-  const app = appCopy();
+  const restartable = pool === 'prefork' || pool === 'threads';
+  let app: ReturnType<typeof appCopy>;
   const client = new Celery('client', { task_default_queue: queue }).configure({ brokerUrl: REDIS, resultBackend: REDIS });
   const ids: string[] = [];
   let worker: ReturnType<typeof cq>;
@@ -46,6 +47,7 @@ describe.each(['async', 'solo', 'prefork', 'threads'])('cq worker --autoreload -
   const lines = (pattern: RegExp): string[] => log().split('\n').filter((line) => pattern.test(line));
 
   beforeAll(async () => {
+    app = appCopy();
     worker = cq(['worker', '--autoreload', '-A', app.tasks, '-b', REDIS, '--result-backend', REDIS, '-Q', queue,
       '-P', pool, '-c', pool === 'solo' ? '1' : '2', '-l', 'info', '--no-banner']);
     await waitFor(() => log().includes('ready.'), 30_000, () => `worker did not start:\n${log()}`);
@@ -64,30 +66,42 @@ describe.each(['async', 'solo', 'prefork', 'threads'])('cq worker --autoreload -
     rmSync(app.dir, { recursive: true, force: true });
   });
 
-  it('reloads the changed helper once, after the running task finished on the old code', async () => {
+  it('reloads a changed helper once; the task running meanwhile finishes on the old code', async () => {
     expect(await (await send('autoreload.version')).get({ timeout: 20 })).toBe('v1');
     const slow = await send('autoreload.slow', [3_000]);
     await waitFor(async () => (await slow.state()) === 'STARTED', 20_000, () => `the slow task did not start:\n${log()}`);
 
     writeFileSync(app.helper, "export const version = (): string => 'v2';\n");
     await waitFor(() => lines(/detected modified files/).length > 0, 10_000, () => `no reload line:\n${log()}`);
-    // Sent after the reload line: runs on the new code whatever the pool (held for the new children,
-    // or left in the broker for the next worker process).
-    const next = await send('autoreload.version');
+    const during = await send('autoreload.version'); // sent while the worker reloads: not lost, either code
 
     expect(await slow.get({ timeout: 20 })).toBe('v1'); // finished, on the code it started with
-    expect(await next.get({ timeout: 30 }), log()).toBe('v2');
-    await waitFor(() => lines(/autoreload: reloaded/).length > 0, 10_000, () => `no reloaded line:\n${log()}`);
+    expect(['v1', 'v2']).toContain(await during.get({ timeout: 30 }));
+    await waitFor(() => lines(/autoreload: reloaded/).length > 0, 30_000, () => `no reloaded line:\n${log()}`);
     expect(await (await send('autoreload.version')).get({ timeout: 20 })).toBe('v2');
 
     const reloads = lines(/detected modified files/);
     expect(reloads).toHaveLength(1);
     expect(reloads[0]).toContain(app.helper);
     expect(reloads[0]).not.toContain(app.tasks);
-    expect(reloads[0]).toContain(pool === 'prefork' || pool === 'threads' ? `restarting the ${pool} pool` : 'restarting the worker process');
+    expect(reloads[0]).toContain(restartable ? `restarting the ${pool} pool` : 'restarting the worker process');
     expect(lines(/autoreload: reloaded/)).toHaveLength(1);
     expect(log()).not.toMatch(/ERROR|reload failed/);
+  });
 
+  it(restartable ? 'keeps the previous children while the changed code does not load' : 'waits for the next change when the changed code does not load', async () => {
+    writeFileSync(app.helper, 'export const version = (): string => ;\n');
+    const failed = restartable ? /autoreload: reload failed, the previous code keeps running/ : /autoreload: the worker exited \(exit code [1-9]\d*\); the next change/;
+    await waitFor(() => lines(failed).length === 1, 30_000, () => `no failure line:\n${log()}`);
+    if (restartable) expect(await (await send('autoreload.version')).get({ timeout: 20 })).toBe('v2');
+
+    writeFileSync(app.helper, "export const version = (): string => 'v3';\n");
+    await waitFor(() => lines(/autoreload: reloaded/).length === 2, 30_000, () => `no second reloaded line:\n${log()}`);
+    expect(await (await send('autoreload.version')).get({ timeout: 20 })).toBe('v3');
+    expect(lines(/detected modified files/)).toHaveLength(3);
+  });
+
+  it('stops with its worker on SIGTERM, leaving no process behind', async () => {
     worker.kill('SIGTERM'); // the supervisor alone: it passes the signal on to its worker
     expect(await exited(worker)).toBe(0);
     await waitFor(() => processesIn(app.dir).length === 0, 10_000, () => `left running:\n${JSON.stringify(processesIn(app.dir))}`);

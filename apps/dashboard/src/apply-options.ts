@@ -15,7 +15,7 @@ export interface ApplyRequest {
   options: ApplyOptions;
 }
 
-function date(name: string, value: unknown): Date {
+function date(value: unknown): Date {
   const text = String(value).trim();
   const flower = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?)$/.exec(text);
   const iso = flower ? `${flower[1]}T${flower[2]}Z` : /(Z|[+-]\d{2}:?\d{2})$/.test(text) ? text : `${text}Z`;
@@ -43,8 +43,8 @@ export function readApplyRequest(body: unknown): ApplyRequest {
     if (value === undefined || value === null) continue;
     switch (key) {
       case 'countdown': options.countdown = number(value); break;
-      case 'eta': options.eta = date(key, value); break;
-      case 'expires': options.expires = typeof value === 'number' || /^[\d.]+$/.test(String(value)) ? number(value) : date(key, value); break;
+      case 'eta': options.eta = date(value); break;
+      case 'expires': options.expires = typeof value === 'number' || /^[\d.]+$/.test(String(value)) ? number(value) : date(value); break;
       case 'queue': options.queue = str(value); break;
       case 'exchange': options.exchange = str(value); break;
       case 'routing_key': options.routingKey = str(value); break;

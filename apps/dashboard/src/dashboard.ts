@@ -13,8 +13,8 @@
  * await dashboard.close();      // the app stays open: close it yourself
  * ```
  *
- * While running it records every event (see {@link EventRecorder}), inspects each worker that comes
- * online, broadcasts `enable_events` every 5 s (`enableEvents`), and prunes the store every
+ * While running it records every event (see {@link EventRecorder}), inspects each worker when it
+ * comes online or is first heard from (within a heartbeat of the start for running workers), broadcasts `enable_events` every 5 s (`enableEvents`), and prunes the store every
  * `pruneInterval` seconds (`maxTasks`, `maxAge`).
  */
 import { createRequire } from 'node:module';
@@ -92,7 +92,6 @@ export class Dashboard implements DashboardContext {
       enable();
       this.every(ENABLE_EVENTS_INTERVAL, enable);
     }
-    void this.inspector.update().catch(() => undefined);
     return this;
   }
 
@@ -120,7 +119,6 @@ export class Dashboard implements DashboardContext {
     for (const timer of this.timers) clearInterval(timer);
     await this.server?.close().catch(() => undefined);
     await this.recorder.close();
-    await this.inspector.idle();
     await this.inspector.close();
     await this.control.close().catch(() => undefined);
     await this.queues.close();

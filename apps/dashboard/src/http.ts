@@ -12,7 +12,7 @@ export function argument(request: FastifyRequest, name: string): string | undefi
   const fromBody = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>)[name] : undefined;
   const value = fromBody ?? (request.query as Record<string, unknown> | undefined)?.[name];
   if (value === undefined || value === null) return undefined;
-  const one = Array.isArray(value) ? value[value.length - 1] : value;
+  const one: unknown = Array.isArray(value) ? (value as unknown[])[value.length - 1] : value;
   return typeof one === 'string' ? one.trim() : JSON.stringify(one);
 }
 

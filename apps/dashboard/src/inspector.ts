@@ -19,9 +19,18 @@ function truthy(value: unknown): boolean {
   return Boolean(value);
 }
 
+/** Replies every worker gives once it runs; a worker missing one is asked again (it joined before it could answer). */
+const ALWAYS_ANSWERED = ['stats', 'active_queues', 'registered', 'conf'] as const;
+/** Rounds a joining worker is inspected at most, and the seconds between them. */
+const ATTEMPTS = 3;
+const RETRY_DELAY = 2;
+
 export class WorkerInspector {
   private queued = new Set<string>();
   private running: Promise<void> | null = null;
+  private readonly attempts = new Map<string, number>();
+  private readonly retries = new Set<NodeJS.Timeout>();
+  private closed = false;
 
   /** @param timeout seconds to wait for replies (Flower `inspect_timeout`). */
   constructor(private readonly control: Control, private readonly store: EventStore, private readonly timeout: number) {}
@@ -48,17 +57,36 @@ export class WorkerInspector {
     for (const [worker, info] of infos) this.store.setWorkerInfo(worker, info);
   }
 
-  /** Queues a background update of one worker (many joining at once share one round). Never rejects. */
-  enqueue(name: string): void {
+  /**
+   * Queues a background update of one worker (many joining at once share one round); a worker whose
+   * info still lacks a reply it always gives is asked again, up to 3 rounds 2 s apart. Never rejects.
+   */
+  enqueue(name: string, attempt = 1): void {
+    if (this.closed) return;
+    this.attempts.set(name, attempt);
     this.queued.add(name);
     this.running ??= (async () => {
       while (this.queued.size > 0) {
         const names = [...this.queued];
         this.queued.clear();
         await this.update(names).catch(() => undefined);
+        for (const n of names) this.retryIfIncomplete(n);
       }
       this.running = null;
     })();
+  }
+
+  private retryIfIncomplete(name: string): void {
+    const attempt = this.attempts.get(name) ?? ATTEMPTS;
+    this.attempts.delete(name);
+    const info = this.store.worker(name)?.info ?? {};
+    if (this.closed || attempt >= ATTEMPTS || ALWAYS_ANSWERED.every((m) => m in info)) return;
+    const timer = setTimeout(() => {
+      this.retries.delete(timer);
+      this.enqueue(name, attempt + 1);
+    }, RETRY_DELAY * 1000);
+    timer.unref();
+    this.retries.add(timer);
   }
 
   /** Resolves once queued updates are done. */
@@ -68,6 +96,9 @@ export class WorkerInspector {
 
   /** Closes its remote control client (its own, so inspections never queue behind actions). Never throws. */
   async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.retries) clearTimeout(timer);
+    await this.idle();
     await this.control.close().catch(() => undefined);
   }
 }

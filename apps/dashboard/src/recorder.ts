@@ -35,7 +35,7 @@ export interface RecorderOptions {
   maxWorkersInMemory?: number;
   /** Milliseconds events wait before a write. Default 50. */
   flushInterval?: number;
-  /** A worker came online or was heard from for the first time since start (Flower then inspects it). */
+  /** A worker sent `worker-online`, or was heard from for the first time since start (Flower then inspects it). */
   onWorkerJoin?: (hostname: string) => void;
   /** A write failed (disk full, ...). Default: a process warning. The batch is dropped. */
   onError?: (error: unknown) => void;
@@ -63,6 +63,8 @@ export class EventRecorder {
   private workers = new Map<string, { worker: WorkerState; online: boolean }>();
   private timer: NodeJS.Timeout | null = null;
   private readonly listeners = new Set<(change: FlushChange) => void>();
+  /** Workers heard from since this recorder was made (each one's first event counts as a join). */
+  private readonly heard = new Set<string>();
 
   constructor(private readonly options: RecorderOptions) {
     this.state = new State({
@@ -101,7 +103,11 @@ export class EventRecorder {
     if (update.worker) {
       this.workers.set(update.worker.hostname, { worker: update.worker, online: update.subject !== 'offline' });
       this.options.metrics?.observeWorker(hostname, event);
-      if (update.subject === 'online' || update.created) this.options.onWorkerJoin?.(update.worker.hostname);
+    }
+    if (hostname && event.type !== 'task-sent' && (event.type === 'worker-online' || !this.heard.has(hostname))) {
+      if (this.heard.size >= (this.options.maxWorkersInMemory ?? 5000)) this.heard.clear();
+      this.heard.add(hostname);
+      if (event.type !== 'worker-offline') this.options.onWorkerJoin?.(hostname);
     }
     if (this.events.length + this.tasks.size >= 1000) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.options.flushInterval ?? 50);
@@ -152,7 +158,9 @@ export class EventRecorder {
       if (row[field] !== null) fields[field] = row[field];
     }
     worker.heartbeats.push(...row.heartbeats);
-    this.state.workers.set(hostname, worker);
+    const workers = this.state.workers;
+    workers.set(hostname, worker);
+    while (workers.size > (this.options.maxWorkersInMemory ?? 5000)) workers.delete(workers.keys().next().value as string);
   }
 
   private fromRow(row: TaskRow | undefined): TaskState | undefined {

@@ -42,7 +42,7 @@ const ids: string[] = [];
 let worker: Worker;
 
 beforeAll(async () => {
-  worker = new Worker(app, { pool: 'async', concurrency: 4, queues: [queue], withoutGossip: true, withoutHeartbeat: true });
+  worker = new Worker(app, { pool: 'async', concurrency: 4, queues: [queue], hostname: `${queue}@interop`, withoutGossip: true, withoutHeartbeat: true });
   await worker.start();
 }, 60_000);
 
@@ -56,6 +56,8 @@ afterAll(async () => {
   try {
     const keys = [...ids.map((id) => `celery-task-meta-${id}`), ...await redis.keys(`*${queue}*`)];
     if (keys.length > 0) await redis.del(...keys);
+    const pidbox = (await redis.smembers('_kombu.binding.celery.pidbox')).filter((m) => m.includes(queue));
+    if (pidbox.length > 0) await redis.srem('_kombu.binding.celery.pidbox', ...pidbox);
   } finally {
     redis.disconnect();
   }

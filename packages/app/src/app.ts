@@ -251,7 +251,10 @@ export class Celery {
   /** A new, unconnected connection to the broker in effect, with `broker_transport_options` and `broker_use_ssl`. */
   connection(): Connection {
     const conf = this.conf;
-    return new Connection(this.broker.url, { transportOptions: conf.broker_transport_options, transports: this.transports, ssl: conf.broker_use_ssl ?? null });
+    return new Connection(this.broker.url, {
+      transportOptions: conf.broker_transport_options, transports: this.transports, ssl: conf.broker_use_ssl ?? null,
+      failoverStrategy: conf.broker_failover_strategy ?? null,
+    });
   }
 
   /** The queue entity for a name: from `task_queues` when listed there, else created as Celery does. */

@@ -55,6 +55,12 @@ export interface CelerySettings {
    */
   broker_use_ssl?: BrokerSsl;
   /**
+   * How a `;`-separated `broker_url` (`amqp://a//;amqp://b//`) is walked when the connection fails
+   * (Celery `broker_failover_strategy`): `'round-robin'` or `'shuffle'`. Default `'round-robin'`.
+   * The AMQP transport fails over; other transports use the first URL.
+   */
+  broker_failover_strategy?: 'round-robin' | 'shuffle' | null;
+  /**
    * TLS of the Redis result backend (Celery `redis_backend_use_ssl`): `{ ssl_cert_reqs, ssl_ca_certs,
    * ssl_certfile, ssl_keyfile }` over the `rediss://` URL's query options. Default none.
    */

@@ -14,7 +14,8 @@ function harness(startIso: string) {
   const clock = { t: new Date(startIso).getTime() };
   const sent: Array<{ name: string; at: string; args: unknown[]; queue: string | undefined }> = [];
   const send = async (e: ScheduleEntry) => {
-    sent.push({ name: e.name, at: new Date(clock.t).toISOString(), args: e.args, queue: e.applyOptions().queue });
+    const queue = e.applyOptions().queue;
+    sent.push({ name: e.name, at: new Date(clock.t).toISOString(), args: e.args, queue: typeof queue === 'string' || queue === undefined ? queue : queue.name });
   };
   return { clock, sent, send, now: () => new Date(clock.t) };
 }

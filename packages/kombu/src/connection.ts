@@ -1,5 +1,6 @@
 /** Connection: a broker URL plus a lazily loaded transport; see {@link Connection}. */
 import { ConfigurationError } from './errors.js';
+import { checkFailoverStrategy, splitBrokerUrls, type FailoverStrategy } from './transport/failover.js';
 import { TransportRegistry } from './transport/registry.js';
 import type { BrokerSsl, BrokerUrl, Channel, Transport, TransportDefinition } from './transport/types.js';
 import { parseUrl, redact } from './transport/url.js';
@@ -21,6 +22,12 @@ export interface ConnectionOptions {
    * reads the files. Default null (TLS only when the URL's scheme says so: `amqps://`, `rediss://`).
    */
   ssl?: BrokerSsl;
+  /**
+   * Celery `broker_failover_strategy` (kombu `failover_strategy`): how a transport that reconnects by
+   * itself moves through the URLs of a `;`-separated broker URL, `'round-robin'` or `'shuffle'`.
+   * Default `'round-robin'`.
+   */
+  failoverStrategy?: FailoverStrategy | null;
 }
 
 const memoryOnly = new TransportRegistry();
@@ -42,6 +49,11 @@ const memoryOnly = new TransportRegistry();
  * after a failed attempt the next call tries again. `transportOptions` are kombu's
  * `transport_options`, keys as Celery documents them (times in seconds, e.g. `visibility_timeout`).
  *
+ * Failover (kombu's `alt`): `amqp://a//;amqp://b//;amqp://c//` lists brokers of one cluster. The first
+ * is `url`; all of them, in order, are `alternates` and go to the transport with `failoverStrategy`.
+ * The AMQP transport moves to the next URL whenever its connection fails (see
+ * `transport/failover.ts`); other transports connect to the first URL only.
+ *
  * Errors: the constructor throws `ConfigurationError` for a malformed URL; `connect` rejects with
  * `TransportNotFoundError` for an unknown alias or a transport package that is not installed (the
  * message names the package to install) and with the transport's `ConnectionError` when the broker
@@ -50,14 +62,24 @@ const memoryOnly = new TransportRegistry();
  */
 export class Connection {
   readonly url: BrokerUrl;
+  /** Every URL of a `;`-separated broker URL, `url` first (kombu `Connection.alt`); `[url]` for one URL. */
+  readonly alternates: readonly BrokerUrl[];
+  readonly failoverStrategy: FailoverStrategy;
   readonly transportOptions: Record<string, unknown>;
   private transportInstance: Transport | null = null;
   private connecting: Promise<Transport> | null = null;
   private defaultChan: Promise<Channel> | null = null;
 
-  /** @param url broker URL, default `memory://`. Throws {@link ConfigurationError} when malformed. */
+  /**
+   * @param url broker URL, default `memory://`, or a `;`-separated failover list (the first URL's
+   *   scheme picks the transport, which checks the others).
+   * @throws ConfigurationError when a URL is malformed or the failover strategy is unknown.
+   */
   constructor(url = 'memory://', private readonly options: ConnectionOptions = {}) {
-    this.url = parseUrl(url);
+    const urls = splitBrokerUrls(url).map(parseUrl);
+    this.url = urls[0]!;
+    this.alternates = urls;
+    this.failoverStrategy = checkFailoverStrategy(options.failoverStrategy);
     this.transportOptions = options.transportOptions ?? {};
   }
 
@@ -81,7 +103,9 @@ export class Connection {
     if (!this.connecting) {
       this.connecting = (async () => {
         const definition = this.options.transport ?? (await (this.options.transports ?? memoryOnly).resolve(this.url.transport));
-        const transport = definition.create(this.url, this.transportOptions, { ssl: this.options.ssl ?? null });
+        const transport = definition.create(this.url, this.transportOptions, {
+          ssl: this.options.ssl ?? null, alternates: this.alternates, failoverStrategy: this.failoverStrategy,
+        });
         await transport.connect();
         this.transportInstance = transport;
         return transport;

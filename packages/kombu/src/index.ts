@@ -26,6 +26,7 @@ export type {
 } from './transport/types.js';
 export { isLeaseLockProvider, isTransactionalPublisher, isScheduleStoreProvider, isNativeDelayedDelivery } from './transport/types.js';
 export { parseUrl, redact, redactUrls } from './transport/url.js';
+export { checkFailoverStrategy, nextFailoverIndex, splitBrokerUrls, type FailoverStrategy } from './transport/failover.js';
 export { tlsFailure, certReqs, type CertReqs, type TlsSettingNames } from './transport/tls.js';
 export { closestName } from './utils/closest.js';
 export { fnmatch } from './utils/fnmatch.js';

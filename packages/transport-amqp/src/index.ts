@@ -4,7 +4,7 @@
  * plugins for `amqp://`, `amqps://` and `pyamqp://` URLs.
  */
 export { transport, AmqpTransport } from './transport.js';
-export { AmqpChannel, type ExchangeBindingDeclaration, type Declaration } from './channel.js';
+export { AmqpChannel, type ExchangeBindingDeclaration, type Declaration as AmqpDeclaration } from './channel.js';
 export {
   calculateRoutingKey, stripDelayPrefix, delayedRoute, levelName, delayedDeliveryTopology, delayedDeliveryBindings,
   CELERY_DELAYED_DELIVERY_EXCHANGE, MAX_LEVEL, MAX_NUMBER_OF_BITS_TO_USE,

@@ -19,6 +19,13 @@ describe('KeyLayout', () => {
     expect(custom.key(custom.bindingKey('ex'))).toBe('app:_kombu.binding.ex');
   });
 
+  it('names the keys of messages parked until their ETA per queue, behind the prefix', () => {
+    expect(layout.etaIndexKey('celery')).toBe('_cq.eta.index\x06\x16celery');
+    expect(layout.etaMessagesKey('celery')).toBe('_cq.eta.messages\x06\x16celery');
+    const custom = new KeyLayout({ prefix: 'app:', sep: ':' });
+    expect(custom.key(custom.etaIndexKey('a.b'))).toBe('app:_cq.eta.index:a.b');
+  });
+
   it('writes and parses binding members', () => {
     expect(layout.bindingMember('celery', '', 'celery')).toBe('celery\x06\x16\x06\x16celery');
     expect(layout.parseBindingMember('worker.#\x06\x16\x06\x16celeryev.x')).toEqual({ routingKey: 'worker.#', pattern: '', queue: 'celeryev.x' });

@@ -4,8 +4,8 @@
  * trace.py order between the signals, one task instance per name serves every call, a throwing
  * handler fails the task as Celery's "outside the body" errors do, task_annotations reach running
  * tasks by glob, a worker-direct task reaches only its worker, and revoke / forget / parent /
- * children / collect / GroupResult behave as Celery's. Names carry this run's tag; the tag's keys,
- * queues and bindings are removed at the end.
+ * children / collect / GroupResult behave as Celery's. Names (queues, hostnames, the pidbox
+ * namespace) carry this run's tag; the tag's keys, queues and bindings are removed at the end.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -45,7 +45,9 @@ const offs: Array<() => void> = [
 function makeApp(settings: Partial<CelerySettings> = {}, broker = REDIS): Celery {
   const queue = `cqt.${tag}.${randomUUID().slice(0, 6)}`;
   const app = new Celery('tc', {
-    broker_url: broker, result_backend: REDIS, result_expires: 600, task_default_queue: queue, ...settings,
+    broker_url: broker, result_backend: REDIS, result_expires: 600, task_default_queue: queue,
+    // this run's own pidbox (`<tag>.pidbox`, `reply.<tag>.pidbox`): other users of db 7 keep theirs
+    control_exchange: tag, ...settings,
   }, { plugins: [...testPlugins(), control()] });
   app.log = createLogger({ level: process.env['CQ_TEST_LOG_LEVEL'] ?? 'critical' });
   apps.push(app);
@@ -65,8 +67,12 @@ afterAll(async () => {
   for (const w of workers) await w.shutdown('cold').catch(() => undefined);
   for (const [app, names] of queues) {
     const conn = app.connection();
-    // a channel per queue: on AMQP a failed delete closes its channel
+    // a channel per entity: on AMQP a failed delete closes its channel
     for (const q of names) await (await conn.channel()).deleteQueue(q).catch(() => 0);
+    // exchanges named after the default queue and this run's pidbox (C.dq2 is Celery's, shared: kept)
+    for (const x of [app.conf.task_default_queue, `${tag}.pidbox`, `reply.${tag}.pidbox`]) {
+      await (await conn.channel()).deleteExchange(x).catch(() => undefined);
+    }
     await conn.close();
   }
   for (const app of apps) await app.close().catch(() => undefined);
@@ -75,7 +81,7 @@ afterAll(async () => {
     const keys = [...ids].map((id) => `celery-task-meta-${id}`).concat([...groupIds].map((g) => `celery-taskset-meta-${g}`), await redis.keys(`*${tag}*`));
     if (keys.length > 0) await redis.del(...keys);
     for (const set of await redis.keys('_kombu.binding.*')) {
-      const mine = (await redis.smembers(set)).filter((m) => m.includes(tag) || set.includes('reply.celery.pidbox'));
+      const mine = (await redis.smembers(set)).filter((m) => m.includes(tag));
       if (mine.length > 0) await redis.srem(set, ...mine);
     }
   } finally {

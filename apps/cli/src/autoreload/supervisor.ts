@@ -51,7 +51,7 @@ export class Autoreloader {
   private child: ChildProcess | null = null;
   /** The running worker reported `ready` (and whether its pool restarts in place). */
   private ready: { pool: string; restartable: boolean } | null = null;
-  /** Start a new worker when the current one exits. */
+  /** Start a new worker when the current one exits (it was sent SIGTERM for a reload). */
   private respawn = false;
   /** A reload is under way: log when the new code runs. */
   private reloading = false;
@@ -111,7 +111,9 @@ export class Autoreloader {
     const names = files.map(shown).join(', ');
     this.reloading = true;
     const child = this.child;
-    if (child === null) {
+    if (this.respawn) {
+      this.log.info(`autoreload: detected modified files: ${names}; the worker process replacing the current one will load them`);
+    } else if (child === null) {
       this.log.info(`autoreload: detected modified files: ${names}; starting the worker`);
       this.spawn();
     } else if (this.ready?.restartable) {
@@ -142,12 +144,18 @@ export class Autoreloader {
     }
   }
 
-  /** Passes each signal on (a second one escalates the worker's shutdown, as without --autoreload). */
+  /**
+   * Passes each signal on (a second one escalates the worker's shutdown, as without --autoreload). A
+   * worker already in the warm shutdown of a reload is not sent the first SIGINT/SIGTERM: that shutdown
+   * stands for it, and it is not replaced.
+   */
   private onSignal(signal: NodeJS.Signals): void {
     this.stopping = true;
     this.watcher.close();
+    const reloadShutdown = this.respawn;
+    this.respawn = false;
     if (this.child === null) this.finish(0);
-    else this.child.kill(signal);
+    else if (!(reloadShutdown && signal !== 'SIGQUIT')) this.child.kill(signal);
   }
 
   private finish(code: number): void {

@@ -34,12 +34,9 @@ function replyOf(replies: readonly Reply[], worker: string): unknown {
 function answer(reply: FastifyReply, replies: readonly Reply[], worker: string, success: string | null, failure: string): unknown {
   const payload = replyOf(replies, worker);
   if (payload === undefined || payload === null) return reply.code(504).type('text/plain').send(`No response from worker '${worker}'`);
-  const ok = payload === 'ok' || (typeof payload === 'object' && 'ok' in payload);
-  if (ok) {
-    const message = success ?? (typeof payload === 'object' ? String((payload as { ok: unknown }).ok ?? '') : '');
-    return { message };
-  }
-  const error = typeof payload === 'object' ? (payload as { error?: unknown }).error : payload;
+  const body = typeof payload === 'object' ? (payload as Record<string, unknown>) : null;
+  if (payload === 'ok' || (body !== null && 'ok' in body)) return { message: success ?? (body ? String(body['ok'] ?? '') : '') };
+  const error = body ? body['error'] : payload;
   return reply.code(403).type('text/plain').send(`${failure}: '${error ? String(error) : 'Unknown reason'}'`);
 }
 

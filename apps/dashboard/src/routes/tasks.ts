@@ -107,7 +107,7 @@ export function taskRoutes(server: FastifyInstance, ctx: DashboardContext): void
   server.post<{ Params: { id: string } }>('/api/task/abort/:id', async (request) => {
     const backend = await app.backend();
     if (!backend) throw new ApiError(503, 'No result backend is configured');
-    await backend.storeResult(request.params.id, null, 'ABORTED' as never);
+    await backend.storeResult(request.params.id, null, 'ABORTED');
     return { message: `Aborted '${request.params.id}'` };
   });
 

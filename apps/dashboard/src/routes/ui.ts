@@ -5,7 +5,7 @@
  * |---|---|
  * | `GET /api/ui/config` | `{ readOnly }` |
  * | `GET /api/ui/tasks` | `{ total, tasks }`: Flower's listing parameters, tasks as `/api/tasks` shapes them, `total` matching the filters |
- * | `GET /api/ui/task/<id>` | `{ task, events, children }`: the task, its events in arrival order |
+ * | `GET /api/ui/task/<id>` | `{ task, events, children }`: the task, its events in time order |
  * | `GET /api/ui/workers` | `[{ hostname, alive, active, processed, loadavg, ..., info }]` |
  * | `POST /api/ui/task/retry/<id>` | sends the task again with the arguments its events carried, to its queue when known; `{"task-id"}` (409 when its args cannot be read back) |
  * | `GET /api/ui/stream` | server-sent events: `data: {"tasks": [uuid...], "workers": [name...]}` after each write |

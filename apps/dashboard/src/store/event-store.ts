@@ -231,9 +231,12 @@ export class EventStore {
     return out;
   }
 
-  /** A task's events in arrival order (its timeline). */
+  /**
+   * A task's events by their timestamp, then arrival (its timeline): a client's `task-sent` may
+   * arrive after the worker's events about the task.
+   */
   taskEvents(uuid: string): StoredEvent[] {
-    const rows = this.db.prepare('SELECT * FROM events WHERE uuid = ? ORDER BY id').all(uuid) as (Omit<StoredEvent, 'fields'> & { fields: string })[];
+    const rows = this.db.prepare('SELECT * FROM events WHERE uuid = ? ORDER BY timestamp, id').all(uuid) as (Omit<StoredEvent, 'fields'> & { fields: string })[];
     return rows.map((r) => ({ ...r, fields: parseJson<CeleryEvent>(r.fields, { type: r.type }) }));
   }
 

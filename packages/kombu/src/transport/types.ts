@@ -4,6 +4,7 @@
  * virtual base (`./virtual/base.ts`), which emulates exchanges, bindings, QoS and acks.
  */
 import type { Queue } from '../entity.js';
+import type { FailoverStrategy } from './failover.js';
 
 /** Broker-level message properties. Names and units are AMQP's, as kombu writes them. */
 export interface MessageProperties {
@@ -178,6 +179,13 @@ export type BrokerSsl = boolean | Readonly<Record<string, unknown>> | null;
 export interface TransportConnectionInfo {
   /** Celery `broker_use_ssl`; see {@link BrokerSsl}. Transports without TLS ignore it. */
   ssl?: BrokerSsl;
+  /**
+   * Every URL of a `;`-separated `broker_url`, the transport's own `url` first (kombu `Connection.alt`),
+   * and how to move between them (`broker_failover_strategy`; see `failover.ts`). A transport that
+   * reconnects by itself (AMQP) moves to the next URL on a connection error; the others use the first.
+   */
+  alternates?: readonly BrokerUrl[];
+  failoverStrategy?: FailoverStrategy;
 }
 
 /** What a transport package exports as `transport`, for the registry to create instances. */
