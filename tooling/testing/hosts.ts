@@ -6,14 +6,18 @@
  * runs on one of the hosts (bound to its address) or on the bridge address.
  *
  * Processes start inside a host with {@link Host.spawn} (`ip netns exec <ns> <command>`, tracked by
- * `spawnTracked`, so they never outlive their test file). `destroy()` deletes the namespaces, their
+ * `spawnTracked`, so they never outlive their test file). Each host gets its own `/etc/hosts` and
+ * `/etc/resolv.conf` (`ip netns exec` mounts `/etc/netns/<ns>/*` over `/etc`): the hosts' names and
+ * addresses, and no DNS server it cannot reach — otherwise every name lookup (Erlang does several
+ * while a RabbitMQ node boots or stops) waits out a 10 s DNS timeout. `destroy()` deletes the namespaces, their
  * veth pairs and the bridge; a run that died before that leaves `cqh*` namespaces, which the next
  * `makeHosts` removes when they are older than an hour. Needs root (CAP_NET_ADMIN) and `ip`
  * (Debian's iproute2).
  */
 import { execFileSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { requireCommand } from './peers.js';
 import { spawnTracked } from './processes.js';
 
@@ -60,7 +64,10 @@ export function makeHosts(count: number): Hosts {
   const destroy = (): void => {
     if (destroyed) return;
     destroyed = true;
-    for (const ns of made) tryRun(() => ip('netns', 'del', ns));
+    for (const ns of made) {
+      tryRun(() => ip('netns', 'del', ns));
+      rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
+    }
     tryRun(() => ip('link', 'del', bridge));
   };
   try {
@@ -92,6 +99,13 @@ export function makeHosts(count: number): Hosts {
         setLink: (up) => { ip('link', 'set', outside, up ? 'up' : 'down'); },
       });
     }
+    const names = [`127.0.0.1 localhost ${os.hostname()}`, `${prefix}.1 gateway`, ...hosts.map((h) => `${h.ip} ${h.name}`), ''].join('\n');
+    for (const host of hosts) {
+      mkdirSync(`/etc/netns/${host.netns}`, { recursive: true });
+      writeFileSync(`/etc/netns/${host.netns}/hosts`, names);
+      // A resolver on the host's own loopback: nothing listens, so a lookup that /etc/hosts cannot answer fails at once.
+      writeFileSync(`/etc/netns/${host.netns}/resolv.conf`, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
+    }
   } catch (err) {
     destroy();
     throw new Error(`could not make ${count} network-namespace hosts (needs root and iproute2): ${(err as Error).message}`, { cause: err });
@@ -106,7 +120,10 @@ function removeStale(ip: (...args: string[]) => string): void {
     const ns = line.split(' ')[0];
     if (!ns?.startsWith('cqh')) continue;
     const age = tryRun(() => Date.now() - statSync(`/run/netns/${ns}`).mtimeMs) ?? 0;
-    if (age > 3_600_000) tryRun(() => ip('netns', 'del', ns));
+    if (age > 3_600_000) {
+      tryRun(() => ip('netns', 'del', ns));
+      rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
+    }
   }
   const links = tryRun(() => ip('-o', 'link', 'show', 'type', 'bridge')) ?? '';
   for (const match of links.matchAll(/^\d+: (cqb[0-9a-f]{6})[:@]/gm)) {

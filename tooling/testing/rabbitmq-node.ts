@@ -147,18 +147,6 @@ export class RabbitNode {
     await exited;
   }
 
-  /**
-   * Joins the cluster of `seed` (`stop_app`, `reset`, `join_cluster`, `start_app`); both need the
-   * same cookie. Resolves once this node runs again as a member.
-   */
-  async join(seed: RabbitNode): Promise<void> {
-    await this.ctl(['stop_app']);
-    await this.ctl(['reset']);
-    await this.ctl(['join_cluster', seed.node]);
-    await this.ctl(['start_app']);
-    await this.ctl(['await_startup', '--timeout', '30']);
-  }
-
   /** `rabbitmqctl stop`: closes every connection (320 CONNECTION_FORCED) and halts the node. */
   async stop(): Promise<void> {
     const child = this.process;
@@ -228,21 +216,26 @@ export class RabbitNode {
 }
 
 /**
- * A RabbitMQ cluster of one node per host (see the module note): boots them all with one random
- * cookie, joins every other node to the first, and resolves with the nodes, the first being the seed.
- * @throws Error when a node does not boot or join; every node is destroyed first.
+ * A RabbitMQ cluster of one node per host (see the module note), sharing one random cookie: the first
+ * node boots alone, then the others boot at once, each joining it at boot (peer discovery
+ * `classic_config` naming the first node), which is quicker than `join_cluster` (a `stop_app` and
+ * `start_app` of some 9 s each here). Resolves with the nodes, the first being the seed.
+ * @throws Error when a node does not boot; every node is destroyed first.
  */
 export async function startRabbitCluster(hosts: readonly Host[], options: Omit<RabbitNodeOptions, 'host' | 'cookie'> = {}): Promise<RabbitNode[]> {
   const cookie = randomBytes(16).toString('hex').toUpperCase();
-  const started = await Promise.allSettled(hosts.map((host) => RabbitNode.start({ ...options, host, cookie })));
-  const nodes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  try {
-    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    for (const node of nodes.slice(1)) await node.join(nodes[0]!);
-  } catch (err) {
+  const seed = await RabbitNode.start({ ...options, host: hosts[0]!, cookie });
+  const joining = (node: { dir: string; port: number }) => [
+    ...(options.conf?.(node) ?? []),
+    'cluster_formation.peer_discovery_backend = classic_config',
+    `cluster_formation.classic_config.nodes.1 = ${seed.node}`,
+  ];
+  const started = await Promise.allSettled(hosts.slice(1).map((host) => RabbitNode.start({ ...options, conf: joining, host, cookie })));
+  const nodes = [seed, ...started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))];
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
     await Promise.all(nodes.map((node) => node.destroy()));
-    throw err;
+    throw failed.reason;
   }
   return nodes;
 }

@@ -5,8 +5,9 @@
  * each run and each confirm is a line in a file (the hosts share this machine's file system), so the
  * counts do not depend on the brokers being killed.
  *
- * "Recovered" is measured from the kill to the first run of a task whose publish was confirmed after
- * the kill: the whole path (publisher → surviving nodes → worker) works again.
+ * "Recovered" is measured from the kill to the first run of a task whose publish began after the
+ * kill (so it cannot have been delivered over the dead node): the whole path, publisher → surviving
+ * nodes → worker, works again.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -25,8 +26,12 @@ export interface ClusterKillOptions {
   worker: { host: Host; broker: string };
   /** The host of the publisher, and its broker list. */
   publisher: { host: Host; broker: string };
-  /** Called once, under load (a third of the tasks confirmed, some run), with the queue's name; resolves once the node is dead. */
-  kill: (queue: string) => Promise<void>;
+  /** Called once under load, before `kill`, with the queue's name: to look at what is about to be killed. */
+  beforeKill?: (queue: string) => Promise<void>;
+  /** Called once, under load (a third of the tasks confirmed, some run); resolves once the node is dead. */
+  kill: () => Promise<void>;
+  /** Called once every confirmed task ran (or the wait gave up), while the worker still runs. */
+  afterDrain?: (queue: string) => Promise<void>;
   /** Tasks to publish. Default 3000. */
   total?: number;
   /** Publishing is spread over this many ms. Default 10 000 (300/s: the worker can run about twice that). */
@@ -60,9 +65,9 @@ export interface ClusterKillOutcome {
   ranAfterKill: number;
   /** How long `kill` took, in ms. */
   killMs: number;
-  /** Kill → first run of a task confirmed after the kill, in ms (null: none ran). */
+  /** Kill → first run of a task whose publish began after the kill, in ms (null: none ran). */
   recoveredMs: number | null;
-  /** The longest wait between two confirms, and between two runs, from the kill on, in ms. */
+  /** The longest wait for a confirm, and for a run, from the kill to the end of the run, in ms. */
   longestConfirmGapMs: number;
   longestRunGapMs: number;
   /** Whether the worker was up when every confirmed task had run; how it exited on SIGTERM then. */
@@ -74,19 +79,20 @@ export interface ClusterKillOutcome {
   publisherLog: string;
 }
 
-/** One `<n> <ms>` line per event; other lines (FAILED) are left out. */
-function readEvents(file: string): Array<{ n: number; at: number }> {
+/** One `<n> <ms> [<sent ms>]` line per event (a run, a confirm); other lines (FAILED) are left out. */
+function readEvents(file: string): Array<{ n: number; at: number; sentAt: number }> {
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8').split('\n').flatMap((line) => {
-    const [n, at] = line.split(' ');
-    return n && at && /^\d+$/.test(at) ? [{ n: Number(n), at: Number(at) }] : [];
+    const [n, at, sentAt] = line.split(' ');
+    return n && at && /^\d+$/.test(at) ? [{ n: Number(n), at: Number(at), sentAt: Number(sentAt ?? at) }] : [];
   });
 }
 
-function longestGap(times: number[], from: number): number {
+/** The longest stretch in [from, until] (ms) without one of `times`. */
+function longestGap(times: number[], from: number, until: number): number {
   let longest = 0;
   let last = from;
-  for (const t of times.filter((x) => x >= from).sort((a, b) => a - b)) {
+  for (const t of [...times.filter((x) => x >= from && x <= until).sort((a, b) => a - b), until]) {
     longest = Math.max(longest, t - last);
     last = t;
   }
@@ -126,10 +132,11 @@ export async function clusterUnderKill(options: ClusterKillOptions): Promise<Clu
     const w = worker;
     await waitFor(() => readEvents(confirmsLog).length >= total / 3 && readEvents(runsLog).length > 0, 40_000,
       () => `no load to kill under: ${readEvents(confirmsLog).length} confirmed, ${readEvents(runsLog).length} ran\n${pub.err.join('')}${w.err.join('').slice(-3000)}`);
+    await options.beforeKill?.(queue);
     const confirmedBeforeKill = readEvents(confirmsLog).length;
     const ranBeforeKill = readEvents(runsLog).length;
     const killAt = Date.now();
-    await options.kill(queue);
+    await options.kill();
     const killMs = Date.now() - killAt;
 
     let publisherExit: number | null = null;
@@ -138,10 +145,12 @@ export async function clusterUnderKill(options: ClusterKillOptions): Promise<Clu
     const confirmed = [...new Set(confirms.map((c) => c.n))].sort((a, b) => a - b);
     await waitFor(() => { const ran = new Set(readEvents(runsLog).map((r) => r.n)); return confirmed.every((n) => ran.has(n)); }, 45_000)
       .catch(() => undefined);
+    const drainedAt = Date.now();
+    await options.afterDrain?.(queue);
     const runs = readEvents(runsLog);
     const ranSet = new Set(runs.map((r) => r.n));
-    const confirmedAt = new Map(confirms.map((c) => [c.n, c.at]));
-    const afterKill = runs.filter((r) => (confirmedAt.get(r.n) ?? 0) > killAt).map((r) => r.at);
+    const sentAt = new Map(confirms.map((c) => [c.n, c.sentAt]));
+    const afterKill = runs.filter((r) => (sentAt.get(r.n) ?? 0) > killAt).map((r) => r.at);
     const workerAlive = w.exitCode === null && w.signalCode === null;
     const workerExit = await stopWorker(w);
     return {
@@ -152,8 +161,8 @@ export async function clusterUnderKill(options: ClusterKillOptions): Promise<Clu
       inFlightBound: concurrency * 4 + lanes,
       confirmedBeforeKill, ranBeforeKill, ranAfterKill: runs.filter((r) => r.at > killAt).length, killMs,
       recoveredMs: afterKill.length ? Math.min(...afterKill) - killAt : null,
-      longestConfirmGapMs: longestGap(confirms.map((c) => c.at), killAt),
-      longestRunGapMs: longestGap(runs.map((r) => r.at), killAt),
+      longestConfirmGapMs: longestGap(confirms.map((c) => c.at), killAt, Math.max(killAt, ...confirms.map((c) => c.at))),
+      longestRunGapMs: longestGap(runs.map((r) => r.at), killAt, drainedAt),
       workerAlive, workerExit, publisherExit, workerLog: w.err.join(''), publisherLog: pub.err.join('') + pub.out.join(''),
     };
   } finally {
