@@ -107,6 +107,8 @@ describe.each([['redis', REDIS], ['amqp', AMQP]] as const)('remote control on %s
     const stats = (await inspect.stats())![w.hostname] as Record<string, unknown>;
     expect(stats).toMatchObject({ pid: process.pid, pool: { implementation: 'async', 'max-concurrency': 4 }, total: {} });
     expect(typeof stats['clock']).toBe('string');
+    // A plain redis:// (or amqp://) broker is not TLS; only rediss/amqps or broker_use_ssl are.
+    expect(stats['broker']).toMatchObject({ ssl: false, transport: expect.stringMatching(/^(redis|amqp)$/) });
     expect((await inspect.registered())![w.hostname]).toEqual(['cqt.ctl.slow']);
 
     const taskId = id();

@@ -43,12 +43,15 @@ export function queueInfo(q: Queue): Record<string, unknown> {
   };
 }
 
+/** Broker URL schemes that mean TLS (kombu's `ssl` is also true when `broker_use_ssl` is set). */
+const TLS_SCHEMES = new Set(['rediss', 'amqps']);
+
 /** kombu `Connection.info()` of the consumer's connection (nulls before it connected). */
 export function brokerInfo(c: Consumer): Record<string, unknown> {
   const url = c.connection?.url;
   return {
     hostname: url?.hostname ?? null, userid: url?.userid ?? null, virtual_host: url?.virtualHost ?? null, port: url?.port ?? null,
-    insist: false, ssl: url ? /s$/.test(url.transport) : false, transport: url?.transport ?? null, connect_timeout: 4,
+    insist: false, ssl: Boolean(c.app.conf.broker_use_ssl) || TLS_SCHEMES.has(url?.transport ?? ''), transport: url?.transport ?? null, connect_timeout: 4,
     transport_options: c.app.conf.broker_transport_options, login_method: null, uri_prefix: null, heartbeat: 120.0,
     failover_strategy: 'round-robin', alternates: [],
   };
