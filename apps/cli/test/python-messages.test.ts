@@ -1,14 +1,16 @@
 /**
  * Messages captured from a real Python Celery client (spec/fixtures/redis, kombu envelopes) are put
  * on the SQLite broker as they are and run by a cq worker process: positional and keyword arguments,
- * nested and unicode data, big integers, compression, msgpack and yaml, past ETAs, expiry, and the
+ * nested and unicode data, big integers, compression, msgpack and yaml, ETAs (a far one parked on the
+ * broker), expiry, and the
  * TypeError Python itself raises for a keyword given twice.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Celery, Connection, fromEnvelope, kombuJson, type Envelope } from '@cq/celery';
-import type { ChildProcess } from 'node:child_process';
+import { PYTHON } from '@cq/tooling/testing';
 import { repoRoot, useWorker, waitFor, type Sandbox } from './helpers.js';
 
 /** Broker URL schemes resolved as an app of @cq/celery resolves them. */
@@ -24,8 +26,7 @@ describe('messages written by Python Celery run on the cq worker', () => {
   const ctx = useWorker(['-c', '4']);
   let box: Sandbox;
   let client: Celery;
-  let worker: ChildProcess & { out: string[]; err: string[] };
-  beforeAll(() => ({ box, client, worker } = ctx));
+  beforeAll(() => ({ box, client } = ctx));
 
   async function run(name: string) {
     const { envelope, sent } = load(name);
@@ -47,9 +48,15 @@ describe('messages written by Python Celery run on the cq worker', () => {
     expect(await result.get({ timeout: 20 })).toEqual({ args: sent.args, kwargs: sent.kwargs });
   });
 
-  it('eta_datetime: a task with an ETA in 2030 is received and held, not run', async () => {
+  it('eta_datetime: a task with an ETA in 2030 is parked on the broker until then, not run', async () => {
     const { sent, result } = await run('eta_datetime');
-    await waitFor(() => worker.err.join('').includes(`[${sent.id}] received`), 10_000);
+    // Broker-side ETA (the SQLite transport's store_eta): the worker hands the row back, hidden until 2030.
+    const parked = () => execFileSync(PYTHON, ['-c', [
+      'import sqlite3, sys',
+      'db = sqlite3.connect(sys.argv[1])',
+      "print(db.execute(\"SELECT count(*) FROM kombu_message WHERE visible = 0 AND visible_after > 1893456000 AND payload LIKE ?\", ('%' + sys.argv[2] + '%',)).fetchone()[0])",
+    ].join('\n'), path.join(box.dir, 'broker.db'), sent.id], { encoding: 'utf8' }).trim();
+    await waitFor(() => parked() === '1', 10_000);
     const later = await run('plain_args');
     expect(await later.result.get({ timeout: 20 })).toBe(5);
     expect(await result.state()).toBe('PENDING');
