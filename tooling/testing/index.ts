@@ -24,6 +24,8 @@ export { taggedProcesses, type TaggedProcess } from './proc-scan.js';
 export { cq, cqBin, cqWorker, exited, repoRoot, waitFor, type CqProcess } from './cli.js';
 export { freePort, waitForPort } from './ports.js';
 export { startServer, type StartServerOptions, type TrackedServer } from './servers.js';
+export { startRedisSentinelGroup, type RedisSentinelGroup } from './redis-sentinel.js';
+export { startRedisCluster, type RedisClusterNodes } from './redis-cluster.js';
 export { makeHosts, type Host, type Hosts } from './hosts.js';
 export { databaseInteropPython, type PythonScriptRunner } from './python.js';
 export { startSqsEmulator, type SqsEmulator } from './sqs-emulator.js';

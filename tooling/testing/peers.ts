@@ -52,6 +52,7 @@ export const TEST_COMMANDS: Readonly<Record<string, string>> = {
   openssl: 'openssl',
   sqlite3: 'sqlite3',
   chromium: 'chromium',
+  'redis-cli': 'redis-tools', // Sentinel group and Cluster tests of @cq/transport-redis (redis-server itself is a service)
 };
 
 /** The Debian packages of `modules`, in the order given, without repeats. */

@@ -1,5 +1,5 @@
 /**
- * The app plugin of @cq/backend-redis: registers RedisBackend for redis://, rediss://, redis+socket:// result backend URLs
+ * The app plugin of @cq/backend-redis: registers RedisBackend for redis://, rediss://, redis+socket://, sentinel://, redis+cluster:// result backend URLs
  * in the app's backend registry.
  *
  * ```ts
@@ -13,5 +13,5 @@ import { RedisBackend } from './redis-backend.js';
 
 /** The plugin to pass in the app's `plugins` so `result_backend` URLs of these schemes resolve. */
 export function redisBackend(): BackendPlugin {
-  return backendPlugin('@cq/backend-redis', ['redis', 'rediss', 'redis+socket'], RedisBackend);
+  return backendPlugin('@cq/backend-redis', ['redis', 'rediss', 'redis+socket', 'sentinel', 'redis+cluster'], RedisBackend);
 }

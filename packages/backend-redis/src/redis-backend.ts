@@ -42,7 +42,10 @@ export interface RedisBackendOptions extends KeyValueStoreBackendOptions {
    * they win over what the URL says. Used for both connections.
    */
   redis?: RedisOptions;
-  /** Celery `result_backend_transport_options`; `global_keyprefix` and `result_chord_ordered` are read. */
+  /**
+   * Celery `result_backend_transport_options`; `global_keyprefix`, `result_chord_ordered` and, for
+   * `sentinel://`, `master_name` and `sentinel_kwargs` are read. Default: the app's setting.
+   */
   transportOptions?: RedisTransportOptions;
 }
 
@@ -52,7 +55,9 @@ export interface RedisBackendOptions extends KeyValueStoreBackendOptions {
  * `celery-taskset-meta-<id>`, both behind `global_keyprefix` when set.
  *
  * URL (parsed by @cq/redis, as Celery's `_params_from_url` reads it): `redis://[[user]:password@]host[:port][/db]`,
- * `rediss://…?ssl_cert_reqs=…` for TLS, `redis+socket:///path/to.sock?virtual_host=<db>`.
+ * `rediss://…?ssl_cert_reqs=…` for TLS, `redis+socket:///path/to.sock?virtual_host=<db>`, and Celery's
+ * `SentinelBackend` URL `sentinel://[:password@]host:26379/db;sentinel://…` with
+ * `result_backend_transport_options = {'master_name': …, 'sentinel_kwargs': {'password': …}}`.
  *
  * Writes: as Celery, skip when SUCCESS is stored, else `SETEX key <expires> value` (`SET` when
  * `expires` is null) and `PUBLISH key value` — Celery does GET, then MULTI/EXEC; here one Lua script
@@ -98,7 +103,11 @@ export class RedisBackend extends KeyValueStoreBackend {
     super({ ...options, url, keyPrefix });
     try {
       const useSsl = options.useSsl ?? (options.settings?.['redis_backend_use_ssl'] as RedisTlsSettings | null | undefined) ?? null;
-      this.redisUrl = parseRedisUrl(url, { tls: useSsl, tlsSetting: 'redis_backend_use_ssl', urlSetting: 'result_backend' });
+      const transportOptions = options.transportOptions ?? (options.settings?.['result_backend_transport_options'] as RedisTransportOptions | undefined) ?? {};
+      this.redisUrl = parseRedisUrl(url, {
+        tls: useSsl, tlsSetting: 'redis_backend_use_ssl', urlSetting: 'result_backend',
+        transportOptions, transportOptionsSetting: 'result_backend_transport_options',
+      });
       this.redisOptions = redisClientOptions(this.redisUrl, { redis: options.redis });
     } catch (err) {
       throw new BackendConfigurationError(`Redis result backend: ${(err as Error).message}`, { cause: err });
@@ -201,7 +210,7 @@ export class RedisBackend extends KeyValueStoreBackend {
   override async applyChord(groupId: string, size: number): Promise<boolean> {
     this.assertOpen(groupId);
     try {
-      await this.set(chordKeys(this.keyForGroup(groupId)).size, Buffer.from(String(size)), this.expires);
+      await this.set(chordKeys(this.chordGroupKey(groupId)).size, Buffer.from(String(size)), this.expires);
     } catch (err) {
       if (err instanceof BackendStoreError) throw err;
       throw new BackendStoreError(`storing the size of chord ${groupId} failed: ${(err as Error).message}`, { cause: err });
@@ -222,7 +231,7 @@ export class RedisBackend extends KeyValueStoreBackend {
     const entry = this.encode([1, request.id, state, this.encodeResult(result, state)]);
     let entries: Buffer[] | null;
     try {
-      entries = (await addChordPart(this.client, this.keyForGroup(request.group), entry, request.groupIndex, this.chordOrdered, this.expires, request.id)).entries;
+      entries = (await addChordPart(this.client, this.chordGroupKey(request.group), entry, request.groupIndex, this.chordOrdered, this.expires, request.id)).entries;
     } catch (caught) {
       const err = this.#failure(caught);
       if (hasCode(err)) throw err;
@@ -243,13 +252,23 @@ export class RedisBackend extends KeyValueStoreBackend {
   override async addToChord(groupId: string, _taskId: string): Promise<boolean> {
     this.assertOpen(groupId);
     try {
-      await this.client.incr(chordKeys(this.keyForGroup(groupId)).total);
+      await this.client.incr(chordKeys(this.chordGroupKey(groupId)).total);
     } catch (caught) {
       const err = this.#failure(caught);
       if (hasCode(err)) throw err;
       throw new BackendStoreError(`adding a part to chord ${groupId} failed: ${(err as Error).message}`, { cause: err });
     }
     return true;
+  }
+
+  /**
+   * The group key a chord's `.j`/`.t`/`.s` keys are named after: Celery's `celery-taskset-meta-<id>`,
+   * or on a Redis Cluster `{celery-taskset-meta-<id>}`, a hash tag putting the three keys the chord
+   * script uses together in one slot.
+   */
+  private chordGroupKey(groupId: string): string {
+    const key = this.keyForGroup(groupId);
+    return this.redisUrl.cluster ? `{${key}}` : key;
   }
 
   // ---------------------------------------------------------------------------------------- store hooks

@@ -2,6 +2,8 @@
  * The one ioredis client factory of cq: connection options from a parsed {@link RedisUrl} (address,
  * db, ACL user, password, TLS, timeouts), so the transport, the result backend and beat connect alike.
  *
+ * Sentinel (`sentinel://`): the master is looked up through the Sentinels (see {@link sentinelOptions}).
+ *
  * TLS (`rediss://`): `ssl_cert_reqs` none turns certificate checks off (`rejectUnauthorized: false`);
  * `ssl_check_hostname` false keeps the chain check but not the name check; `ssl_ca_certs`,
  * `ssl_certfile`, `ssl_keyfile` are PEM files read when the options are built. SNI names the host
@@ -16,10 +18,11 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { RedisConfigurationError } from './errors.js';
 import { redisFatalError } from './failure.js';
 import { isResetAfterHandshake, probeTls } from './tls-probe.js';
+import type { RedisSentinel } from './sentinel.js';
 import type { RedisUrl } from './url.js';
 
 /** The fatal error that ended each client made by {@link createRedisClient}. */
@@ -47,7 +50,8 @@ export interface RedisClientOptions {
  */
 export function redisClientOptions(url: RedisUrl, options: RedisClientOptions = {}): RedisOptions {
   const out: RedisOptions = { lazyConnect: true };
-  if (url.path !== null) out.path = url.path;
+  if (url.sentinel) Object.assign(out, sentinelOptions(url.sentinel));
+  else if (url.path !== null) out.path = url.path;
   else {
     out.host = url.host;
     out.port = url.port;
@@ -72,6 +76,7 @@ export function redisClientOptions(url: RedisUrl, options: RedisClientOptions = 
  */
 export function createRedisClient(url: RedisUrl, options: RedisClientOptions = {}): Redis {
   const resolved = redisClientOptions(url, options);
+  if (url.cluster) return clusterClient(url, resolved);
   const retry = resolved.retryStrategy ?? ((times: number) => Math.min(times * 50, 2000));
   const client: Redis = new Redis({ ...resolved, retryStrategy: (times) => fatal.has(client) ? null : retry(times) });
   client.on('error', (err: unknown) => {
@@ -89,6 +94,21 @@ export function createRedisClient(url: RedisUrl, options: RedisClientOptions = {
   });
   client.on('ready', () => probes.delete(client)); // a later reset is probed again
   return client;
+}
+
+/**
+ * An ioredis `Cluster` over the URL's seed nodes, each node connected with `resolved` (login,
+ * timeouts, name). Returned typed as `Redis`: the callers use only commands both share, with every
+ * multi-key command and script on keys of one slot (hash tags: see @cq/transport-redis `keys.ts`).
+ */
+function clusterClient(url: RedisUrl, resolved: RedisOptions): Redis {
+  const { host: _host, port: _port, db: _db, lazyConnect: _lazy, enableAutoPipelining, ...redisOptions } = resolved;
+  const client = new Cluster(url.cluster!.nodes.map((n) => ({ ...n })), { redisOptions, lazyConnect: true, enableAutoPipelining: enableAutoPipelining ?? false });
+  client.on('error', (err: unknown) => {
+    const reason = redisFatalError(err, url);
+    if (reason && !fatal.has(client as unknown as Redis)) fatal.set(client as unknown as Redis, reason);
+  });
+  return client as unknown as Redis;
 }
 
 /**
@@ -118,6 +138,23 @@ export async function connectRedisClient(client: Redis): Promise<void> {
   } finally {
     client.off('error', onError);
   }
+}
+
+/**
+ * ioredis's Sentinel mode: it asks the Sentinels (in order) for the master's address, checks the
+ * server's role, and asks again on every reconnect, so a client follows a failover. A master demoted
+ * while its connections stay up answers writes with READONLY: the client then reconnects (through
+ * the Sentinels) and sends the command again. (ioredis's `failoverDetector` is not used: under
+ * load it left clients closed for good.)
+ */
+function sentinelOptions(sentinel: RedisSentinel): RedisOptions {
+  const out: RedisOptions = {
+    sentinels: sentinel.hosts.map((h) => ({ ...h })), name: sentinel.masterName,
+    reconnectOnError: (err) => (/^READONLY/.test(err.message) ? 2 : false),
+  };
+  if (sentinel.password) out.sentinelPassword = sentinel.password;
+  if (sentinel.username) out.sentinelUsername = sentinel.username;
+  return out;
 }
 
 function tlsOptions(url: RedisUrl): ConnectionOptions {

@@ -4,6 +4,8 @@
  * (`lua/<name>-<numKeys>.lua`, EVALSHA with a NOSCRIPT fallback) and the Redis lease lock.
  */
 export { parseRedisUrl, type RedisUrl, type ParseRedisUrlOptions } from './url.js';
+export { SENTINEL_PORT, type RedisSentinel } from './sentinel.js';
+export type { RedisCluster } from './cluster.js';
 export type { RedisTls, RedisTlsSettings, CertReqs, TlsNaming } from './tls.js';
 export { createRedisClient, connectRedisClient, redisClientOptions, redisFailure, type RedisClientOptions } from './client.js';
 export { redisFatalError } from './failure.js';

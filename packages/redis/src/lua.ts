@@ -6,7 +6,8 @@
  * is read at run time, so cq bundles (Next.js, esbuild, webpack) like any other code.
  *
  * A call runs `EVALSHA`; when the server answers NOSCRIPT (it never saw the script, restarted, or ran
- * `SCRIPT FLUSH`) the script is loaded with `SCRIPT LOAD` and the `EVALSHA` sent again. The number of
+ * `SCRIPT FLUSH`) the script is loaded with `SCRIPT LOAD` and the `EVALSHA` sent again (on a Redis
+ * Cluster client, `EVAL` instead: it goes to the node of the keys, which caches it). The number of
  * keys comes from the file name; a call with another number of keys is refused before it is sent.
  *
  * ```ts
@@ -83,6 +84,12 @@ export class LuaScript {
       return await send();
     } catch (err) {
       if (!String((err as Error)?.message).startsWith('NOSCRIPT')) throw err;
+      // A Cluster would send SCRIPT LOAD to any node: EVAL goes to the keys' node (and caches it there).
+      if ((client as { isCluster?: boolean }).isCluster) {
+        // eslint-disable-next-line @typescript-eslint/unbound-method
+        const evaluate = buffers ? (client as unknown as { evalBuffer: EvalSha }).evalBuffer : (client.eval as EvalSha);
+        return evaluate.call(client, this.lua, this.numKeys, ...keys, ...args);
+      }
       await client.script('LOAD', this.lua);
       return send();
     }

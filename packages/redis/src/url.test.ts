@@ -160,3 +160,29 @@ function catchError(fn: () => unknown): Error {
   }
   throw new Error('expected a throw');
 }
+
+describe('parseRedisUrl: sentinel:// and redis+cluster://', () => {
+  const sentinelOptions = { transportOptions: { master_name: 'mymaster', sentinel_kwargs: { password: 'sentpw' } }, transportOptionsSetting: 'result_backend_transport_options' };
+
+  it('reads a Sentinel list: master login and db from the first URL, Sentinel login from sentinel_kwargs, default port 26379', () => {
+    const url = parseRedisUrl('sentinel://:m%40ster@s1/2;sentinel://s2:26380', sentinelOptions);
+    expect(url).toMatchObject({ scheme: 'sentinel', password: 'm@ster', db: 2, where: 'sentinel:mymaster@s1:26379,s2:26380/2' });
+    expect(url.sentinel).toEqual({ masterName: 'mymaster', username: null, password: 'sentpw', hosts: [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }] });
+  });
+
+  it('refuses a Sentinel URL without master_name, with another scheme in the list, or with TLS, naming the setting', () => {
+    expect(() => parseRedisUrl('sentinel://:pw@s1', { transportOptionsSetting: 'result_backend_transport_options' }))
+      .toThrow(/set result_backend_transport_options = \{'master_name'/);
+    expect(() => parseRedisUrl('sentinel://:pw@s1', { transportOptionsSetting: 'x' })).not.toThrow(/pw/);
+    expect(() => parseRedisUrl('sentinel://s1;redis://s2', sentinelOptions)).toThrow(RedisConfigurationError);
+    expect(() => parseRedisUrl('sentinel://s1', { ...sentinelOptions, tls: { ssl_cert_reqs: 'required' } })).toThrow(/not supported/);
+  });
+
+  it('reads a cluster URL: seed nodes, the login for every node, db 0 only', () => {
+    const url = parseRedisUrl('redis+cluster://u:p%40w@n1:7000,n2:7001,n3?socket_timeout=2');
+    expect(url).toMatchObject({ scheme: 'redis+cluster', username: 'u', password: 'p@w', db: 0, socketTimeoutMs: 2000, where: 'cluster:n1:7000,n2:7001,n3:6379' });
+    expect(url.cluster).toEqual({ nodes: [{ host: 'n1', port: 7000 }, { host: 'n2', port: 7001 }, { host: 'n3', port: 6379 }] });
+    expect(() => parseRedisUrl('redis+cluster://n1:7000/3')).toThrow(/only db 0/);
+    expect(() => parseRedisUrl('redis+cluster://')).toThrow(/names no node/);
+  });
+});

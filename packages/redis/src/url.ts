@@ -8,6 +8,8 @@
  * rediss://…                                              TLS, with the ssl_* options below
  * redis+socket:///path/to/redis.sock[?virtual_host=db]    Unix socket (kombu and Celery)
  * socket:///path…  unix:///path…                          the same (Celery's inner form; redis-py's)
+ * sentinel://[[user]:password@]host[:port][/db];sentinel://…   Redis Sentinel (kombu, Celery): see `sentinel.ts`
+ * redis+cluster://[[user]:password@]host:port,host:port…     Redis Cluster (cq only): see `cluster.ts`
  * ```
  *
  * User and password are URL-decoded (`p%40ss` is `p@ss`); a user name logs in with Redis 6 ACLs.
@@ -24,6 +26,8 @@
  */
 import { parseUrl, redact, type BrokerUrl } from '@cq/kombu';
 import { RedisConfigurationError } from './errors.js';
+import { parseClusterUrl, type RedisCluster } from './cluster.js';
+import { parseSentinelUrl, type RedisSentinel } from './sentinel.js';
 import { hasTlsSettings, resolveTls, TLS_KEYS, type RedisTls, type RedisTlsSettings } from './tls.js';
 
 /** Where and how to connect, from a Redis URL. */
@@ -52,6 +56,10 @@ export interface RedisUrl {
   where: string;
   /** The setting that holds this URL (`broker_url`, `result_backend`), named when the login fails. */
   urlSetting: string;
+  /** Set for `sentinel://` URLs only: the Sentinels and the master's name (host/port are the first Sentinel's). */
+  sentinel?: RedisSentinel;
+  /** Set for `redis+cluster://` URLs only: the seed nodes (host/port/db are the first node's, db 0). */
+  cluster?: RedisCluster;
 }
 
 /** What a URL cannot say (Celery's `broker_use_ssl` / `redis_backend_use_ssl`), and how to name things. */
@@ -70,13 +78,20 @@ export interface ParseRedisUrlOptions {
   tlsSetting?: string;
   /** Celery's name of the URL's setting, e.g. `broker_url`, used in messages. Default `the Redis URL`. */
   urlSetting?: string;
+  /**
+   * Celery's `broker_transport_options` / `result_backend_transport_options`: `sentinel://` reads
+   * `master_name` and `sentinel_kwargs` from it. Default `{}`.
+   */
+  transportOptions?: Readonly<Record<string, unknown>>;
+  /** The name of that setting, for messages. Default `the transport options`. */
+  transportOptionsSetting?: string;
 }
 
 const TCP_SCHEMES = new Set(['redis', 'rediss']);
 const SOCKET_SCHEMES = new Set(['redis+socket', 'socket', 'unix']);
 const IGNORED = new Set(['health_check_interval', 'max_connections', 'retry_on_timeout', 'socket_keepalive', 'client_name', 'protocol']);
 const KNOWN = ['db', 'virtual_host', 'socket_timeout', 'socket_connect_timeout', ...TLS_KEYS, ...IGNORED];
-const FORMS = 'redis://[[user]:password@]host[:port][/db], rediss://…, or redis+socket:///path/to/redis.sock?virtual_host=<db>';
+const FORMS = 'redis://[[user]:password@]host[:port][/db], rediss://…, redis+socket:///path/to/redis.sock?virtual_host=<db>, or sentinel://host:26379;sentinel://…';
 
 /**
  * Parses a Redis URL (a string, or one @cq/kombu already parsed: its `href` is read).
@@ -85,6 +100,8 @@ const FORMS = 'redis://[[user]:password@]host[:port][/db], rediss://…, or redi
  */
 export function parseRedisUrl(url: string | BrokerUrl, options: ParseRedisUrlOptions = {}): RedisUrl {
   const href = typeof url === 'string' ? url : url.href;
+  if (/^\s*sentinel:\/\//i.test(href)) return parseSentinelUrl(href.trim(), options, parseRedisUrl);
+  if (/^\s*redis\+cluster:\/\//i.test(href)) return parseClusterUrl(href.trim(), options, parseRedisUrl);
   const shown = JSON.stringify(redact(href));
   let parts: BrokerUrl;
   try {

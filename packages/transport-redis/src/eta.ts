@@ -30,8 +30,8 @@ const PROMOTE_BATCH = 500;
 /** What the ETA store needs of its transport. */
 export interface EtaHost {
   readonly layout: KeyLayout;
-  readonly unackedKey: string;
-  readonly unackedIndexKey: string;
+  /** The (prefixed) unacked hash and index of `queue` (one pair for all queues outside a cluster). */
+  unackedKeys(queue: string): [string, string];
   /** Runs a command on the command connection, mapping failures to kombu errors. */
   run<T>(action: string, op: (client: Redis) => Promise<T>): Promise<T>;
   /** Queues consumed by this transport's channels now. */
@@ -60,7 +60,8 @@ export class RedisEtaStore {
    * message) its unacked record is dropped in the same atomic step.
    */
   async park(queue: string, envelope: Envelope, dueAt: number, unackedTag?: string): Promise<void> {
-    const { layout, unackedKey, unackedIndexKey } = this.host;
+    const { layout } = this.host;
+    const [unackedKey, unackedIndexKey] = this.host.unackedKeys(queue);
     const tag = unackedTag ?? envelope.properties.delivery_tag;
     const value = `${layout.step(envelope.properties.priority)}${JSON.stringify(envelope)}`;
     const keys = [layout.key(layout.etaIndexKey(queue)), layout.key(layout.etaMessagesKey(queue)), unackedKey, unackedIndexKey];

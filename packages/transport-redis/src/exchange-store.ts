@@ -4,7 +4,7 @@
  * empty otherwise). Python and cq publishers route through the same sets. Exchange *types* are known
  * only to the process that declared them, as in kombu: an undeclared exchange routes as `direct`.
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { RedisUrl } from '@cq/redis';
 import { OperationalError, type BindingDeclaration, type ExchangeDeclaration, type ExchangeStore, type ExchangeType, type StoredBinding } from '@cq/kombu';
 import { toTransportError } from './errors.js';
@@ -61,16 +61,20 @@ export class RedisExchangeStore implements ExchangeStore {
     const { client, layout } = this.use();
     const suffix = layout.sep + queue;
     const match = `${globEscape(layout.key(BINDING_PREFIX))}*`;
+    // A cluster's keys are spread over its masters: each one is scanned (SMEMBERS/SREM are routed by key).
+    const scanned = layout.cluster ? (client as unknown as Cluster).nodes('master') : [client];
     await this.run('removing bindings', async () => {
-      let cursor = '0';
-      do {
-        const [next, keys] = await client.scan(cursor, 'MATCH', match, 'COUNT', 500);
-        cursor = next;
-        for (const key of keys) {
-          const members = (await client.smembers(key)).filter((m) => m.endsWith(suffix) && layout.parseBindingMember(m)?.queue === queue);
-          if (members.length > 0) await client.srem(key, ...members);
-        }
-      } while (cursor !== '0');
+      for (const node of scanned) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', 500);
+          cursor = next;
+          for (const key of keys) {
+            const members = (await client.smembers(key)).filter((m) => m.endsWith(suffix) && layout.parseBindingMember(m)?.queue === queue);
+            if (members.length > 0) await client.srem(key, ...members);
+          }
+        } while (cursor !== '0');
+      }
     });
   }
 

@@ -3,8 +3,14 @@
  * priority buckets (`queue`, `queue\x06\x163`, ...), binding-set names and members, topic binding
  * patterns (Python regular-expression text, as kombu's `key_to_pattern` writes it) and fanout
  * channel names, and cq's keys of messages parked until their ETA. `global_keyprefix` is applied by
- * the caller through {@link KeyLayout.key}. The ETA keys are named here only, so a layout for Redis
- * Cluster (hash tags) can change them in one place.
+ * the caller through {@link KeyLayout.key}.
+ *
+ * Redis Cluster (`cluster: true`, cq's, not kombu's): every key of a queue carries the hash tag
+ * `{<queue>}`, so a queue's lists, its unacked hash and index, and its parked-ETA keys share one slot
+ * and one Lua script may touch them all: the lists are `{queue}`, `{queue}\x06\x163`, …; the unacked
+ * hash and index, global in kombu, are per queue (`unacked{queue}`, `unacked_index{queue}`); the ETA
+ * keys end in `{queue}`. Binding sets and fanout channels keep kombu's names (single-key commands,
+ * PUBLISH is cluster-wide). A Python worker cannot read this layout.
  */
 
 /** kombu's default separator: the two bytes ACK (0x06) and SYN (0x16). */
@@ -23,6 +29,8 @@ export interface KeyLayoutOptions {
   sep?: string;
   /** Ascending priority steps; the first must be 0. Default `[0, 3, 6, 9]`. */
   steps?: readonly number[];
+  /** Hash-tag every key of a queue with `{queue}` (Redis Cluster). Default false: kombu's names. */
+  cluster?: boolean;
 }
 
 /** Key names for one transport configuration. */
@@ -30,8 +38,10 @@ export class KeyLayout {
   readonly prefix: string;
   readonly sep: string;
   readonly steps: readonly number[];
+  readonly cluster: boolean;
 
   constructor(options: KeyLayoutOptions = {}) {
+    this.cluster = options.cluster ?? false;
     this.prefix = options.prefix ?? '';
     this.sep = options.sep ?? DEFAULT_SEP;
     this.steps = [...(options.steps ?? DEFAULT_PRIORITY_STEPS)].sort((a, b) => a - b);
@@ -56,12 +66,27 @@ export class KeyLayout {
   /** The (unprefixed) list a message of `priority` is pushed to (kombu `_q_for_pri`). */
   queueFor(queue: string, priority: unknown): string {
     const step = this.step(priority);
-    return step === 0 ? queue : `${queue}${this.sep}${step}`;
+    const list = this.tagged(queue);
+    return step === 0 ? list : `${list}${this.sep}${step}`;
   }
 
   /** Every (unprefixed) list of a queue, served-first order: step 0 (bare name) first. */
   priorityKeys(queue: string): string[] {
-    return this.steps.map((s) => (s === 0 ? queue : `${queue}${this.sep}${s}`));
+    const list = this.tagged(queue);
+    return this.steps.map((s) => (s === 0 ? list : `${list}${this.sep}${s}`));
+  }
+
+  /**
+   * The (prefixed) unacked hash and index holding `queue`'s delivered messages: kombu's global
+   * `unackedKey`/`unackedIndexKey` as given, or in cluster mode those names followed by `{queue}`.
+   */
+  unackedKeys(queue: string, unackedKey: string, unackedIndexKey: string): [string, string] {
+    return this.cluster ? [`${unackedKey}{${queue}}`, `${unackedIndexKey}{${queue}}`] : [unackedKey, unackedIndexKey];
+  }
+
+  /** `{queue}` in cluster mode (the hash tag), else the queue name. */
+  private tagged(queue: string): string {
+    return this.cluster ? `{${queue}}` : queue;
   }
 
   /**
@@ -69,7 +94,7 @@ export class KeyLayout {
    * member the message's `delivery_tag`, score the unix time (seconds) it is due.
    */
   etaIndexKey(queue: string): string {
-    return `${ETA_PREFIX}index${this.sep}${queue}`;
+    return `${ETA_PREFIX}index${this.sep}${this.tagged(queue)}`;
   }
 
   /**
@@ -77,7 +102,7 @@ export class KeyLayout {
    * step digit followed by the envelope as it goes back to its list.
    */
   etaMessagesKey(queue: string): string {
-    return `${ETA_PREFIX}messages${this.sep}${queue}`;
+    return `${ETA_PREFIX}messages${this.sep}${this.tagged(queue)}`;
   }
 
   /** The (unprefixed) binding set of an exchange. */

@@ -1,5 +1,5 @@
 /**
- * The app plugin of @cq/transport-redis: registers the Redis transport for redis://, rediss://, redis+socket:// URLs
+ * The app plugin of @cq/transport-redis: registers the Redis transport for redis://, rediss://, redis+socket://, sentinel://, redis+cluster:// URLs
  * in the app's transport registry.
  *
  * ```ts
@@ -13,5 +13,5 @@ import { transport } from './transport.js';
 
 /** The plugin to pass in the app's `plugins` so broker URLs of this transport's schemes resolve. */
 export function redisTransport(): TransportPlugin {
-  return transportPlugin('@cq/transport-redis', ['redis', 'rediss', 'redis+socket'], transport);
+  return transportPlugin('@cq/transport-redis', ['redis', 'rediss', 'redis+socket', 'sentinel', 'redis+cluster'], transport);
 }

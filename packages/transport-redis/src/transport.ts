@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import {
   ConfigurationError, OperationalError, VirtualChannel, VirtualTransport, markRedelivered, parseEnvelope, resolveEtaParking, route, toEnvelope,
   type BindingDeclaration, type Envelope, type EtaParkingChannel, type LeaseLock, type LeaseLockProvider, type RawMessage, type TakenMessage, type TransportCapabilities,
-  type TransportDefinition, type VirtualTransportOptions,
+  type BrokerUrl, type TransportDefinition, type VirtualTransportOptions,
 } from '@cq/kombu';
 import {
   RedisLeaseLock, acquireLease, connectRedisClient, createRedisClient, loadLuaScripts, parseRedisUrl, releaseLease, type RedisTlsSettings, type RedisUrl,
@@ -42,6 +42,13 @@ export interface RedisTransportOptions extends VirtualTransportOptions {
   store_eta?: boolean;
   /** cq: seconds; tasks due further ahead are parked. Default 60, capped at visibility_timeout / 2. */
   eta_horizon?: number;
+  /**
+   * cq: after each publish, `WAIT <n> <timeout>` until n replicas hold it (a publish is then not lost
+   * when Sentinel promotes a replica). Default 0: no wait, Redis's asynchronous replication.
+   */
+  wait_for_replicas?: number;
+  /** cq: seconds `wait_for_replicas` waits before the publish fails (recoverable). Default 1. */
+  wait_for_replicas_timeout?: number;
 }
 
 /** Receipt of a message taken from a fanout buffer: nothing to ack in Redis. */
@@ -50,12 +57,14 @@ const BROADCAST = Symbol('broadcast');
 /** A channel whose hooks are kombu's Redis commands; it parks far ETAs ({@link EtaParkingChannel}). */
 export class RedisChannel extends VirtualChannel implements EtaParkingChannel {
   declare protected readonly transport: RedisTransport;
-  /** Delivery tags acked in this tick, settled together by {@link flushAcks}. */
-  private ackTags: string[] = [];
+  /** Delivery tags acked in this tick, by queue (one unacked hash per queue in a cluster), settled together by {@link flushAcks}. */
+  private ackTags = new Map<string, string[]>();
   private ackFlush: Promise<void> | null = null;
   /** The BRPOP connection (opened on the first wait) and the wait in progress. */
   private blocker: BlockingClient | null = null;
   private waiting: Promise<unknown> | null = null;
+  /** Ends a cluster-mode idle wait early. */
+  private idleWake: (() => void) | null = null;
 
   /** Publishes to a fanout exchange with PUBLISH (kombu `_put_fanout`); other exchanges route to lists. */
   override async publish(message: RawMessage, exchange: string, routingKey: string): Promise<void> {
@@ -93,24 +102,28 @@ export class RedisChannel extends VirtualChannel implements EtaParkingChannel {
     return this.settleWith(deliveryTag, (queue, taken) => this.transport.eta.park(queue, taken.envelope, dueAt, taken.receipt === BROADCAST ? undefined : String(taken.receipt)));
   }
 
-  protected _put(queue: string, envelope: Envelope): Promise<void> {
+  protected async _put(queue: string, envelope: Envelope): Promise<void> {
     const t = this.transport;
     const dueAt = t.eta.dueAt(envelope);
-    if (dueAt !== null) return t.eta.park(queue, envelope, dueAt);
+    if (dueAt !== null) {
+      await t.eta.park(queue, envelope, dueAt);
+      return t.replicated('parking a message until its ETA');
+    }
     const key = t.layout.key(t.layout.queueFor(queue, envelope.properties.priority));
-    return t.run('publishing', async (c) => void (await c.lpush(key, JSON.stringify(envelope))));
+    await t.run('publishing', (c) => c.lpush(key, JSON.stringify(envelope)));
+    await t.replicated('publishing');
   }
 
   protected async _get(queue: string, max: number): Promise<TakenMessage[]> {
     const t = this.transport;
     const lists = t.layout.priorityKeys(queue).map((k) => t.layout.key(k));
     const args = [max, (Date.now() / 1000).toFixed(6), t.ackEmulation ? '1' : '0', ...lists];
-    const popped = (await t.run('taking messages', (c) => scripts.take.run(c, [t.unackedKey, t.unackedIndexKey], args))) as string[];
+    const popped = (await t.run('taking messages', (c) => scripts.take.run(c, t.unackedKeys(queue), args))) as string[];
     const out: TakenMessage[] = [];
     for (const payload of popped) {
       const envelope = t.readEnvelope(queue, payload);
       if (envelope) out.push({ envelope, receipt: envelope.properties.delivery_tag });
-      else this.forgetDropped(payload);
+      else this.forgetDropped(queue, payload);
     }
     // Broadcasts buffered for a queue bound to a fanout exchange come after its list.
     for (const envelope of t.fanout.take(queue, max - popped.length)) out.push({ envelope, receipt: BROADCAST });
@@ -118,13 +131,14 @@ export class RedisChannel extends VirtualChannel implements EtaParkingChannel {
   }
 
   /** kombu `QoS.ack` (`ZREM` + `HDEL` of the tag), batched: acks of one tick share one transaction. */
-  protected override _ack(_queue: string, taken: TakenMessage): Promise<void> | void {
+  protected override _ack(queue: string, taken: TakenMessage): Promise<void> | void {
     if (!this.transport.ackEmulation || taken.receipt === BROADCAST) return;
-    return this.queueAck(String(taken.receipt));
+    return this.queueAck(queue, String(taken.receipt));
   }
 
-  private queueAck(tag: string): Promise<void> {
-    this.ackTags.push(tag);
+  private queueAck(queue: string, tag: string): Promise<void> {
+    const bucket = this.transport.layout.cluster ? queue : '';
+    this.ackTags.set(bucket, [...(this.ackTags.get(bucket) ?? []), tag]);
     this.ackFlush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushAcks());
     return this.ackFlush;
   }
@@ -133,7 +147,7 @@ export class RedisChannel extends VirtualChannel implements EtaParkingChannel {
    * A dropped entry that the take script recorded as unacked (it had a string `delivery_tag`) is
    * acked, so that `restore_visible` does not bring it back to be dropped again.
    */
-  private forgetDropped(payload: string): void {
+  private forgetDropped(queue: string, payload: string): void {
     if (!this.transport.ackEmulation) return;
     let tag: unknown;
     try {
@@ -142,16 +156,19 @@ export class RedisChannel extends VirtualChannel implements EtaParkingChannel {
       return;
     }
     if (typeof tag === 'string') {
-      this.queueAck(tag).catch((err: unknown) => process.emitWarning(`acking dropped message ${tag}: ${String(err)}`, { code: 'CQ_REDIS_ACK' }));
+      this.queueAck(queue, tag).catch((err: unknown) => process.emitWarning(`acking dropped message ${tag}: ${String(err)}`, { code: 'CQ_REDIS_ACK' }));
     }
   }
 
   private async flushAcks(): Promise<void> {
     const t = this.transport;
-    const tags = this.ackTags;
-    this.ackTags = [];
+    const byQueue = this.ackTags;
+    this.ackTags = new Map();
     this.ackFlush = null;
-    await t.run('acking', (c) => c.multi().zrem(t.unackedIndexKey, ...tags).hdel(t.unackedKey, ...tags).exec());
+    await Promise.all([...byQueue].map(([queue, tags]) => {
+      const [hash, index] = t.unackedKeys(queue);
+      return t.run('acking', (c) => c.multi().zrem(index, ...tags).hdel(hash, ...tags).exec());
+    }));
   }
 
   /**
@@ -161,6 +178,7 @@ export class RedisChannel extends VirtualChannel implements EtaParkingChannel {
    */
   protected override async _getBlocking(queues: readonly string[], timeoutMs: number): Promise<{ queue: string; taken: TakenMessage } | null> {
     const t = this.transport;
+    if (t.layout.cluster) return this.idle(timeoutMs);
     const owner = new Map<string, string>();
     for (const queue of queues) for (const k of t.layout.priorityKeys(queue)) owner.set(t.layout.key(k), queue);
     this.blocker ??= new BlockingClient(() => t.connectBlocking());
@@ -184,13 +202,27 @@ export class RedisChannel extends VirtualChannel implements EtaParkingChannel {
       // write on the same connection. The message is already off its list: if recording fails (Redis
       // went away, possibly after storing the record), it is delivered all the same rather than
       // dropped; its ack clears any record.
-      void t.run('recording an unacked message', (c) => c.multi().zadd(t.unackedIndexKey, (Date.now() / 1000).toFixed(6), tag).hset(t.unackedKey, tag, entry).exec())
+      const [hash, index] = t.unackedKeys(queue);
+      void t.run('recording an unacked message', (c) => c.multi().zadd(index, (Date.now() / 1000).toFixed(6), tag).hset(hash, tag, entry).exec())
         .catch((err: unknown) => process.emitWarning(`delivering ${tag} of ${queue} unrecorded: ${String(err)}`, { code: 'CQ_REDIS_UNRECORDED' }));
     }
     return { queue, taken: { envelope, receipt: tag } };
   }
 
+  /**
+   * Redis Cluster: a queue's lists share a slot, but the queues of a channel do not, so one BRPOP
+   * cannot wait on them all; the channel polls instead (`polling_interval`), woken early by an interrupt.
+   */
+  private idle(timeoutMs: number): Promise<null> {
+    return new Promise((resolve) => {
+      const done = (): void => { clearTimeout(timer); this.idleWake = null; resolve(null); };
+      const timer = setTimeout(done, Math.min(timeoutMs, Math.max(10, this.transport.pollingInterval * 1000)));
+      this.idleWake = done;
+    });
+  }
+
   protected override _interruptBlocking(): void {
+    this.idleWake?.();
     this.blocker?.unblock((id) => this.transport.run('interrupting BRPOP', (c) => c.client('UNBLOCK', id)));
   }
 
@@ -218,7 +250,7 @@ export class RedisChannel extends VirtualChannel implements EtaParkingChannel {
       return;
     }
     await t.run('restoring a message', (c) =>
-      scripts.restore.run(c, [t.unackedKey, t.unackedIndexKey], [String(taken.receipt), JSON.stringify(envelope), side, key]));
+      scripts.restore.run(c, t.unackedKeys(queue), [String(taken.receipt), JSON.stringify(envelope), side, key]));
   }
 
   /** Removes the ready messages and, unlike kombu, the messages parked until their ETA (counted too). */
@@ -259,7 +291,9 @@ export class RedisChannel extends VirtualChannel implements EtaParkingChannel {
 /**
  * The Redis transport (kombu `kombu/transport/redis.py` `Transport`): a kombu virtual transport that
  * reads and writes exactly the keys of kombu's Redis transport, so Python Celery workers and cq
- * workers share one DB. Registered as `redis`, `rediss` and `redis+socket`.
+ * workers share one DB. Registered as `redis`, `rediss`, `redis+socket`, `sentinel` (kombu's Sentinel
+ * list; `master_name`, `sentinel_kwargs`) and `redis+cluster` (cq's hash-tagged layout, `keys.ts`;
+ * no BRPOP, per-queue unacked keys; not shared with Python): see the README.
  *
  * Layout: a queue is a list (`LPUSH` to publish, pop from the right: FIFO) with priority siblings
  * `queue\x06\x163`, `\x06\x166`, `\x06\x169` (lower step served first); each message is kombu's JSON
@@ -311,6 +345,9 @@ export class RedisTransport extends VirtualTransport<RedisChannel> implements Le
   readonly restoreInterval: number;
   readonly mutexExpire: number;
   readonly ackEmulation: boolean;
+  /** See {@link RedisTransportOptions.wait_for_replicas}; the timeout in seconds. */
+  readonly waitForReplicas: number;
+  readonly waitForReplicasTimeout: number;
   /** Prefixed key names of the unacked hash, its index and the sweep lock. */
   readonly unackedKey: string;
   readonly unackedIndexKey: string;
@@ -338,7 +375,7 @@ export class RedisTransport extends VirtualTransport<RedisChannel> implements Le
     if (!Array.isArray(steps) || !steps.every((s) => Number.isInteger(s) && s >= 0 && s <= 9) || !steps.includes(0)) {
       throw new ConfigurationError(`redis transport option priority_steps must be integers 0..9 including 0, got ${JSON.stringify(steps)}`);
     }
-    this.layout = new KeyLayout({ prefix: text(options, 'global_keyprefix', ''), sep: text(options, 'sep', '\x06\x16'), steps });
+    this.layout = new KeyLayout({ prefix: text(options, 'global_keyprefix', ''), sep: text(options, 'sep', '\x06\x16'), steps, cluster: server.cluster !== undefined });
     this.unackedKey = this.layout.key(text(options, 'unacked_key', 'unacked'));
     this.unackedIndexKey = this.layout.key(text(options, 'unacked_index_key', 'unacked_index'));
     this.unackedMutexKey = this.layout.key(text(options, 'unacked_mutex_key', 'unacked_mutex'));
@@ -346,9 +383,11 @@ export class RedisTransport extends VirtualTransport<RedisChannel> implements Le
     this.fanout = new FanoutHub(`${this.layout.prefix}/${server.db}.`, () => this.open('subscribing'), () => {
       for (const channel of this.channels) channel.interrupt();
     });
+    this.waitForReplicas = Math.floor(seconds(options, 'wait_for_replicas', 0));
+    this.waitForReplicasTimeout = seconds(options, 'wait_for_replicas_timeout', 1);
     this.ackEmulation = options.ack_emulation !== false && String(options.ack_emulation) !== 'false';
     this.eta = new RedisEtaStore({
-      layout: this.layout, unackedKey: this.unackedKey, unackedIndexKey: this.unackedIndexKey,
+      layout: this.layout, unackedKeys: (queue) => this.unackedKeys(queue),
       run: (action, op) => this.run(action, op), consumedQueues: () => [...this.channels].flatMap((ch) => ch.consumedQueues),
     }, resolveEtaParking('redis', options, this.visibilityTimeout));
   }
@@ -377,6 +416,20 @@ export class RedisTransport extends VirtualTransport<RedisChannel> implements Le
       return await op(client);
     } catch (err) {
       throw toTransportError(err, action, this.server, client);
+    }
+  }
+
+  /**
+   * With `wait_for_replicas` n > 0: `WAIT n timeout` on the command connection, so the writes sent
+   * before it (the publish) are on n replicas. Fewer after the timeout: a recoverable ConnectionError
+   * (the publish may still be on the primary only; a retry can duplicate it, never lose it).
+   */
+  async replicated(action: string): Promise<void> {
+    const n = this.waitForReplicas;
+    if (n <= 0) return;
+    const acked = await this.run(`${action} (WAIT)`, (c) => c.wait(n, Math.max(1, Math.round(this.waitForReplicasTimeout * 1000))));
+    if (acked < n) {
+      throw toTransportError(new Error(`only ${acked} of ${n} replicas confirmed the write within ${this.waitForReplicasTimeout} s (wait_for_replicas)`), action, this.server);
     }
   }
 
@@ -412,26 +465,44 @@ export class RedisTransport extends VirtualTransport<RedisChannel> implements Le
     if (!locked) return 0;
     let restored = 0;
     try {
+      // In a cluster each queue has its own unacked keys: the consumed queues are swept, each message
+      // back to the queue it was taken from (routing again could cross slots).
+      const scopes: (string | null)[] = this.layout.cluster ? [...new Set([...this.channels].flatMap((ch) => ch.consumedQueues))] : [null];
+      for (const queue of scopes) restored += await this.sweepKeys(queue);
+    } finally {
+      await this.run('unlocking unacked_mutex', (c) => releaseLease(c, this.unackedMutexKey, token)).catch(() => undefined);
+    }
+    return restored;
+  }
+
+  /** Restores the expired entries of one unacked hash: kombu's (queue null) or a cluster queue's. */
+  private async sweepKeys(queue: string | null): Promise<number> {
+    const [hash, index] = queue === null ? [this.unackedKey, this.unackedIndexKey] : this.unackedKeys(queue);
+    let restored = 0;
+    {
       const ceiling = Date.now() / 1000 - this.visibilityTimeout;
-      const tags = await this.run('scanning unacked_index', (c) => c.zrevrangebyscore(this.unackedIndexKey, ceiling, 0));
+      const tags = await this.run('scanning unacked_index', (c) => c.zrevrangebyscore(index, ceiling, 0));
       for (const tag of tags) {
-        const raw = await this.run('reading unacked', (c) => c.hget(this.unackedKey, tag));
+        const raw = await this.run('reading unacked', (c) => c.hget(hash, tag));
         const entry = raw === null ? null : parseUnacked(raw);
         let keys: string[] = [];
         let payload = '';
         if (entry) {
           const [envelope, exchange, routingKey] = entry;
-          const queues = await route(this.exchangeStore, exchange, routingKey);
+          const queues = queue === null ? await route(this.exchangeStore, exchange, routingKey) : [queue];
           keys = queues.map((q) => this.layout.key(this.layout.queueFor(q, envelope.properties.priority)));
           payload = JSON.stringify(markRedelivered(envelope));
         }
-        const n = await this.run('restoring a message', (c) => scripts.restore.run(c, [this.unackedKey, this.unackedIndexKey], [tag, payload, 'right', ...keys]));
+        const n = await this.run('restoring a message', (c) => scripts.restore.run(c, [hash, index], [tag, payload, 'right', ...keys]));
         if (Number(n) === 1 && keys.length > 0) restored++;
       }
-    } finally {
-      await this.run('unlocking unacked_mutex', (c) => releaseLease(c, this.unackedMutexKey, token)).catch(() => undefined);
     }
     return restored;
+  }
+
+  /** The (prefixed) unacked hash and index of `queue`: kombu's global pair, or the queue's own in a cluster (`keys.ts`). */
+  unackedKeys(queue: string): [string, string] {
+    return this.layout.unackedKeys(queue, this.unackedKey, this.unackedIndexKey);
   }
 
   protected override defaultPollingInterval(): number {
@@ -541,7 +612,13 @@ function text(options: Record<string, unknown>, key: string, fallback: string): 
  */
 export const transport: TransportDefinition = {
   name: 'redis',
-  create: (url, options, info) => new RedisTransport(parseRedisUrl(url, {
+  create: (url, options, info) => new RedisTransport(parseRedisUrl(sentinelList(url, info?.alternates), {
     tls: (info?.ssl ?? null) as RedisTlsSettings | boolean | null, tlsOverRedis: true, tlsSetting: 'broker_use_ssl', urlSetting: 'broker_url',
+    transportOptions: options, transportOptionsSetting: 'broker_transport_options',
   }), options),
 };
+
+/** A `sentinel://` broker URL is a list of Sentinels (kombu), not a failover list: it is read whole. */
+function sentinelList(url: BrokerUrl, alternates: readonly BrokerUrl[] | undefined): BrokerUrl | string {
+  return url.transport === 'sentinel' && alternates && alternates.length > 1 ? alternates.map((u) => u.href).join(';') : url;
+}

@@ -5,7 +5,7 @@
  * stats`). Times are Unix seconds, durations seconds.
  */
 import { performance } from 'node:perf_hooks';
-import type { Queue } from '@cq/kombu';
+import { redact, type Queue } from '@cq/kombu';
 import type { Request } from '../request.js';
 import type { Consumer } from './consumer.js';
 
@@ -53,7 +53,8 @@ export function brokerInfo(c: Consumer): Record<string, unknown> {
     hostname: url?.hostname ?? null, userid: url?.userid ?? null, virtual_host: url?.virtualHost ?? null, port: url?.port ?? null,
     insist: false, ssl: Boolean(c.app.conf.broker_use_ssl) || TLS_SCHEMES.has(url?.transport ?? ''), transport: url?.transport ?? null, connect_timeout: 4,
     transport_options: c.app.conf.broker_transport_options, login_method: null, uri_prefix: null, heartbeat: 120.0,
-    failover_strategy: 'round-robin', alternates: [],
+    failover_strategy: c.connection?.failoverStrategy ?? 'round-robin',
+    alternates: (c.connection?.alternates.length ?? 0) > 1 ? c.connection!.alternates.map((u) => redact(u.href)) : [],
   };
 }
 
