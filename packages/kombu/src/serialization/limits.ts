@@ -42,6 +42,28 @@ function itemsOf(node: object): readonly unknown[] {
   return Object.values(node);
 }
 
+/** Depth and container count under which {@link exceedsDepth} needs no full walk. */
+const SHALLOW_DEPTH = 32;
+const SHALLOW_NODES = 2000;
+
+/**
+ * True when `value` nests at most `depth` containers and the walk meets at most `budget.nodes`
+ * containers (a shared or cyclic value runs out of one or the other: false, not an answer).
+ */
+function fitsShallow(value: object, depth: number, budget: { nodes: number }): boolean {
+  if (depth === 0 || --budget.nodes < 0) return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (isContainer(item) && !fitsShallow(item, depth - 1, budget)) return false;
+    return true;
+  }
+  if (value instanceof Map || value instanceof Set) return false;
+  for (const key in value) {
+    const item = (value as Record<string, unknown>)[key];
+    if (isContainer(item) && !fitsShallow(item, depth - 1, budget)) return false;
+  }
+  return true;
+}
+
 /**
  * True when `value` holds containers nested more than `max` deep (`[]` is 1, `[[]]` is 2), or a
  * cycle. Iterative, so any depth is safe to ask about; a container reached twice (YAML aliases) is
@@ -49,6 +71,10 @@ function itemsOf(node: object): readonly unknown[] {
  */
 export function exceedsDepth(value: unknown, max: number): boolean {
   if (!isContainer(value)) return false;
+  // Fast path for what messages are: shallow and small. A plain recursive look, without allocating,
+  // proves most values fit; anything deep, large, shared or cyclic gets the full walk below.
+  const budget = { nodes: SHALLOW_NODES };
+  if (max >= SHALLOW_DEPTH && fitsShallow(value, SHALLOW_DEPTH, budget)) return false;
   const heights = new Map<object, number>();
   const onPath = new Set<object>([value]);
   const stack: Frame[] = [{ node: value, items: itemsOf(value), next: 0, height: 1 }];
