@@ -13,13 +13,14 @@
  * Figures depend on the machine; the README records them with the machine and method.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startSqsEmulator } from '@cq/tooling/testing';
-import { Celery, createBackend, parseIsoDate, redact, transportOptions } from './deps.js';
+import { Celery, createBackend, redact, transportOptions } from './deps.js';
+import { cpuSeconds, drainSeconds, publishMany, stop, untilBanner } from './drain.js';
 import { runPeers } from './peers/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -56,32 +57,7 @@ function startWorker(): Promise<ReturnType<typeof spawn>> {
   const child = spawn(process.execPath, [...nodeArgs, '--conditions=@cq/source', '--import', 'tsx', path.join(root, 'apps/cli/src/bin.ts'),
     'worker', '-A', path.join(here, 'app.ts'), '-P', POOL, '-b', broker, '--result-backend', resultBackend, '-c', String(C), '-l', process.env['CQ_BENCH_LOGLEVEL'] ?? 'warning'],
   { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let banner = '';
-    const onData = (d: Buffer) => {
-      banner += d.toString();
-      if (banner.includes('[tasks]')) {
-        child.stdout.off('data', onData);
-        child.stdout.resume();
-        // The banner is printed just before the consumer starts; give it a moment to attach.
-        setTimeout(() => resolve(child), 300);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
-  });
-}
-
-async function stop(child: ReturnType<typeof spawn>): Promise<void> {
-  child.removeAllListeners('exit');
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-}
-
-/** User + system CPU seconds of a process so far (Linux `/proc/<pid>/stat`, clock ticks of 10 ms). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return untilBanner(child).then(() => child);
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -93,11 +69,7 @@ console.log(`broker ${redact(broker)}, results ${redact(resultBackend)}, worker 
 
 // publish
 let t0 = performance.now();
-const ids: string[] = [];
-for (let i = 0; i < N; i += 1000) {
-  const batch = await Promise.all(Array.from({ length: Math.min(1000, N - i) }, (_, j) => noop.delay(i + j)));
-  for (const r of batch) ids.push(r.id);
-}
+const ids = await publishMany(N, (i) => noop.delay(i));
 const publishS = (performance.now() - t0) / 1000;
 console.log(`publish     ${N} tasks in ${publishS.toFixed(2)} s = ${Math.round(N / publishS)} tasks/s (one client)`);
 
@@ -107,13 +79,7 @@ const cpuAtStart = cpuSeconds(worker.pid!);
 t0 = performance.now();
 await client.asyncResult(ids[ids.length - 1]!).get({ timeout: 600, interval: 0.01 });
 const backend = await createBackend(resultBackend);
-let metas = await backend.getManyTaskMeta(ids);
-while (metas.some((m) => m.status !== 'SUCCESS')) {
-  await new Promise((r) => setTimeout(r, 50));
-  metas = await backend.getManyTaskMeta(ids);
-}
-const done = metas.map((m) => parseIsoDate(m.date_done!).getTime()).sort((a, b) => a - b);
-const drainS = Math.max(0.001, (done[done.length - 1]! - done[0]!) / 1000);
+const drainS = (await drainSeconds(backend, ids)).seconds;
 console.log(`drain       ${N} tasks in ${drainS.toFixed(2)} s = ${Math.round(N / drainS)} tasks/s (first to last completion, results stored)`);
 // CPU time is what a loaded machine does not distort: the worker's user + system seconds per task.
 console.log(`            worker CPU ${((1e6 * (cpuSeconds(worker.pid!) - cpuAtStart)) / N).toFixed(0)} µs per task (user + system; ${Math.round(N / (cpuSeconds(worker.pid!) - cpuAtStart))} tasks per CPU-second)`);
