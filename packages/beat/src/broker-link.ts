@@ -2,8 +2,8 @@
  * Beat's connection to its broker, shared by the two things beat may keep there: the lock
  * (`lock/broker-lock.ts`) and the schedule state (`broker-store.ts`). It connects on first use, and
  * each user asks the connected transport for its capability through @cq/kombu's guards
- * (`isLeaseLockProvider`, `isScheduleStoreProvider`). A user that finds none releases the link and
- * uses beat's own SQLite file instead; the connection is closed once every user has released it
+ * (`isLeaseLockProvider`, `isScheduleStoreProvider`) with a {@link BrokerChoice}. A user that finds
+ * none releases the link and uses beat's own SQLite file instead; the connection is closed once every user has released it
  * (a beat on AMQP keeps no idle broker connection).
  */
 import { TransportNotFoundError, type Connection, type Transport } from '@cq/kombu';
@@ -62,5 +62,69 @@ export class BrokerLink {
     }
     this.connection = connection;
     return connection.transport;
+  }
+}
+
+/**
+ * One user's choice between what the broker's transport offers and a fallback, made once, on first
+ * use: `offer(transport)` gives the broker's thing (undefined when the transport has none) and
+ * `fallback()` the local one. The user holds the link from construction until it falls back or
+ * closes, so a broker that offers nothing keeps no idle connection.
+ */
+export class BrokerChoice<T> {
+  #chosen: { value: T } | undefined;
+  #onBroker = false;
+  #holdsLink = true;
+
+  /**
+   * @param link the shared broker connection (retained here).
+   * @param offer what the connected transport offers, or undefined.
+   * @param fallback what to use otherwise.
+   * @param unreachable the user's error for a broker that cannot be reached now (the cause given).
+   */
+  constructor(
+    private readonly link: BrokerLink,
+    private readonly offer: (transport: Transport) => T | undefined,
+    private readonly fallback: () => T,
+    private readonly unreachable: (err: Error) => Error,
+  ) {
+    link.retain();
+  }
+
+  /** The choice, once made. */
+  get chosen(): T | undefined {
+    return this.#chosen?.value;
+  }
+
+  /** True when the broker's thing was chosen. */
+  get onBroker(): boolean {
+    return this.#onBroker;
+  }
+
+  /** Makes the choice (once). @throws the user's `unreachable` error while the broker cannot be reached. */
+  async get(): Promise<T> {
+    if (this.#chosen) return this.#chosen.value;
+    let transport: Transport | null;
+    try {
+      transport = await this.link.transport();
+    } catch (err) {
+      throw this.unreachable(err as Error);
+    }
+    const offered = transport ? this.offer(transport) : undefined;
+    if (offered !== undefined) {
+      this.#chosen = { value: offered };
+      this.#onBroker = true;
+    } else {
+      this.#chosen = { value: this.fallback() };
+      await this.letGo();
+    }
+    return this.#chosen.value;
+  }
+
+  /** Lets go of the broker connection (once). */
+  async letGo(): Promise<void> {
+    if (!this.#holdsLink) return;
+    this.#holdsLink = false;
+    await this.link.release();
   }
 }

@@ -11,21 +11,24 @@
  * tries again at its next renewal).
  */
 import { isScheduleStoreProvider, type ScheduleEntryState, type ScheduleStore } from '@cq/kombu';
-import type { BrokerLink } from './broker-link.js';
+import { BrokerChoice, type BrokerLink } from './broker-link.js';
 import { BeatStoreError } from './errors.js';
 
 export class BrokerScheduleStore implements ScheduleStore {
-  private chosen: ScheduleStore | undefined;
-  private holdsLink = true;
-  #onBroker = false;
+  private readonly choice: BrokerChoice<ScheduleStore>;
 
   /**
    * @param link the broker connection (this store retains it until it falls back or closes).
    * @param scope the state's name in the broker (beat passes its lock key).
    * @param fallback the store to use when the broker offers none.
    */
-  constructor(private readonly link: BrokerLink, readonly scope: string, private readonly fallback: () => ScheduleStore) {
-    link.retain();
+  constructor(link: BrokerLink, readonly scope: string, fallback: () => ScheduleStore) {
+    this.choice = new BrokerChoice(
+      link,
+      (transport) => (isScheduleStoreProvider(transport) ? transport.scheduleStore(scope) : undefined),
+      fallback,
+      (err) => new BeatStoreError(`beat schedule state: ${err.message} to read the state there`, { cause: err }),
+    );
   }
 
   /**
@@ -63,36 +66,16 @@ export class BrokerScheduleStore implements ScheduleStore {
 
   /** True once the broker's store was chosen; false before {@link ready} and after a fallback. */
   get onBroker(): boolean {
-    return this.#onBroker;
+    return this.choice.onBroker;
   }
 
   /** Closes the chosen store and lets go of the broker connection. */
   async close(): Promise<void> {
-    await this.chosen?.close();
-    await this.letGo();
+    await this.choice.chosen?.close();
+    await this.choice.letGo();
   }
 
-  private async choose(): Promise<ScheduleStore> {
-    if (this.chosen) return this.chosen;
-    let transport;
-    try {
-      transport = await this.link.transport();
-    } catch (err) {
-      throw new BeatStoreError(`beat schedule state: ${(err as Error).message} to read the state there`, { cause: err });
-    }
-    if (transport && isScheduleStoreProvider(transport)) {
-      this.chosen = transport.scheduleStore(this.scope);
-      this.#onBroker = true;
-    } else {
-      this.chosen = this.fallback();
-      await this.letGo();
-    }
-    return this.chosen;
-  }
-
-  private async letGo(): Promise<void> {
-    if (!this.holdsLink) return;
-    this.holdsLink = false;
-    await this.link.release();
+  private choose(): Promise<ScheduleStore> {
+    return this.choice.get();
   }
 }

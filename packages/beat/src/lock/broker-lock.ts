@@ -11,65 +11,42 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isLeaseLockProvider, type LeaseLock } from '@cq/kombu';
-import type { BrokerLink } from '../broker-link.js';
+import { BrokerChoice, type BrokerLink } from '../broker-link.js';
 import { BeatLockError } from '../errors.js';
 
 export class BrokerLeaseLock implements LeaseLock {
   readonly token = randomUUID();
   /** The lock in use once chosen; null: no lock (every acquire succeeds). */
-  private chosen: LeaseLock | null | undefined;
-  private holdsLink = true;
+  private readonly choice: BrokerChoice<LeaseLock | null>;
 
   /**
    * @param link the broker connection (this lock retains it until it falls back or closes).
    * @param key the lock's name in the broker (`beat_lock_key`).
    * @param fallback the lock to use when the broker offers none; null for none.
    */
-  constructor(
-    private readonly link: BrokerLink,
-    readonly key: string,
-    private readonly fallback: () => LeaseLock | null,
-  ) {
-    link.retain();
+  constructor(link: BrokerLink, readonly key: string, fallback: () => LeaseLock | null) {
+    this.choice = new BrokerChoice<LeaseLock | null>(
+      link,
+      (transport) => (isLeaseLockProvider(transport) ? transport.leaseLock(key, this.token) : undefined),
+      fallback,
+      (err) => new BeatLockError(`beat lock: ${err.message} to take the lock there; standing by`, { cause: err }),
+    );
   }
 
   /** See {@link LeaseLock.acquire}; rejects with BeatLockError while the broker is unreachable. */
   async acquire(leaseMs: number): Promise<boolean> {
-    const lock = await this.choose();
+    const lock = await this.choice.get();
     return lock ? lock.acquire(leaseMs) : true;
   }
 
   /** Gives up the chosen lock, if one was chosen and this beat holds it. */
   async release(): Promise<void> {
-    await this.chosen?.release();
+    await this.choice.chosen?.release();
   }
 
   /** Closes the chosen lock and lets go of the broker connection. */
   async close(): Promise<void> {
-    await this.chosen?.close();
-    await this.letGo();
-  }
-
-  private async choose(): Promise<LeaseLock | null> {
-    if (this.chosen !== undefined) return this.chosen;
-    let transport;
-    try {
-      transport = await this.link.transport();
-    } catch (err) {
-      throw new BeatLockError(`beat lock: ${(err as Error).message} to take the lock there; standing by`, { cause: err });
-    }
-    if (transport && isLeaseLockProvider(transport)) {
-      this.chosen = transport.leaseLock(this.key, this.token);
-    } else {
-      this.chosen = this.fallback();
-      await this.letGo();
-    }
-    return this.chosen;
-  }
-
-  private async letGo(): Promise<void> {
-    if (!this.holdsLink) return;
-    this.holdsLink = false;
-    await this.link.release();
+    await this.choice.chosen?.close();
+    await this.choice.letGo();
   }
 }
