@@ -5,7 +5,7 @@ import { postgresBackend } from '@cq/backend-postgres';
 import { mysqlBackend } from '@cq/backend-mysql';
 import { sqsTransport } from '@cq/transport-sqs';
 
-export { parseIsoDate, redact, type Backend, type TaskMeta } from '@cq/celery';
+export { fastProfile, parseIsoDate, redact, type Backend, type TaskMeta } from '@cq/celery';
 
 /**
  * @cq/celery's app with the PostgreSQL and SQS transports and the PostgreSQL and MySQL result backends

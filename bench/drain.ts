@@ -2,27 +2,31 @@
  * What the drain benchmarks (`run.ts`, `scale-out.ts`) share: waiting for a worker's banner, stopping
  * it, reading a process's CPU time from `/proc`, and the drain rate read back from the result backend.
  */
-import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { parseIsoDate, type Backend, type TaskMeta } from './deps.js';
 
 /**
- * Resolves once `child` (a `cq worker` with stdout piped) printed its banner, plus 300 ms for the
- * consumer to attach (the banner comes just before it starts).
+ * Resolves once `child` (a `cq worker`, or a Celery worker, with stdout piped) printed `marker` (a line of
+ * its banner: cq's `[tasks]`, Celery's `[queues]`, which it prints at any log level), plus
+ * 300 ms for the consumer to attach (the banner comes just before it starts), with the CPU seconds of the
+ * child and its descendants read the moment the banner was seen (the worker may already consume during
+ * those 300 ms, so a CPU count from then on would leave its first tasks out).
  * @throws Error when the worker exits first.
  */
-export function untilBanner(child: ChildProcess): Promise<void> {
+export function untilBanner(child: ChildProcess, marker = '[tasks]'): Promise<{ cpuAtBanner: number }> {
   return new Promise((resolve, reject) => {
     let banner = '';
     const onExit = (code: number | null) => reject(new Error(`worker exited with ${code}`));
     const onData = (d: Buffer) => {
       banner += d.toString();
-      if (banner.includes('[tasks]')) {
+      if (banner.includes(marker)) {
+        const cpuAtBanner = treeCpuSeconds(child.pid!);
         child.stdout!.off('data', onData);
         child.stdout!.resume();
         setTimeout(() => {
           child.off('exit', onExit);
-          resolve();
+          resolve({ cpuAtBanner });
         }, 300);
       }
     };
@@ -44,6 +48,61 @@ export async function stop(child: ChildProcess): Promise<void> {
 export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * User + system CPU seconds of `pid` and of every live descendant (a prefork pool's children, PostgreSQL's
+ * per-connection backends), from `/proc`. Children that exited are left out.
+ */
+export function treeCpuSeconds(pid: number): number {
+  const children = new Map<number, number[]>();
+  const cpu = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let fields: string[];
+    try {
+      fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const p = Number(entry);
+    const ppid = Number(fields[1]);
+    cpu.set(p, (Number(fields[11]) + Number(fields[12])) / 100);
+    children.set(ppid, [...(children.get(ppid) ?? []), p]);
+  }
+  let sum = 0;
+  const todo = [pid];
+  while (todo.length > 0) {
+    const p = todo.pop()!;
+    sum += cpu.get(p) ?? 0;
+    todo.push(...(children.get(p) ?? []));
+  }
+  return sum;
+}
+
+const BROKER_PORTS: Record<string, string> = { 'redis:': '6379', 'amqp:': '5672', 'pyamqp:': '5672', 'postgresql:': '5432', 'postgres:': '5432', 'sqla+postgresql:': '5432' };
+
+/**
+ * The pid of the local server listening for broker `url` (Redis, RabbitMQ, PostgreSQL on 127.0.0.1 /
+ * localhost), found with `ss -ltnp`; undefined for embedded or remote brokers or when `ss` cannot tell.
+ * Its CPU ({@link treeCpuSeconds}) includes whatever else uses the same server meanwhile.
+ */
+export function brokerPid(url: string): number | undefined {
+  let u: URL;
+  try {
+    u = new URL(url.split(';')[0]!);
+  } catch {
+    return undefined;
+  }
+  const port = u.port || BROKER_PORTS[u.protocol];
+  if (!port || !['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)) return undefined;
+  try {
+    const out = execFileSync('ss', ['-Hltnp', `sport = :${port}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const pid = Number(/pid=(\d+)/.exec(out)?.[1]);
+    return pid > 0 && pid !== process.pid ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cqBin, freePort, makeHosts, repoRoot, requireCommand, spawnTracked, stopTracked, waitForPort, type Host, type Hosts } from '@cq/tooling/testing';
 import { Celery, createBackend, redact, transportOptions } from './deps.js';
-import { cpuSeconds, drainSeconds, publishMany, untilBanner } from './drain.js';
+import { cpuSeconds, drainSeconds, publishMany, treeCpuSeconds, untilBanner } from './drain.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: opts } = parseArgs({
@@ -84,10 +84,10 @@ async function drain(label: string, brokerUrl: string, backendUrl: string, place
     const brokerCpuAtStart = brokerPid === undefined ? 0 : cpuSeconds(brokerPid);
     for (const [i, host] of placement.entries()) workers.push(startWorker(i, brokerUrl, backendUrl, host));
     // Each worker's CPU is counted from its own banner on, as run.ts does (start-up and tsx excluded).
-    const ready = await Promise.all(workers.map((w) => untilBanner(w).then(() => ({ at: Date.now(), cpu: cpuSeconds(w.pid!) }))));
+    const ready = await Promise.all(workers.map((w) => untilBanner(w).then(({ cpuAtBanner }) => ({ at: Date.now(), cpu: cpuAtBanner }))));
     await client.asyncResult(ids[ids.length - 1]!).get({ timeout: 600, interval: 0.05 });
     const { seconds, done } = await drainSeconds(backend, ids);
-    const workerCpu = workers.reduce((sum, w, i) => sum + cpuSeconds(w.pid!) - ready[i]!.cpu, 0);
+    const workerCpu = workers.reduce((sum, w, i) => sum + treeCpuSeconds(w.pid!) - ready[i]!.cpu, 0);
     const allReady = Math.max(...ready.map((r) => r.at));
     const after = done.filter((t) => t >= allReady);
     const last = done[done.length - 1]!;

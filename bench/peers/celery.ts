@@ -7,6 +7,9 @@
  * - drain: one `celery worker -P <pool> -c <c>` starts on them; rate from first to last `date_done`, read
  *   with cq's result-backend client exactly as bench/run.ts reads cq's own (the wire format is the same).
  * - round trip: Python's client, `apply_async` + `get()`, M times, worker otherwise idle.
+ * - CPU per task: the worker and its pool processes (from `/proc`) and the broker server's when its pid
+ *   is given, from the first result stored to the last, over the tasks completed in that span (as cq's).
+ *   The Python client's is not counted (its start-up would dominate).
  *
  * Queue and exchange `bench.peer.celery`; cleanup deletes them and the results it wrote.
  */
@@ -16,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBackend, parseIsoDate } from '../deps.js';
+import { treeCpuSeconds, untilBanner } from '../drain.js';
 import { drainRate, type PeerFigures } from './stats.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -30,6 +34,8 @@ export interface CeleryOptions {
   /** `prefork` (Celery's default; -c = CPUs) or `solo` (one process, no pool IPC). */
   pool: 'prefork' | 'solo';
   concurrency: number;
+  /** The broker server's pid, for its CPU per task; undefined: not reported. */
+  brokerPid?: number | undefined;
 }
 
 /**
@@ -49,14 +55,18 @@ export async function runCelery(o: CeleryOptions): Promise<PeerFigures> {
 
     worker = spawn(PYTHON, ['-m', 'celery', '-A', 'celery_bench', 'worker', '-P', o.pool, '-c', String(o.concurrency),
       '-l', 'warning', '--without-mingle', '--without-gossip', '--without-heartbeat'],
-    { cwd: here, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    { cwd: here, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     worker.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
-    const drain = await waitDrain(o.resultBackend, ids, worker, () => stderr);
+    await untilBanner(worker, '[queues]');
+    const cpu = { worker: () => treeCpuSeconds(worker!.pid!), broker: () => (o.brokerPid === undefined ? 0 : treeCpuSeconds(o.brokerPid)) };
+    const { drain, counted, workerCpu, brokerCpu } = await waitDrain(o.resultBackend, ids, worker, () => stderr, cpu);
+    const workerCpuUs = (1e6 * workerCpu) / counted;
+    const brokerCpuUs = o.brokerPid === undefined ? undefined : (1e6 * brokerCpu) / counted;
 
     const { ms } = (await client(env, ['rt', String(o.rt)])) as { ms: number[] };
     ms.sort((a, b) => a - b);
-    return { system: `celery ${await celeryVersion()} -P ${o.pool} -c ${o.concurrency}`, drain, publish: o.n / seconds, rtMs: ms };
+    return { system: `celery ${await celeryVersion()} -P ${o.pool} -c ${o.concurrency}`, drain, publish: o.n / seconds, rtMs: ms, workerCpuUs, brokerCpuUs };
   } finally {
     if (worker) await stop(worker);
     await client(env, ['cleanup', idsFile]).catch((e: unknown) => console.error(`celery peer cleanup: ${String(e)}`));
@@ -64,7 +74,12 @@ export async function runCelery(o: CeleryOptions): Promise<PeerFigures> {
   }
 }
 
-async function waitDrain(resultBackend: string, ids: string[], worker: ChildProcess, stderr: () => string): Promise<number> {
+/**
+ * Waits for the drain; resolves its rate (tasks/s), and the worker's and broker's CPU seconds (from
+ * `cpu`) from the moment the first task's result was seen to the end, with the tasks completed in that span.
+ */
+async function waitDrain(resultBackend: string, ids: string[], worker: ChildProcess, stderr: () => string,
+  cpu: { worker: () => number; broker: () => number }): Promise<{ drain: number; counted: number; workerCpu: number; brokerCpu: number }> {
   const backend = await createBackend(resultBackend);
   const t0 = performance.now();
   const poll = async (batch: string[], everyMs: number) => {
@@ -77,11 +92,16 @@ async function waitDrain(resultBackend: string, ids: string[], worker: ChildProc
     }
   };
   try {
-    // The last task published first (one key, not N: an MGET of 20,000 keys every tick would take CPU
-    // from the worker being measured), then all of them.
+    // The first task (CPU is counted from its result on), then the last one published (one key, not N:
+    // an MGET of 20,000 keys every tick would take CPU from the worker being measured), then all of them.
+    await poll(ids.slice(0, 1), 5);
+    const from = { at: Date.now(), worker: cpu.worker(), broker: cpu.broker() };
     await poll(ids.slice(-1), 50);
+    const workerCpu = cpu.worker() - from.worker;
+    const brokerCpu = cpu.broker() - from.broker;
     const metas = await poll(ids, 200);
-    return drainRate(ids.length, metas.map((m) => parseIsoDate(m.date_done!).getTime()));
+    const done = metas.map((m) => parseIsoDate(m.date_done!).getTime());
+    return { drain: drainRate(ids.length, done), counted: Math.max(1, done.filter((t) => t >= from.at).length), workerCpu, brokerCpu };
   } finally {
     await backend.close();
   }

@@ -19,6 +19,10 @@ export interface PeerRun {
   c: number;
   /** cq's own figures, for the first row. */
   cq: PeerFigures;
+  /** `--profile fast`: BullMQ drops completed jobs (`removeOnComplete`); Celery and pg-boss are not run. */
+  fast?: boolean;
+  /** The broker server's pid on this machine, whose CPU per task each peer reports; undefined: not reported. */
+  brokerPid?: number | undefined;
 }
 
 const isRedis = (url: string) => /^rediss?:\/\//.test(url);
@@ -42,27 +46,34 @@ export async function runPeers(spec: string, run: PeerRun): Promise<PeerFigures[
   for (const w of wanted) if (!known.includes(w)) throw new Error(`--peers: unknown peer ${w} (all, celery, ${known.join(', ')})`);
   for (const pool of ['prefork', 'solo'] as const) {
     if (!wanted.has(`celery-${pool}`)) continue;
-    if (!(isRedis(run.broker) || isAmqp(run.broker) || isSqs(run.broker))) skip(`celery -P ${pool}`, 'broker is not redis://, amqp:// or sqs://');
+    if (run.fast) skip(`celery -P ${pool}`, 'the fast profile stores no results, which its drain is timed by');
+    else if (!(isRedis(run.broker) || isAmqp(run.broker) || isSqs(run.broker))) skip(`celery -P ${pool}`, 'broker is not redis://, amqp:// or sqs://');
     else if (!isRedis(run.resultBackend)) skip(`celery -P ${pool}`, 'drain is read from a redis:// result backend');
-    else rows.push(await runCelery({ broker: run.broker, resultBackend: run.resultBackend, n: run.n, rt: run.rt, pool, concurrency: pool === 'prefork' ? 2 : 1 }));
+    else rows.push(await runCelery({ broker: run.broker, resultBackend: run.resultBackend, n: run.n, rt: run.rt, pool, concurrency: pool === 'prefork' ? 2 : 1, brokerPid: run.brokerPid }));
   }
   if (wanted.has('bullmq')) {
-    if (isRedis(run.broker)) rows.push(await runBullmq({ url: run.broker, n: run.n, rt: run.rt, concurrency: run.c }));
+    if (isRedis(run.broker)) rows.push(await runBullmq({ url: run.broker, n: run.n, rt: run.rt, concurrency: run.c, fast: run.fast ?? false, brokerPid: run.brokerPid }));
     else skip('bullmq', 'BullMQ runs on Redis only');
   }
   if (wanted.has('pg-boss')) {
-    if (isPostgres(run.broker)) rows.push(await runPgBoss({ url: run.broker.replace(/^sqla\+/, ''), n: run.n, rt: run.rt, concurrency: run.c }));
+    if (run.fast) skip('pg-boss', 'the fast profile is compared on Redis (BullMQ) only');
+    else if (isPostgres(run.broker)) rows.push(await runPgBoss({ url: run.broker.replace(/^sqla\+/, ''), n: run.n, rt: run.rt, concurrency: run.c, brokerPid: run.brokerPid }));
     else skip('pg-boss', 'pg-boss runs on PostgreSQL only');
   }
   printTable(rows);
   return rows;
 }
 
-/** Prints `rows` as a Markdown table: rates rounded to tasks/s, p50 and p99 in ms. */
+/**
+ * Prints `rows` as a Markdown table: rates rounded to tasks/s, p50 and p99 in ms, CPU per task in µs
+ * (worker during the drain, broker server during the drain, client during the publish; `–` when not measured).
+ */
 export function printTable(rows: PeerFigures[]): void {
-  const header = ['system', 'drain tasks/s', 'publish tasks/s', 'RT p50 ms', 'RT p99 ms'];
+  const header = ['system', 'drain tasks/s', 'publish tasks/s', 'RT p50 ms', 'RT p99 ms', 'worker CPU µs/task', 'broker CPU µs/task', 'client CPU µs/publish'];
+  const us = (v: number | undefined) => (v === undefined ? '–' : v.toFixed(1));
+  const ms = (v: number) => (Number.isNaN(v) ? '–' : v.toFixed(2));
   const cells = rows.map((r) => [r.system, String(Math.round(r.drain)), String(Math.round(r.publish)),
-    pct(r.rtMs, 50).toFixed(2), pct(r.rtMs, 99).toFixed(2)]);
+    ms(pct(r.rtMs, 50)), ms(pct(r.rtMs, 99)), us(r.workerCpuUs), us(r.brokerCpuUs), us(r.clientCpuUs)]);
   const width = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) => `| ${c.map((x, i) => (i === 0 ? x.padEnd(width[i]!) : x.padStart(width[i]!))).join(' | ')} |`;
   console.log(`\n${line(header)}\n|${width.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);

@@ -10,10 +10,13 @@
  *   batch), `pollingIntervalSeconds: 0.5` (its floor); rate from first to last `completed_on`.
  * - round trip: `boss.send` + `getJobById` every 1 ms until completed (pg-boss 10 has no completion
  *   event), M times.
+ * - CPU per task: `process.cpuUsage()` of this process (the workers run here) during the drain and the
+ *   publish; PostgreSQL's (the postmaster and its backends, everyone's) when its pid is given.
  */
 import { createRequire } from 'node:module';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
+import { treeCpuSeconds } from '../drain.js';
 import { drainRate, type PeerFigures } from './stats.js';
 
 const SCHEMA = 'pgboss_bench';
@@ -28,6 +31,8 @@ export interface PgBossOptions {
   rt: number;
   /** Workers (`work()` loops); cq's `-c`. */
   concurrency: number;
+  /** The PostgreSQL server's pid, for its CPU per task; undefined: not reported. */
+  brokerPid?: number | undefined;
 }
 
 /**
@@ -44,11 +49,16 @@ export async function runPgBoss(o: PgBossOptions): Promise<PeerFigures> {
   try {
     await boss.start();
     await boss.createQueue(QUEUE);
+    const perTaskUs = (cpu: NodeJS.CpuUsage) => (cpu.user + cpu.system) / o.n;
     let t0 = performance.now();
+    let cpu0 = process.cpuUsage();
     for (let i = 0; i < o.n; i += 1000) {
       await Promise.all(Array.from({ length: Math.min(1000, o.n - i) }, (_, j) => boss.send(QUEUE, { n: i + j })));
     }
     const publish = o.n / ((performance.now() - t0) / 1000);
+    const clientCpuUs = perTaskUs(process.cpuUsage(cpu0));
+    const brokerCpuAtStart = o.brokerPid === undefined ? 0 : treeCpuSeconds(o.brokerPid);
+    cpu0 = process.cpuUsage();
 
     const handler = async ([job]: PgBoss.Job<{ n: number }>[]) => job!.data.n;
     for (let w = 0; w < o.concurrency; w++) await boss.work(QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, handler);
@@ -59,6 +69,8 @@ export async function runPgBoss(o: PgBossOptions): Promise<PeerFigures> {
       if (performance.now() - t0 > 600_000) throw new Error('pg-boss drain: not done after 600 s');
       await new Promise((r) => setTimeout(r, 200));
     }
+    const workerCpuUs = perTaskUs(process.cpuUsage(cpu0));
+    const brokerCpuUs = o.brokerPid === undefined ? undefined : (1e6 * (treeCpuSeconds(o.brokerPid) - brokerCpuAtStart)) / o.n;
     const { rows } = await admin.query<{ ms: number }>(
       `SELECT (extract(epoch FROM completed_on) * 1000)::float8 AS ms FROM ${SCHEMA}.job WHERE name = $1 AND state = 'completed'`, [QUEUE]);
     const drain = drainRate(rows.length, rows.map((r) => r.ms));
@@ -76,7 +88,7 @@ export async function runPgBoss(o: PgBossOptions): Promise<PeerFigures> {
       rtMs.push(performance.now() - s);
     }
     rtMs.sort((a, b) => a - b);
-    return { system: `pg-boss ${pgBossVersion()} work() ×${o.concurrency}`, drain, publish, rtMs };
+    return { system: `pg-boss ${pgBossVersion()} work() ×${o.concurrency}`, drain, publish, rtMs, workerCpuUs, brokerCpuUs, clientCpuUs };
   } finally {
     await boss.stop({ graceful: false, wait: true }).catch(() => undefined);
     await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`).catch(() => undefined);

@@ -8,6 +8,12 @@ export interface PeerFigures {
   publish: number;
   /** Round-trip latencies in ms, sorted ascending. */
   rtMs: number[];
+  /** CPU (user + system) of the worker process(es) during the drain, per task, µs. */
+  workerCpuUs?: number | undefined;
+  /** CPU of the broker server during the drain, per task, µs (when it runs on this machine). */
+  brokerCpuUs?: number | undefined;
+  /** CPU of the publishing client during the publish, per task, µs (when it runs in this process). */
+  clientCpuUs?: number | undefined;
 }
 
 /** The p-th percentile (0–100) of ascending `sorted`, nearest-rank as bench/run.ts does. */

@@ -32,6 +32,7 @@ export const PYTHON_MODULE_PACKAGES = {
   cryptography: 'python3-cryptography',
   pymongo: 'python3-pymongo',
   pylibmc: 'python3-pylibmc',
+  pydantic: 'python3-pydantic', // apps/interop/py/schema_tasks.py (Bookworm ships pydantic 1.10)
 } as const;
 
 /** A Python module a test may require. */

@@ -1,9 +1,11 @@
 /**
  * Private servers for tests (memcached, dynalite, azurite, pouchdb-server, …): one process on a free
  * port of 127.0.0.1, tracked by {@link spawnTracked} so it never outlives its test file, optionally
- * in a temporary working directory removed when it stops.
+ * in a temporary working directory removed when it stops. Or inside a network-namespace host
+ * (`host`, see `hosts.ts`) on a port the caller picks (the host's ports are its own).
  */
 import type { ChildProcess } from 'node:child_process';
+import type { Host } from './hosts.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,6 +27,10 @@ export interface StartServerOptions {
   timeoutMs?: number;
   /** SIGTERM grace before SIGKILL at stop, in ms. Default 5,000. */
   graceMs?: number;
+  /** Run it inside this network-namespace host (the default ready check then dials the host's address). Default: here. */
+  host?: Host;
+  /** The port to use. Default: a free port of 127.0.0.1 (give one with `host`: the host's ports are not ours to probe). */
+  port?: number;
 }
 
 export interface TrackedServer {
@@ -42,9 +48,12 @@ export interface TrackedServer {
  *   stopped first).
  */
 export async function startServer(options: StartServerOptions): Promise<TrackedServer> {
-  const port = await freePort();
+  const port = options.port ?? await freePort();
   const dir = options.tempDir ? mkdtempSync(path.join(tmpdir(), `cq-${options.name}-`)) : null;
-  const child = spawnTracked(options.command, options.args(port, dir), { cwd: dir ?? undefined, stdio: ['ignore', 'ignore', 'pipe'] });
+  const spawnOptions = { cwd: dir ?? undefined, stdio: ['ignore', 'ignore', 'pipe'] as ['ignore', 'ignore', 'pipe'] };
+  const child = options.host
+    ? options.host.spawn(options.command, options.args(port, dir), spawnOptions)
+    : spawnTracked(options.command, options.args(port, dir), spawnOptions);
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr = (stderr + d).slice(-4000); });
   const stop = async (): Promise<void> => {
@@ -53,7 +62,8 @@ export async function startServer(options: StartServerOptions): Promise<TrackedS
   };
   const timeoutMs = options.timeoutMs ?? 30_000;
   const deadline = Date.now() + timeoutMs;
-  const ready = options.ready ?? (async (p: number) => waitForPort(p, 200).then(() => true, () => false));
+  const address = options.host?.ip ?? '127.0.0.1';
+  const ready = options.ready ?? (async (p: number) => waitForPort(p, 200, address).then(() => true, () => false));
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       await stop();

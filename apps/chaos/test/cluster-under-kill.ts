@@ -6,8 +6,8 @@
  * counts do not depend on the brokers being killed.
  *
  * "Recovered" is measured from the kill to the first run of a task whose publish began after the
- * kill (so it cannot have been delivered over the dead node): the whole path, publisher → surviving
- * nodes → worker, works again.
+ * killed node was dead (`kill` resolved; so it cannot have been delivered over that node): the whole
+ * path, publisher → surviving nodes → worker, works again.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -42,6 +42,8 @@ export interface ClusterKillOptions {
   taskMs?: number;
   /** `cq worker -c`. Default 8; the prefetch is 4 × this (Celery's default multiplier). */
   concurrency?: number;
+  /** More environment for the worker and the publisher (`fixtures/cluster-app.ts` reads the broker's transport options from it). */
+  env?: Record<string, string>;
 }
 
 export interface ClusterKillOutcome {
@@ -65,7 +67,7 @@ export interface ClusterKillOutcome {
   ranAfterKill: number;
   /** How long `kill` took, in ms. */
   killMs: number;
-  /** Kill → first run of a task whose publish began after the kill, in ms (null: none ran). */
+  /** Kill → first run of a task whose publish began once the node was dead, in ms (null: none ran). */
   recoveredMs: number | null;
   /** The longest wait for a confirm, and for a run, from the kill to the end of the run, in ms. */
   longestConfirmGapMs: number;
@@ -108,7 +110,7 @@ export async function clusterUnderKill(options: ClusterKillOptions): Promise<Clu
   const runsLog = path.join(dir, 'runs.log');
   const confirmsLog = path.join(dir, 'confirms.log');
   const queue = `chaos.cluster.${randomUUID().slice(0, 8)}`;
-  const env = { CQ_TEST_QUEUE: queue, CQ_TEST_LOG: runsLog };
+  const env = { ...options.env, CQ_TEST_QUEUE: queue, CQ_TEST_LOG: runsLog };
   let worker: CqProcess | null = null;
   let publisher: CqProcess | null = null;
   try {
@@ -150,7 +152,8 @@ export async function clusterUnderKill(options: ClusterKillOptions): Promise<Clu
     const runs = readEvents(runsLog);
     const ranSet = new Set(runs.map((r) => r.n));
     const sentAt = new Map(confirms.map((c) => [c.n, c.sentAt]));
-    const afterKill = runs.filter((r) => (sentAt.get(r.n) ?? 0) > killAt).map((r) => r.at);
+    // Publishes that began once the node was dead (a publish begun while `kill` ran may have reached it).
+    const afterKill = runs.filter((r) => (sentAt.get(r.n) ?? 0) > killAt + killMs).map((r) => r.at);
     const workerAlive = w.exitCode === null && w.signalCode === null;
     const workerExit = await stopWorker(w);
     return {

@@ -9,9 +9,10 @@
  *
  * Flags: `-A/--app <module>` (a .js/.mjs module exporting the app as `app` or default; .ts when
  * Node runs with tsx), `-b/--broker <url>`, `--result-backend <url>`, `--port <n>` (5555),
- * `--address <host>` (127.0.0.1), `--db <file>`, `--basic-auth <user:pass,...>` (repeatable),
+ * `--address <host>` (127.0.0.1), `--db <file|postgresql://url>`, `--basic-auth <user:pass,...>` (repeatable),
  * `--auth-token <token,...>` (repeatable), `--read-only`, `--max-tasks <n>`, `--max-age <s>`,
- * `--inspect-timeout <s>`, `--no-enable-events`. Secrets may come from the environment instead of
+ * `--inspect-timeout <s>`, `--no-enable-events`, `--beat-schedule-filename <file>` (cq beat's state
+ * file, for the beat page; `cq beat -s`). Secrets may come from the environment instead of
  * the command line: `CQ_DASHBOARD_BASIC_AUTH`, `CQ_DASHBOARD_AUTH_TOKEN` (comma-separated).
  * Runs until SIGINT or SIGTERM.
  */
@@ -25,8 +26,9 @@ import { DashboardOptionError } from './errors.js';
 import type { DashboardOptions } from './options.js';
 
 const USAGE = `usage: cq-dashboard [-A module] [-b broker-url] [--result-backend url] [--port 5555] [--address 127.0.0.1]
-                    [--db file] [--basic-auth user:pass] [--auth-token token] [--read-only]
-                    [--max-tasks n] [--max-age seconds] [--inspect-timeout seconds] [--no-enable-events]`;
+                    [--db file|postgresql://url] [--basic-auth user:pass] [--auth-token token] [--read-only]
+                    [--max-tasks n] [--max-age seconds] [--inspect-timeout seconds] [--no-enable-events]
+                    [--beat-schedule-filename file]`;
 
 const list = (values: readonly string[] | undefined, env: string | undefined): string[] =>
   [...(values ?? []), ...(env ? [env] : [])].flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
@@ -49,7 +51,7 @@ export function parseDashboardArgs(argv: readonly string[], env: NodeJS.ProcessE
         port: { type: 'string' }, address: { type: 'string' }, db: { type: 'string' },
         'basic-auth': { type: 'string', multiple: true }, 'auth-token': { type: 'string', multiple: true }, 'read-only': { type: 'boolean' },
         'max-tasks': { type: 'string' }, 'max-age': { type: 'string' }, 'inspect-timeout': { type: 'string' },
-        'no-enable-events': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        'no-enable-events': { type: 'boolean' }, 'beat-schedule-filename': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (err) {
@@ -61,6 +63,7 @@ export function parseDashboardArgs(argv: readonly string[], env: NodeJS.ProcessE
     basicAuth: list(v['basic-auth'], env['CQ_DASHBOARD_BASIC_AUTH']), authTokens: list(v['auth-token'], env['CQ_DASHBOARD_AUTH_TOKEN']),
     maxTasks: number('--max-tasks', v['max-tasks']), maxAge: number('--max-age', v['max-age']),
     inspectTimeout: number('--inspect-timeout', v['inspect-timeout']), enableEvents: !v['no-enable-events'],
+    beatScheduleFilename: v['beat-schedule-filename'],
   };
   return { app: v.app, broker: v.broker, resultBackend: v['result-backend'], help: v.help ?? false, options };
 }
@@ -89,7 +92,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     app.configure({ ...(args.broker ? { brokerUrl: args.broker } : {}), ...(args.resultBackend ? { resultBackend: args.resultBackend } : {}) });
     dashboard = await Dashboard.start(app, args.options);
     const o = dashboard.options;
-    process.stdout.write(`cq dashboard: ${dashboard.url}  broker ${redact(app.broker.url)}  store ${o.db}${o.readOnly ? '  read-only' : ''}${o.basicAuth.length + o.authTokens.length ? '  auth on' : ''}\n`);
+    process.stdout.write(`cq dashboard: ${dashboard.url}  broker ${redact(app.broker.url)}  store ${dashboard.store.location}${o.readOnly ? '  read-only' : ''}${o.basicAuth.length + o.authTokens.length ? '  auth on' : ''}\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

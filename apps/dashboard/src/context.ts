@@ -19,16 +19,16 @@ export interface DashboardContext {
 }
 
 /** Whether the dashboard knows a worker: heard from it or inspected it (Flower `is_worker`). */
-export function isWorker(ctx: DashboardContext, name: string): boolean {
-  return name !== '' && (ctx.recorder.state.workers.has(name) || ctx.store.worker(name) !== undefined);
+export async function isWorker(ctx: DashboardContext, name: string): Promise<boolean> {
+  return name !== '' && (ctx.recorder.state.workers.has(name) || (await ctx.store.worker(name)) !== undefined);
 }
 
 /**
  * Whether a task name is known: registered in the dashboard's app (Flower's only test), registered
  * on a worker it inspected, or seen in an event.
  */
-export function isTaskName(ctx: DashboardContext, name: string): boolean {
+export async function isTaskName(ctx: DashboardContext, name: string): Promise<boolean> {
   if (ctx.app.tasks.has(name)) return true;
-  if (ctx.store.workers().some((w) => Array.isArray(w.info?.['registered']) && (w.info['registered'] as unknown[]).some((r) => typeof r === 'string' && r.split(' ', 1)[0] === name))) return true;
-  return ctx.store.countTasks({ name, limit: 1 }) > 0;
+  if ((await ctx.store.workers()).some((w) => Array.isArray(w.info?.['registered']) && (w.info['registered'] as unknown[]).some((r) => typeof r === 'string' && r.split(' ', 1)[0] === name))) return true;
+  return (await ctx.store.countTasks({ name, limit: 1 })) > 0;
 }

@@ -13,6 +13,11 @@
  * await dashboard.close();      // the app stays open: close it yourself
  * ```
  *
+ * The history goes to SQLite (`db` a file path, the default) or PostgreSQL (`db` a `postgresql://`
+ * URL); see `store/event-store.ts`. A broker outage is logged once when it begins and once when the
+ * event capture is back (`app.log`, error and warning levels), with Celery's retry settings
+ * (`broker_connection_retry`, `broker_connection_max_retries`; see `connection-retry.ts`).
+ *
  * While running it records every event (see {@link EventRecorder}), inspects each worker when it
  * comes online or is first heard from (within a heartbeat of the start for running workers), broadcasts `enable_events` every 5 s (`enableEvents`), and prunes the store every
  * `pruneInterval` seconds (`maxTasks`, `maxAge`).
@@ -26,9 +31,11 @@ import { WorkerInspector } from './inspector.js';
 import { DashboardMetrics } from './metrics.js';
 import { resolveOptions, type DashboardOptions } from './options.js';
 import { QueueLengths } from './queues.js';
+import type { CaptureChange } from './event-capture.js';
 import { EventRecorder } from './recorder.js';
 import { buildServer } from './server.js';
-import { EventStore } from './store/event-store.js';
+import type { EventStore, PruneResult } from './store/event-store.js';
+import { openEventStore } from './store/open.js';
 
 /** This package's version (the API description states it). */
 export const DASHBOARD_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -48,10 +55,13 @@ export class Dashboard implements DashboardContext {
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
 
-  /** Opens the store; nothing runs until {@link start}. @throws DashboardOptionError, EventStoreError. */
+  /**
+   * Opens a SQLite store (a PostgreSQL one connects in {@link start}); nothing runs until then.
+   * @throws DashboardOptionError, EventStoreError.
+   */
   constructor(readonly app: Celery, options: Partial<DashboardOptions> = {}) {
     this.options = resolveOptions(options);
-    this.store = new EventStore(this.options.db);
+    this.store = openEventStore(this.options.db);
     this.queues = new QueueLengths(app, this.store);
     this.metrics = new DashboardMetrics(() => this.queues.lengths());
     this.control = new Control(app);
@@ -62,6 +72,7 @@ export class Dashboard implements DashboardContext {
       onWorkerJoin: (name) => {
         if (!this.closed) this.inspector.enqueue(name);
       },
+      onBrokerChange: (change) => this.logBrokerChange(change),
     });
   }
 
@@ -77,16 +88,22 @@ export class Dashboard implements DashboardContext {
   }
 
   /**
-   * Starts recording, listening (`address`:`port`) and the periodic work. Resolves once the server
-   * listens. @throws a kombu TransportError when the broker is unreachable; the server's error
-   * (EADDRINUSE, ...) when it cannot listen.
+   * Connects the store, starts recording, listening (`address`:`port`) and the periodic work.
+   * Resolves once the server listens. A broker down at start is retried in the background (Celery's
+   * `broker_connection_retry_on_startup`, default on), the history being served meanwhile.
+   * @throws EventStoreError when the store cannot be opened; a kombu TransportError when the broker
+   *   is unreachable and retry on startup is off; the server's error (EADDRINUSE, ...) when it
+   *   cannot listen.
    */
   async start(): Promise<this> {
-    this.prune();
+    await this.store.open();
+    await this.prune();
     await this.recorder.start();
     this.server = await buildServer(this, DASHBOARD_VERSION);
     await this.server.listen({ port: this.options.port, host: this.options.address });
-    this.every(this.options.pruneInterval, () => this.prune());
+    this.every(this.options.pruneInterval, () => void this.prune().catch((err: unknown) => {
+      process.emitWarning(`dashboard: retention on ${this.store.location} failed: ${String(err)}`, { code: 'CQ_DASHBOARD_STORE' });
+    }));
     if (this.options.enableEvents) {
       const enable = (): void => void this.control.enableEvents().catch(() => undefined);
       enable();
@@ -107,8 +124,8 @@ export class Dashboard implements DashboardContext {
   }
 
   /** Applies retention now (`maxTasks`, `maxAge`); returns how many tasks, events and workers went. */
-  prune(): { tasks: number; events: number; workers: number } {
-    this.recorder.flush();
+  async prune(): Promise<PruneResult> {
+    await this.recorder.flush();
     return this.store.prune({ maxTasks: this.options.maxTasks, maxAge: this.options.maxAge });
   }
 
@@ -122,7 +139,21 @@ export class Dashboard implements DashboardContext {
     await this.inspector.close();
     await this.control.close().catch(() => undefined);
     await this.queues.close();
-    this.store.close();
+    await this.store.close();
+  }
+
+  /** Logs a broker outage once when it begins and once when it ends (or is given up). */
+  private logBrokerChange(change: CaptureChange): void {
+    const log = this.app.log;
+    if (change.state === 'lost') {
+      const retry = this.recorder.retrySettings;
+      log.error(`dashboard: lost the broker ${change.broker} (${String((change.error as Error)?.message ?? change.error)}); `
+        + (retry?.broker_connection_retry === false ? 'not reconnecting (broker_connection_retry is off)' : 'reconnecting; events sent meanwhile are not recorded'));
+    } else if (change.state === 'restored') {
+      log.warn(`dashboard: reconnected to the broker ${change.broker} after ${change.downtime.toFixed(1)} s (${change.attempts} attempt${change.attempts === 1 ? '' : 's'}); recording again`);
+    } else {
+      log.error(`dashboard: gave up on the broker ${change.broker} after ${change.attempts} attempts (broker_connection_max_retries); no more events are recorded`);
+    }
   }
 
   private every(seconds: number, fn: () => void): void {

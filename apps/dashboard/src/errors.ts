@@ -4,7 +4,7 @@
  * ```
  * DashboardError               CQ_DASHBOARD
  * ├── DashboardOptionError     CQ_DASHBOARD_OPTION   an option (or a CLI flag) has a value that cannot be used
- * ├── EventStoreError          CQ_DASHBOARD_STORE    the SQLite event store cannot be opened or has a newer schema
+ * ├── EventStoreError          CQ_DASHBOARD_STORE    the event store (SQLite or PostgreSQL) cannot be opened or has a newer schema
  * └── ApiError                 CQ_DASHBOARD_API      an HTTP request cannot be served; carries the status code
  * ```
  */

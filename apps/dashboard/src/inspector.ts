@@ -48,13 +48,13 @@ export class WorkerInspector {
       const replies = await inspect.request(method, method === 'conf' ? { with_defaults: false } : {});
       for (const [worker, reply] of Object.entries(replies ?? {})) {
         if (!truthy(reply)) continue;
-        const info = infos.get(worker) ?? { ...(this.store.worker(worker)?.info ?? {}) };
+        const info = infos.get(worker) ?? { ...((await this.store.worker(worker))?.info ?? {}) };
         info[method] = redactSecrets(reply);
         info['timestamp'] = Date.now() / 1000;
         infos.set(worker, info);
       }
     }
-    for (const [worker, info] of infos) this.store.setWorkerInfo(worker, info);
+    for (const [worker, info] of infos) await this.store.setWorkerInfo(worker, info);
   }
 
   /**
@@ -70,16 +70,16 @@ export class WorkerInspector {
         const names = [...this.queued];
         this.queued.clear();
         await this.update(names).catch(() => undefined);
-        for (const n of names) this.retryIfIncomplete(n);
+        for (const n of names) await this.retryIfIncomplete(n).catch(() => undefined);
       }
       this.running = null;
     })();
   }
 
-  private retryIfIncomplete(name: string): void {
+  private async retryIfIncomplete(name: string): Promise<void> {
     const attempt = this.attempts.get(name) ?? ATTEMPTS;
     this.attempts.delete(name);
-    const info = this.store.worker(name)?.info ?? {};
+    const info = (await this.store.worker(name))?.info ?? {};
     if (this.closed || attempt >= ATTEMPTS || ALWAYS_ANSWERED.every((m) => m in info)) return;
     const timer = setTimeout(() => {
       this.retries.delete(timer);

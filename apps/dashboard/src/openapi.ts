@@ -1,8 +1,8 @@
 /**
  * The OpenAPI 3.1 description of the HTTP API, served at `GET /api/openapi.json`: Flower's paths,
- * parameters and shapes, plus the dashboard's own (`/metrics`, `/api/ui/*`). Arguments Flower reads
- * with `get_argument` are listed as query parameters; they may also come form-encoded or as a JSON
- * object in the body.
+ * parameters and shapes, plus the dashboard's own (`/metrics`, `/api/ui/*`, `/api/stats/*`).
+ * Arguments Flower reads with `get_argument` are listed as query parameters; they may also come
+ * form-encoded or as a JSON object in the body.
  */
 import { TASK_FIELDS } from './flower.js';
 
@@ -51,6 +51,41 @@ export function openApiDocument(version: string): Record<string, unknown> {
         Task: { type: 'object', description: "Celery's events.state.Task.as_dict()", properties: taskProps },
         Message: { type: 'object', properties: { message: { type: 'string' } } },
         Applied: { type: 'object', properties: { 'task-id': { type: 'string' }, state: { type: 'string' }, result: {}, traceback: nullable('string') } },
+        QueueView: {
+          type: 'object',
+          properties: { name: { type: 'string' }, messages: { type: 'integer' }, consumers: { type: 'array', items: { type: 'object', properties: { worker: { type: 'string' }, alive: { type: 'boolean' } } } } },
+        },
+        CanvasGraph: {
+          type: 'object', description: 'nodes with their layer (column) and order (row); edges kind child (sent by) or callback (chord body after a header member)',
+          properties: {
+            task: { type: 'string' }, root: { type: 'string' }, truncated: { type: 'boolean' }, results: { type: 'boolean', description: 'whether result metas were read' },
+            nodes: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: nullable('string'), state: { type: 'string' }, worker: nullable('string'), group: nullable('string'), recorded: { type: 'boolean' }, layer: { type: 'integer' }, order: { type: 'integer' } } } },
+            edges: { type: 'array', items: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' }, kind: { enum: ['child', 'callback'] } } } },
+            groups: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, members: { type: 'array', items: { type: 'string' } }, callback: nullable('string') } } },
+          },
+        },
+        BeatSchedule: {
+          type: 'object',
+          properties: {
+            configured: { type: 'boolean' }, timezone: { type: 'string' },
+            state: { type: 'object', properties: { kind: { enum: ['file', 'broker', 'none'] }, where: nullable('string'), error: nullable('string') } },
+            entries: {
+              type: 'array', items: {
+                type: 'object', properties: {
+                  name: { type: 'string' }, task: nullable('string'), schedule: nullable('string'), args: { type: 'array' }, kwargs: { type: 'object' }, options: { type: 'object' },
+                  last_run_at: nullable('number'), next_run_at: nullable('number'), total_run_count: nullable('integer'), error: nullable('string'),
+                },
+              },
+            },
+          },
+        },
+        Throughput: {
+          type: 'object', description: 'times: bucket starts (Unix s); series and totals per event kind',
+          properties: {
+            interval: { type: 'number' }, since: { type: 'number' }, until: { type: 'number' }, times: { type: 'array', items: { type: 'number' } },
+            series: { type: 'object', additionalProperties: { type: 'array', items: { type: 'integer' } } }, totals: { type: 'object', additionalProperties: { type: 'integer' } },
+          },
+        },
         ApplyBody: {
           type: 'object', description: 'apply_async options beside args and kwargs: countdown, eta, expires, queue, exchange, routing_key, priority, task_id, headers, ...',
           properties: { args: { type: 'array' }, kwargs: { type: 'object' } }, additionalProperties: true,
@@ -86,6 +121,16 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/api/ui/task/retry/{taskid}': { post: operation('send a task again with the arguments its events carried', [['queue', 'string', 'queue (default: the one it was sent to, when known)']], json(ref('Applied')), { 404: text('unknown task'), 409: text('arguments cannot be read back') }, 'taskid') },
       '/api/ui/workers': { get: operation('workers with their last heartbeat and inspect info', [], json({ type: 'array' })) },
       '/api/ui/stream': { get: operation('server-sent events after each recorded batch', [], { description: 'text/event-stream' }) },
+      '/api/ui/queues': { get: operation("queues with their length and the workers consuming them (the workers' queues and the app's own)", [], json({ type: 'array', items: ref('QueueView') }), { 503: text('broker unreachable') }) },
+      '/api/ui/task/{taskid}/graph': { get: operation('the canvas graph (chain, group, chord) of a task, laid out in layers', [], json(ref('CanvasGraph')), { 404: text('unknown task') }, 'taskid') },
+      '/api/ui/beat': { get: operation("the app's beat_schedule with the runs cq beat recorded", [], json(ref('BeatSchedule'))) },
+      '/api/stats/throughput': {
+        get: operation('task events per interval (received, succeeded, failed, retried, revoked, rejected), by arrival time', [
+          ['interval', 'number', 'bucket width in seconds (60)'], ['since', 'number', 'start, Unix seconds, rounded down to a multiple of interval (default: the 60 buckets up to until)'],
+          ['until', 'number', 'end (exclusive), Unix seconds (default: now)'],
+        ], json(ref('Throughput')), { 400: text('bad interval or window (at most 1440 buckets)') }),
+      },
+      '/api/stats/tasks': { get: operation('stored tasks by state', [], json({ type: 'object', properties: { states: { type: 'object', additionalProperties: { type: 'integer' } }, total: { type: 'integer' } } })) },
     },
   };
 }

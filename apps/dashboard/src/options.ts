@@ -2,7 +2,7 @@
  * The dashboard's options, named after Flower's command-line options where Flower has one (`port`,
  * `address`, `db`, `basic_auth`, `max_tasks`, `max_workers`, `enable_events`, `inspect_timeout`),
  * with their defaults, read through {@link resolveOptions}. Durations are in seconds unless the name
- * says otherwise. Retention (`maxTasks`, `maxAge`) applies to the SQLite store; the in-memory state
+ * says otherwise. Retention (`maxTasks`, `maxAge`) applies to the event store; the in-memory state
  * is only a cache over it, bounded by `maxTasksInMemory` and `maxWorkersInMemory`.
  */
 import path from 'node:path';
@@ -10,7 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { DashboardOptionError } from './errors.js';
 
 export interface DashboardOptions {
-  /** SQLite file of the event store (Flower `--db`); `':memory:'` keeps nothing. Default `./.cq/dashboard.db`. */
+  /**
+   * The event store (Flower `--db`): a SQLite file (`':memory:'` keeps nothing), or a PostgreSQL URL
+   * `postgresql://user:pass@host/db[?schema=name]` (tables in schema `cq_dashboard` by default).
+   * Default `./.cq/dashboard.db`.
+   */
   db: string;
   /** Tasks kept in the store; past it the tasks with the oldest last event go first. Default 100 000. */
   maxTasks: number;
@@ -38,8 +42,13 @@ export interface DashboardOptions {
   uiDir: string;
   /** Seconds between retention passes. Default 60. */
   pruneInterval: number;
-  /** Milliseconds events are gathered before one SQLite transaction writes them. Default 50. */
+  /** Milliseconds events are gathered before one transaction writes them to the store. Default 50. */
   flushInterval: number;
+  /**
+   * cq beat's SQLite state file, read (never written) by the beat page (`cq beat -s`). Default null:
+   * where beat keeps it for the app (`beat_schedule_filename`, the broker's store, `.cq/beat.db`).
+   */
+  beatScheduleFilename: string | null;
 }
 
 /** Where the UI build lands: `<package>/dist/ui` (`corepack pnpm --filter @cq/dashboard build:ui`). */
@@ -61,6 +70,7 @@ export const DASHBOARD_DEFAULTS: Readonly<DashboardOptions> = Object.freeze({
   uiDir: DEFAULT_UI_DIR,
   pruneInterval: 60,
   flushInterval: 50,
+  beatScheduleFilename: null,
 });
 
 const COUNTS = ['maxTasks', 'maxTasksInMemory', 'maxWorkersInMemory'] as const;

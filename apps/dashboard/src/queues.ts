@@ -14,9 +14,9 @@ export class QueueLengths {
   constructor(private readonly app: Celery, private readonly store: EventStore) {}
 
   /** Names of the queues the known workers consume, else of the app's default queues; sorted. */
-  names(): string[] {
+  async names(): Promise<string[]> {
     const names = new Set<string>();
-    for (const worker of this.store.workers()) {
+    for (const worker of await this.store.workers()) {
       const queues = worker.info?.['active_queues'];
       if (Array.isArray(queues)) for (const q of queues as { name?: unknown }[]) if (typeof q.name === 'string') names.add(q.name);
     }
@@ -24,12 +24,15 @@ export class QueueLengths {
     return [...names].sort();
   }
 
-  /** `[{ name, messages }]` for {@link names}. @throws a kombu TransportError when the broker is unreachable. */
-  async lengths(): Promise<QueueLength[]> {
+  /**
+   * `[{ name, messages }]` for `names` (default {@link names}), in that order.
+   * @throws a kombu TransportError when the broker is unreachable.
+   */
+  async lengths(names?: readonly string[]): Promise<QueueLength[]> {
     this.connection ??= this.app.connection();
     if (!this.connection.isConnected) await this.connection.connect();
     const out: QueueLength[] = [];
-    for (const name of this.names()) {
+    for (const name of names ?? (await this.names())) {
       const channel = await this.connection.channel();
       try {
         const { messageCount } = await channel.declareQueue(this.app.queue(name).toDeclaration());

@@ -1,6 +1,7 @@
 /**
  * The HTTP server (Fastify): access control on every request, Flower's API, `/healthcheck`,
- * `/metrics`, `/api/openapi.json`, the UI's endpoints, and the built UI (`uiDir`) with every other
+ * `/metrics`, `/api/openapi.json`, the UI's endpoints (tasks, queues, canvas graph, beat schedule,
+ * `/api/stats/*` for the overview), and the built UI (`uiDir`) with every other
  * GET answered by its `index.html` (client-side routes). Errors are written as Flower writes them:
  * the status code and a plain-text message.
  *
@@ -15,7 +16,11 @@ import { accessHook } from './auth.js';
 import type { DashboardContext } from './context.js';
 import { ApiError } from './errors.js';
 import { openApiDocument } from './openapi.js';
+import { beatRoutes } from './routes/beat.js';
+import { canvasRoutes } from './routes/canvas.js';
 import { controlRoutes } from './routes/control.js';
+import { queueRoutes } from './routes/queues.js';
+import { statsRoutes } from './routes/stats.js';
 import { taskRoutes } from './routes/tasks.js';
 import { uiRoutes } from './routes/ui.js';
 import { workerRoutes } from './routes/workers.js';
@@ -55,6 +60,10 @@ export async function buildServer(ctx: DashboardContext, version: string): Promi
   controlRoutes(server, ctx);
   workerRoutes(server, ctx);
   uiRoutes(server, ctx);
+  statsRoutes(server, ctx);
+  queueRoutes(server, ctx);
+  canvasRoutes(server, ctx);
+  beatRoutes(server, ctx);
 
   const uiBuilt = existsSync(path.join(ctx.options.uiDir, 'index.html'));
   if (uiBuilt) await server.register(fastifyStatic, { root: ctx.options.uiDir, prefix: '/' });

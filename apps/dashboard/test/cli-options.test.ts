@@ -23,6 +23,11 @@ describe('cq-dashboard arguments', () => {
     expect(args.options).toMatchObject({ port: 5556, readOnly: true, basicAuth: ['a:1', 'b:2', 'c:3'], authTokens: ['t1', 't2', 't3'], enableEvents: false, maxAge: 3600 });
   });
 
+  it("takes beat's state file for the beat page", () => {
+    expect(parseDashboardArgs(['-A', 'proj.js', '--beat-schedule-filename', 'var/beat.db'], {}).options).toMatchObject({ beatScheduleFilename: 'var/beat.db' });
+    expect(resolveOptions(parseDashboardArgs([], {}).options).beatScheduleFilename).toBeNull();
+  });
+
   it('refuses an unknown flag or a bad number with the usage', () => {
     expect(() => parseDashboardArgs(['--bogus'], {})).toThrow(/usage: cq-dashboard/);
     expect(() => parseDashboardArgs(['--port', 'x'], {})).toThrow(/--port: expected a number/);

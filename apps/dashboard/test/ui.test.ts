@@ -131,7 +131,7 @@ describe('the dashboard UI', () => {
     expect(await cell(cluster.cqWorker, 6)).toBe('threads');
     await shoot('workers');
     await page.goto(`${dashboard.url}/worker/${encodeURIComponent(cluster.cqWorker)}`);
-    await page.getByText('dash.ts.sleep').first().waitFor();
+    await page.getByRole('listitem').filter({ hasText: 'dash.ts.sleep' }).first().waitFor();
     await shoot('worker');
   });
 

@@ -56,11 +56,71 @@ export interface Worker {
   info: Record<string, unknown> | null;
 }
 
+/** Task events per interval (`/api/stats/throughput`). */
+export interface Throughput {
+  interval: number;
+  since: number;
+  until: number;
+  times: number[];
+  series: Record<'received' | 'succeeded' | 'failed' | 'retried' | 'revoked' | 'rejected', number[]>;
+  totals: Record<'received' | 'succeeded' | 'failed' | 'retried' | 'revoked' | 'rejected', number>;
+}
+
+export interface QueueView {
+  name: string;
+  messages: number;
+  consumers: { worker: string; alive: boolean }[];
+}
+
+export interface GraphNode {
+  id: string;
+  name: string | null;
+  state: string;
+  worker: string | null;
+  group: string | null;
+  recorded: boolean;
+  layer: number;
+  order: number;
+}
+
+/** A task's chain/group/chord (`/api/ui/task/<id>/graph`), laid out in layers by the server. */
+export interface CanvasGraph {
+  task: string;
+  root: string;
+  nodes: GraphNode[];
+  edges: { from: string; to: string; kind: 'child' | 'callback' }[];
+  groups: { id: string; members: string[]; callback: string | null }[];
+  truncated: boolean;
+  results: boolean;
+}
+
+export interface BeatEntry {
+  name: string;
+  task: string | null;
+  schedule: string | null;
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+  options: Record<string, unknown>;
+  last_run_at: number | null;
+  next_run_at: number | null;
+  total_run_count: number | null;
+  error: string | null;
+}
+
+export interface BeatSchedule {
+  configured: boolean;
+  state: { kind: 'file' | 'broker' | 'none'; where: string | null; error: string | null };
+  timezone: string;
+  entries: BeatEntry[];
+}
+
 /** Task states still in progress: they can be revoked. */
 export const UNREADY = new Set(['PENDING', 'RECEIVED', 'STARTED', 'RETRY']);
 
-async function request<T>(method: string, url: string): Promise<T> {
-  const res = await fetch(url, { method, headers: { Accept: 'application/json' } });
+async function request<T>(method: string, url: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(url, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
   const text = await res.text();
   if (!res.ok) throw new Error(text || `${res.status} ${res.statusText}`);
   return JSON.parse(text) as T;
@@ -74,6 +134,17 @@ export const api = {
   workers: () => request<Worker[]>('GET', '/api/ui/workers'),
   revoke: (id: string, terminate: boolean) => request<{ message: string }>('POST', `/api/task/revoke/${encodeURIComponent(id)}?terminate=${terminate}`),
   retry: (id: string) => request<{ 'task-id': string }>('POST', `/api/ui/task/retry/${encodeURIComponent(id)}`),
+  throughput: (interval: number, since: number) => request<Throughput>('GET', `/api/stats/throughput?interval=${interval}&since=${since}`),
+  taskStates: () => request<{ states: Record<string, number>; total: number }>('GET', '/api/stats/tasks'),
+  queues: () => request<QueueView[]>('GET', '/api/ui/queues'),
+  graph: (id: string) => request<CanvasGraph>('GET', `/api/ui/task/${encodeURIComponent(id)}/graph`),
+  beat: () => request<BeatSchedule>('GET', '/api/ui/beat'),
+  /** Sends a task by name (Flower's `async-apply`): `{args, kwargs, countdown, queue, ...}`. */
+  apply: (name: string, body: Record<string, unknown>) => request<{ 'task-id': string; state?: string }>('POST', `/api/task/async-apply/${encodeURIComponent(name)}`, body),
+  /** A Flower control call (`/api/worker/...`, `/api/task/rate-limit/...`, `/api/task/timeout/...`) with JSON arguments. */
+  control: (path: string, args: Record<string, unknown> = {}) => request<{ message: string }>('POST', path, args),
+  /** Inspects a worker again (after a control call changed it). */
+  refreshWorker: (name: string) => request<unknown>('GET', `/api/workers?refresh=1&workername=${encodeURIComponent(name)}`),
 };
 
 /**
@@ -103,6 +174,15 @@ export function useLive(refresh: () => void, filter: (change: { tasks: string[];
 
 /** A Unix time (s) as local date and time, or an em dash. */
 export const time = (t: number | null | undefined): string => (t ? new Date(t * 1000).toLocaleString() : '—');
+
+/** A Unix time (s) relative to now: `in 12 s`, `3 min ago`; an em dash for none. */
+export function relative(t: number | null | undefined, now: number = Date.now() / 1000): string {
+  if (t === null || t === undefined) return '—';
+  const d = t - now;
+  const a = Math.abs(d);
+  const text = a < 90 ? `${Math.round(a)} s` : a < 5400 ? `${Math.round(a / 60)} min` : a < 129_600 ? `${Math.round(a / 3600)} h` : `${Math.round(a / 86_400)} d`;
+  return d >= 0 ? `in ${text}` : `${text} ago`;
+}
 
 /** Seconds with three decimals. */
 export const seconds = (s: number | null | undefined): string => (s === null || s === undefined ? '—' : `${s.toFixed(3)} s`);

@@ -6,10 +6,10 @@
  * Processes of those projects run with {@link userEnv}: no `@cq/source` condition (that one points
  * tests inside the repository at `src/`) and no npm/pnpm script variables, as in a user's shell.
  */
-import { accessSync, constants, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { execFileTracked, repoRoot } from '@cq/tooling/testing';
+import { COREPACK_ENV, corepack, execFileTracked, findExecutable, repoRoot, userEnv } from '@cq/tooling/testing';
 
 const exec = promisify(execFileTracked);
 const MINUTE = 60_000;
@@ -20,55 +20,6 @@ export interface Packed {
   version: string;
   tarball: string;
   workspaceDependencies: string[];
-}
-
-/** `process.env` without `NODE_OPTIONS` and the variables npm/pnpm set for scripts, plus `extra`. */
-export function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(env)) {
-    if (key === 'NODE_OPTIONS' || key.startsWith('npm_') || key.startsWith('PNPM_') || key.startsWith('VITEST') || key === 'INIT_CWD') delete env[key];
-  }
-  return { ...env, ...extra };
-}
-
-/** The path of an executable on PATH, or null. */
-function findExecutable(command: string): string | null {
-  for (const dir of (process.env['PATH'] ?? '').split(path.delimiter).filter(Boolean)) {
-    try {
-      accessSync(path.join(dir, command), constants.X_OK);
-      return path.join(dir, command);
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
-
-function corepack(): string {
-  return findExecutable('corepack') ?? path.join(path.dirname(process.execPath), 'corepack');
-}
-
-const corepackEnv = { COREPACK_ENABLE_DOWNLOAD_PROMPT: '0', COREPACK_INTEGRITY_KEYS: '0' };
-
-/**
- * PATH with a `pnpm` on it for turbo: unchanged when there is one, else with corepack's shims in
- * front (`corepack enable --install-directory`, the directory `tooling/run-tests.ts` uses too).
- */
-async function pathWithPnpm(): Promise<string> {
-  const current = process.env['PATH'] ?? '';
-  if (findExecutable('pnpm')) return current;
-  const shims = path.join(repoRoot, 'node_modules/.cache/cq-test/bin');
-  mkdirSync(shims, { recursive: true });
-  await exec(corepack(), ['enable', '--install-directory', shims, 'pnpm'], { env: { ...process.env, ...corepackEnv } });
-  return `${shims}${path.delimiter}${current}`;
-}
-
-/** Builds every package `@cq/cli` depends on, and the CLI (`dist/`, ignored by git). */
-export async function buildPackages(): Promise<void> {
-  const env = { ...userEnv(corepackEnv), PATH: await pathWithPnpm(), TURBO_TELEMETRY_DISABLED: '1' };
-  await exec(path.join(repoRoot, 'node_modules/.bin/turbo'), ['run', 'build', '--filter=@cq/cli...', '--output-logs=errors-only'], {
-    cwd: repoRoot, env, timeout: 20 * MINUTE,
-  });
 }
 
 /** name → package.json of every workspace package under packages/ and apps/. */
@@ -90,7 +41,7 @@ function workspaceManifests(): Map<string, { dependencies?: Record<string, strin
 /** Packs `@cq/cli` and every workspace package it depends on into `dest`; by package name. */
 export async function packPackages(dest: string): Promise<Map<string, Packed>> {
   const { stdout } = await exec(corepack(), ['pnpm', '-r', '--filter-prod', '@cq/cli...', 'pack', '--pack-destination', dest, '--json'], {
-    cwd: repoRoot, env: userEnv(corepackEnv), timeout: 5 * MINUTE,
+    cwd: repoRoot, env: userEnv(COREPACK_ENV), timeout: 5 * MINUTE,
   });
   const manifests = workspaceManifests();
   const packed = new Map<string, Packed>();

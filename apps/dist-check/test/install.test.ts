@@ -19,8 +19,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileTracked, repoRoot, spawnTracked, stopTracked, waitFor } from '@cq/tooling/testing';
-import { buildPackages, closure, installedPackages, installProject, packPackages, readmeBlock, userEnv } from './dist.js';
+import { buildPackages, execFileTracked, repoRoot, spawnTracked, stopTracked, userEnv, waitFor } from '@cq/tooling/testing';
+import { closure, installedPackages, installProject, packPackages, readmeBlock } from './dist.js';
 
 const exec = promisify(execFileTracked);
 const root = mkdtempSync(path.join(os.tmpdir(), 'cq-dist-check-'));

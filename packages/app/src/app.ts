@@ -10,15 +10,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { Connection, Exchange, LamportClock, Producer, Queue, SerializerScope, TransportRegistry, type Channel, type QueueOptions } from '@cq/kombu';
+import { Connection, Exchange, LamportClock, Producer, Queue, SerializerScope, TransportRegistry, type Channel, type Deduplicator, type QueueOptions } from '@cq/kombu';
 import { BackendRegistry, type Backend } from '@cq/backend';
 import {
-  createSettings, resolveBrokerUrl, resolveResultBackend, type CelerySettings, type QueueSetting,
+  createSettings, resolveBrokerUrl, resolveResultBackend, type CelerySettings, type QueueSetting, type RouteSpec,
 } from './config.js';
 import { unknownSettingWarnings } from './known-settings.js';
 import { ImproperlyConfigured, NotRegistered, QueueNotFound } from './errors.js';
 import { createLogger, type Logger } from './logging.js';
 import { buildTaskMessage } from './protocol/v2.js';
+import type { BuildTaskOptions } from './protocol/types.js';
 import { annotateTask } from './annotations.js';
 import { addTrail, currentTask } from './context.js';
 import { AsyncResult, type RevokeControl } from './result.js';
@@ -28,15 +29,33 @@ import { createdQueueArguments } from './quorum-queues.js';
 import { setupSecurity, type SetupSecurityOptions } from './security.js';
 import { after_task_publish, before_task_publish } from './signals.js';
 import { publishInTransaction, transactionalChannel } from './transactional.js';
-import { Task, type ApplyOptions, type TaskClass, type TaskOptions } from './task.js';
+import { chooseDeduplicator, sendDeduplicated } from './deduplication.js';
+import { Task, type ApplyOptions, type InvokeWrapper, type TaskClass, type TaskOptions } from './task.js';
 import type { BoundTaskContext, TaskCanvas } from './context.js';
 import type { AppOptions, CeleryPlugin } from './plugin.js';
+import type { ArgumentSchemas, SchemaArgs, SchemaParams, SchemaResult, SchemaReturn, StandardSchema } from './schema.js';
 
 /** The parameters after the first (the task context of a bound task). */
 type DropFirst<T extends unknown[]> = T extends [unknown, ...infer Rest] ? Rest : never;
 
+/** The function of a task with `schema`: the schemas' outputs, after the context when bound. */
+type SchemaTaskFunction<Bound extends boolean, P extends unknown[], R> = Bound extends true ? (context: BoundTaskContext, ...args: P) => R : (...args: P) => R;
+
 /** The task type `app.task()` returns: `T`, with the members a `base` class adds to Task. */
 type WithBase<T, B extends TaskClass> = [typeof Task] extends [B] ? T : T & Omit<InstanceType<B>, keyof Task>;
+
+/**
+ * Task options with the generic fields of an `app.task()` overload in place of TaskOptions' own
+ * (an intersection would make TS compare a schema library's deep types with ArgumentSchemas).
+ */
+type TaskOptionsWith<O> = Omit<TaskOptions, keyof O> & O;
+
+/**
+ * The last `app.task()` overload takes options held in a `TaskOptions` variable (`{ ...options, bind }`),
+ * typed `Task`; a literal `schema` whose function does not fit it must not land there unchecked, so
+ * a `schema` narrower than `ArgumentSchemas` is refused (the schema overload's error is reported).
+ */
+type DynamicOptions<O> = O extends { schema?: infer S } ? (ArgumentSchemas extends S ? unknown : { schema: never }) : unknown;
 
 /** A bootstep class (a `Step` subclass of @cq/worker); typed loosely here, checked by the worker's blueprint. */
 export type BootstepClass = abstract new (...args: never[]) => object;
@@ -88,6 +107,7 @@ export class Celery {
   private producerConnection: Connection | null = null;
   private producerReady: Promise<Producer> | null = null;
   private backendReady: Promise<Backend | null> | null = null;
+  private deduplicatorReady: Promise<Deduplicator> | null = null;
   private logger: Logger | null = null;
   private readonly declaredQueues = new Map<string, Queue>();
   /**
@@ -102,6 +122,12 @@ export class Celery {
    * send on. Without it no `task-sent` event is sent.
    */
   taskSentHook: TaskSentHook | null = null;
+  /**
+   * What runs around every call of this app's task functions, wherever they run (in-process pools,
+   * pool children that load the app module, eager calls), the first outermost: tracing plugins such
+   * as @cq/opentelemetry's make their span current here. Empty by default: the call is direct.
+   */
+  readonly invokeWrappers: InvokeWrapper[] = [];
   /** Broker URL schemes this app can connect to; filled by transport plugins (`memory://` always works). */
   readonly transports = new TransportRegistry();
   /** Result backend URL schemes this app can use; filled by backend plugins (`memory://` always works). */
@@ -226,10 +252,15 @@ export class Celery {
    * task is an instance of that Task subclass (Celery `base`): one instance per task name in each
    * process, so its handlers and fields are shared by all calls; the returned type has its members.
    * `task_annotations` are applied to the new task. Registering a name twice replaces the earlier task.
+   * With `{ schema }` (Celery 5.5 `pydantic=True`, any Standard Schema: zod, valibot, arktype) the
+   * task's arguments are the schemas' inputs and the function's parameters their outputs; with
+   * `{ resultSchema }` the result is its output (see schema.ts and the README's "Argument schemas").
    * @throws ImproperlyConfigured for a nameless task, a non-function, or bad `task_annotations`.
    */
-  task<F extends (...args: never[]) => unknown, B extends TaskClass = typeof Task>(name: string, fn: F, options?: TaskOptions & { bind?: false; base?: B }): WithBase<Task<Parameters<F>, Awaited<ReturnType<F>>>, B>;
-  task<F extends (context: BoundTaskContext, ...args: never[]) => unknown, B extends TaskClass = typeof Task>(name: string, fn: F, options: TaskOptions & { bind: true; base?: B }): WithBase<Task<DropFirst<Parameters<F>>, Awaited<ReturnType<F>>>, B>;
+  task<F extends (...args: never[]) => unknown, RS extends StandardSchema | undefined = undefined, B extends TaskClass = typeof Task>(name: string, fn: F, options?: TaskOptionsWith<{ bind?: false; base?: B; schema?: undefined; resultSchema?: RS }>): WithBase<Task<Parameters<F>, SchemaResult<RS, ReturnType<F>>>, B>;
+  task<F extends (context: BoundTaskContext, ...args: never[]) => unknown, RS extends StandardSchema | undefined = undefined, B extends TaskClass = typeof Task>(name: string, fn: F, options: TaskOptionsWith<{ bind: true; base?: B; schema?: undefined; resultSchema?: RS }>): WithBase<Task<DropFirst<Parameters<F>>, SchemaResult<RS, ReturnType<F>>>, B>;
+  task<O extends TaskOptions>(name: string, fn: (...args: never[]) => unknown, options: O & DynamicOptions<O>): Task;
+  task<const S extends ArgumentSchemas, R, RS extends StandardSchema | undefined = undefined, Bound extends boolean = false, B extends TaskClass = typeof Task>(name: string, fn: SchemaTaskFunction<Bound, SchemaParams<S>, SchemaReturn<RS, R>>, options: TaskOptionsWith<{ schema: S; resultSchema?: RS; bind?: Bound; base?: B }>): WithBase<Task<SchemaArgs<S>, SchemaResult<RS, R>>, B>;
   task(name: string, fn: (...args: never[]) => unknown, options: TaskOptions = {}): Task {
     if (typeof name !== 'string' || name === '') throw new ImproperlyConfigured('a task needs a non-empty name, e.g. app.task("proj.add", fn)');
     if (typeof fn !== 'function') throw new ImproperlyConfigured(`task ${name}: the second argument must be a function`);
@@ -329,6 +360,23 @@ export class Celery {
     return this.backendReady;
   }
 
+  /**
+   * Where `applyAsync(…, { deduplicationId })` keeps its keys (cq, beyond Celery; see
+   * `deduplication.ts`): the broker transport's store when it keeps one (Redis, SQLite, PostgreSQL,
+   * memory), else the result backend's (Redis). Chosen on first use, which connects the publishing
+   * connection. Rejects with DeduplicationUnsupportedError when neither keeps one.
+   */
+  deduplicator(): Promise<Deduplicator> {
+    if (!this.deduplicatorReady) {
+      this.deduplicatorReady = chooseDeduplicator(async () => {
+        await this.producer();
+        return this.producerConnection!.transport;
+      }, () => this.backend(), { broker: this.broker.url, backend: this.resultBackendUrl });
+      this.deduplicatorReady.catch(() => { this.deduplicatorReady = null; });
+    }
+    return this.deduplicatorReady;
+  }
+
   /** A handle on a result by task id. */
   asyncResult<R = unknown>(id: string): AsyncResult<R> {
     return new AsyncResult<R>(id, () => this.backend(), this);
@@ -339,9 +387,12 @@ export class Celery {
    * Resolves once the broker accepted the message. Throws EncodeError for unserializable
    * arguments, TransportError when the broker fails. With `options.transaction` (a `pg` client inside
    * `BEGIN`), the message is written in that transaction (see `transactional.ts`); brokers other than
-   * PostgreSQL throw TransactionUnsupportedError before anything is sent.
+   * PostgreSQL throw TransactionUnsupportedError before anything is sent. With
+   * `options.deduplicationId`, a duplicate of a pending task sends nothing and resolves to that task's
+   * result (see `deduplication.ts`; DeduplicationUnsupportedError / DeduplicationOptionsError).
    */
   async sendTask<R = unknown>(name: string, args: unknown[] | null = [], options: ApplyOptions = {}, task?: Task): Promise<AsyncResult<R>> {
+    if (options.deduplicationId !== undefined) return sendDeduplicated<R>(this, name, args, options, task);
     const topts: TaskOptions = task?.options ?? this.tasks.get(name)?.options ?? {};
     if (this.conf.task_always_eager && !this.warnedEager) {
       // Celery's AlwaysEagerIgnored warning: only Task.delay/applyAsync run eagerly.
@@ -355,12 +406,13 @@ export class Celery {
     const lookup = (q: string): Queue => (direct && q === direct.name ? direct : this.queue(q));
     const exchangeName = options.exchange ?? direct?.exchange.name;
     const routingKey = options.routingKey ?? direct?.routingKey;
-    const route = resolveRoute(this.conf, {
-      ...(options.queue === undefined ? {} : { queue: direct ? direct.name : options.queue as string }),
-      ...(exchangeName === undefined ? {} : { exchange: exchangeName }),
-      ...(routingKey === undefined ? {} : { routing_key: routingKey }),
-      ...(options.priority === undefined ? {} : { priority: options.priority }),
-    }, task?.route() ?? {}, name, argv, kwargs, { queue: lookup, task });
+    // Options are copied field by field, not spread: this runs for every message sent.
+    const given: RouteSpec = {};
+    if (options.queue !== undefined) given.queue = direct ? direct.name : options.queue as string;
+    if (exchangeName !== undefined) given.exchange = exchangeName;
+    if (routingKey !== undefined) given.routing_key = routingKey;
+    if (options.priority !== undefined) given.priority = options.priority;
+    const route = resolveRoute(this.conf, given, task?.route() ?? {}, name, argv, kwargs, { queue: lookup, task });
     const id = options.taskId ?? randomUUID();
     // Celery send_task: a task sent while a task runs is its child (parent id, root id, request.children).
     const running = currentTask();
@@ -371,37 +423,35 @@ export class Celery {
     const softTimeLimit = options.softTimeLimit ?? topts.softTimeLimit;
     const priority = route.priority ?? this.conf.task_default_priority ?? undefined;
     const ignoreResult = options.ignoreResult ?? topts.ignoreResult ?? this.conf.task_ignore_result;
-    const parts = buildTaskMessage({
-      name, id, args: argv, kwargs,
-      ...(options.countdown === undefined ? {} : { countdown: options.countdown }),
-      ...(options.eta === undefined ? {} : { eta: options.eta }),
-      ...(expires === undefined ? {} : { expires }),
-      ...(timeLimit === undefined ? {} : { timeLimit }),
-      ...(softTimeLimit === undefined ? {} : { softTimeLimit }),
-      ...(priority === undefined ? {} : { priority }),
-      ...(options.shadow === undefined ? {} : { shadow: options.shadow }),
-      ...(parentId === undefined ? {} : { parentId }),
-      ...(rootId === undefined ? {} : { rootId }),
-      ...(options.retries === undefined ? {} : { retries: options.retries }),
-      ...(options.groupId == null ? {} : { group: options.groupId }),
-      ...(options.groupIndex == null ? {} : { groupIndex: options.groupIndex }),
-      ...(options.link == null ? {} : { callbacks: options.link }),
-      ...(options.linkError == null ? {} : { errbacks: options.linkError }),
-      ...(options.chain == null ? {} : { chain: options.chain }),
-      ...(options.chord == null ? {} : { chord: options.chord }),
-      ...(options.replacedTaskNesting === undefined ? {} : { replacedTaskNesting: options.replacedTaskNesting }),
-      ...(options.headers === undefined ? {} : { headers: options.headers }),
-      ignoreResult,
-      replyTo: options.replyTo ?? this.oid,
-      deliveryMode: this.conf.task_default_delivery_mode,
-      origin: this.origin,
-    });
+    const build: BuildTaskOptions = {
+      name, id, args: argv, kwargs, ignoreResult, replyTo: options.replyTo ?? this.oid,
+      deliveryMode: this.conf.task_default_delivery_mode, origin: this.origin,
+    };
+    if (options.countdown !== undefined) build.countdown = options.countdown;
+    if (options.eta !== undefined) build.eta = options.eta;
+    if (expires !== undefined) build.expires = expires;
+    if (timeLimit !== undefined) build.timeLimit = timeLimit;
+    if (softTimeLimit !== undefined) build.softTimeLimit = softTimeLimit;
+    if (priority !== undefined) build.priority = priority;
+    if (options.shadow !== undefined) build.shadow = options.shadow;
+    if (parentId !== undefined) build.parentId = parentId;
+    if (rootId !== undefined) build.rootId = rootId;
+    if (options.retries !== undefined) build.retries = options.retries;
+    if (options.groupId != null) build.group = options.groupId;
+    if (options.groupIndex != null) build.groupIndex = options.groupIndex;
+    if (options.link != null) build.callbacks = options.link;
+    if (options.linkError != null) build.errbacks = options.linkError;
+    if (options.chain != null) build.chain = options.chain;
+    if (options.chord != null) build.chord = options.chord;
+    if (options.replacedTaskNesting !== undefined) build.replacedTaskNesting = options.replacedTaskNesting;
+    if (options.headers !== undefined) build.headers = options.headers;
+    const parts = buildTaskMessage(build);
     const producer = await this.producer();
     // Checked before anything is sent (and before the backend's on_task_call).
     const transaction = options.transaction ? { client: options.transaction, channel: transactionalChannel(producer.channel, this.broker.url) } : null;
     const queue = route.queue === '' ? null : lookup(route.queue);
     // Celery 5.5: with a quorum queue on RabbitMQ a countdown/ETA task waits in the broker's delay queues.
-    const delayed = transaction ? null : await nativeDelayedRoute(this, producer.channel, this.producerConnection?.transport.driverType ?? '', {
+    const delayed = transaction || (!options.countdown && options.eta === undefined) ? null : await nativeDelayedRoute(this, producer.channel, this.producerConnection?.transport.driverType ?? '', {
       route, queue, countdown: options.countdown, eta: options.eta,
     });
     const publishExchange = delayed?.exchange ?? route.exchange;
@@ -413,7 +463,9 @@ export class Celery {
     const headers = parts.headers as unknown as Record<string, unknown>;
     const properties: Record<string, unknown> = { ...parts.properties };
     const declare = queue ? [queue] : [];
-    before_task_publish.send(name, { body: parts.body, exchange: publishExchange, routingKey: publishKey, headers, properties, declare, retryPolicy: null });
+    if (before_task_publish.receivers > 0) {
+      before_task_publish.send(name, { body: parts.body, exchange: publishExchange, routingKey: publishKey, headers, properties, declare, retryPolicy: null, app: this });
+    }
     const publishOptions = {
       exchange: publishExchange,
       routingKey: publishKey,
@@ -429,7 +481,7 @@ export class Celery {
     };
     if (transaction) await publishInTransaction(producer, transaction.channel, transaction.client, parts.body, publishOptions);
     else await producer.publish(parts.body, publishOptions);
-    after_task_publish.send(name, { headers, body: parts.body, exchange: publishExchange, routingKey: publishKey });
+    if (after_task_publish.receivers > 0) after_task_publish.send(name, { headers, body: parts.body, exchange: publishExchange, routingKey: publishKey, app: this });
     // No task-sent event for a transactional enqueue: whether the task exists is decided by a commit we do not see.
     if (this.conf.task_send_sent_event && this.taskSentHook && this.producerConnection && !transaction) {
       await this.taskSentHook(this, {
@@ -448,6 +500,7 @@ export class Celery {
     const conn = this.producerConnection;
     this.producerConnection = null;
     this.producerReady = null;
+    this.deduplicatorReady = null;
     if (conn) await conn.close();
     const backend = this.backendReady ? await this.backendReady.catch(() => null) : null;
     this.backendReady = null;

@@ -133,6 +133,32 @@ export function bindTaskContext(task: Task, context: TaskContext): BoundTaskCont
   return bound;
 }
 
+/**
+ * A task context whose canvas methods ({@link BoundTaskContext}: `replace`, `addToChord`) come from its
+ * prototype: a context built from a subclass is bound already ({@link bindTaskContext} returns it as
+ * is), with no functions made per task. The worker builds its contexts this way; a subclass gives the
+ * task it runs (`contextTask`) and the {@link TaskContext} members.
+ */
+export abstract class TaskContextBase implements BoundTaskContext {
+  abstract readonly name: string;
+  abstract readonly request: TaskRequest;
+  abstract readonly signal: AbortSignal;
+  /** The task this context runs: the one `replace` and `addToChord` act for. */
+  protected abstract readonly contextTask: Task;
+  abstract retry(options?: RetryOptions): never;
+  abstract updateState(update: { state: string; meta?: unknown }): Promise<void>;
+
+  async replace(sig: SignatureLike): Promise<never> {
+    return requireCanvas(this.contextTask, 'replace').replace(this.contextTask, this, sig);
+  }
+
+  addToChord(sig: SignatureLike, options?: { lazy?: false }): Promise<AsyncResult<unknown>>;
+  addToChord<S extends SignatureLike>(sig: S, options: { lazy: true }): Promise<S>;
+  async addToChord(sig: SignatureLike, options: { lazy?: boolean } = {}): Promise<unknown> {
+    return requireCanvas(this.contextTask, 'addToChord').addToChord(this.contextTask, this, sig, options.lazy === true);
+  }
+}
+
 const storage = new AsyncLocalStorage<TaskContext>();
 
 /** Runs `fn` with `context` as the current task. Used by the worker's tracer. */
@@ -156,6 +182,16 @@ export function taskChildren(request: TaskRequest): HasAsTuple[] {
   let list = trails.get(request);
   if (!list) trails.set(request, (list = []));
   return list;
+}
+
+const NO_CHILDREN: readonly HasAsTuple[] = Object.freeze([]);
+
+/**
+ * What the task of `request` sent so far (see {@link taskChildren}), without starting a list for a task
+ * that sent nothing (the worker reads it for every stored result): a frozen empty list then.
+ */
+export function recordedChildren(request: TaskRequest): readonly HasAsTuple[] {
+  return trails.get(request) ?? NO_CHILDREN;
 }
 
 /**

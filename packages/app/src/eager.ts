@@ -56,7 +56,7 @@ export async function applyEagerly<R>(task: Task<unknown[], R>, args: readonly u
   let retval: unknown = null;
   let traceback: string | null = null;
   const started = performance.now();
-  task_prerun.send(task, { taskId: id, task, args: argv, kwargs });
+  task_prerun.send(task, { taskId: id, task, args: argv, kwargs, request });
   try {
     try {
       const context = eagerContext(task, request, backend);
@@ -103,7 +103,7 @@ export async function applyEagerly<R>(task: Task<unknown[], R>, args: readonly u
       await task.afterReturn(state, retval, id, argv, kwargs, null);
     }
   } finally {
-    task_postrun.send(task, { taskId: id, task, args: argv, kwargs, retval, state });
+    task_postrun.send(task, { taskId: id, task, args: argv, kwargs, retval, state, request });
   }
   if (retval instanceof Retry && retval.sig) {
     // Celery: `retval.sig.apply(retries=retries + 1)`, at once, whatever the countdown.

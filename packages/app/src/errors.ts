@@ -9,6 +9,7 @@
  * ├── TimeoutError                     CQ_APP_TIMEOUT                 AsyncResult.get() timed out
  * ├── IncompleteStream                 CQ_APP_INCOMPLETE_STREAM       AsyncResult.collect() met a node not ready
  * ├── TaskArgumentError                CQ_APP_TASK_ARGUMENTS          kwargs that do not bind (Python's TypeError)
+ * ├── TaskValidationError              CQ_APP_VALIDATION_ERROR        arguments or result refused by the task's schema
  * ├── TaskRevokedError                 CQ_APP_TASK_REVOKED            the task was revoked or expired
  * ├── MaxRetriesExceededError          CQ_APP_MAX_RETRIES_EXCEEDED    retry() called with no retries left
  * ├── QueueNotFound                    CQ_APP_QUEUE_NOT_FOUND         route to a queue missing from task_queues
@@ -21,6 +22,8 @@
  * ├── NotInChordError                  CQ_APP_NOT_IN_CHORD            ctx.addToChord() outside a chord header (Python's ValueError)
  * ├── AddToChordUnsupportedError       CQ_APP_ADD_TO_CHORD_UNSUPPORTED  the result backend cannot grow chords (NotImplementedError)
  * ├── TransactionUnsupportedError      CQ_APP_TRANSACTION_UNSUPPORTED   `transaction` given, the broker cannot enqueue in it
+ * ├── DeduplicationUnsupportedError    CQ_APP_DEDUPLICATION_UNSUPPORTED neither broker nor result backend keeps deduplication records
+ * ├── DeduplicationOptionsError        CQ_APP_DEDUPLICATION_OPTIONS     `deduplicationId`/`Ttl`/`Mode` that do not fit together
  * └── TaskSignal                       (control flow, not failures)
  *     ├── Retry                        CQ_APP_RETRY
  *     ├── Ignore                       CQ_APP_IGNORE
@@ -75,6 +78,35 @@ export class TaskArgumentError extends CeleryError {
     super(message);
     this.name = 'TypeError';
   }
+}
+
+/** One problem a schema found: where (`path`, starting at the parameter's name or `return`) and what. */
+export interface ValidationIssue {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+/**
+ * A task's `schema` refused its arguments, or its `resultSchema` its return value (Celery 5.5's
+ * `pydantic=True` fails with pydantic's `ValidationError`). Stored under the name `ValidationError`
+ * with `exc_module` null, its one argument the message, so a Python client rebuilds a
+ * `ValidationError` whose `str(exc)` lists the issues as pydantic does:
+ * `2 validation errors for proj.signup\nuser.email\n  Invalid email address\n...`.
+ * `issues` keeps them as data; the task is not retried unless `autoretryFor` matches it.
+ */
+export class TaskValidationError extends CeleryError {
+  override readonly code = 'CQ_APP_VALIDATION_ERROR';
+  static override readonly pythonModule = null;
+  constructor(readonly taskName: string, readonly issues: readonly ValidationIssue[], options: { cause?: unknown } = {}) {
+    super(validationMessage(taskName, issues), options);
+    this.name = 'ValidationError';
+  }
+}
+
+/** pydantic's layout: a count line, then each issue's dotted path and its message indented. */
+function validationMessage(taskName: string, issues: readonly ValidationIssue[]): string {
+  const head = `${issues.length} validation error${issues.length === 1 ? '' : 's'} for ${taskName}`;
+  return [head, ...issues.map((i) => `${i.path.join('.') || '(root)'}\n  ${i.message}`)].join('\n');
 }
 
 export class TaskRevokedError extends CeleryError {
@@ -177,6 +209,19 @@ export class AddToChordUnsupportedError extends CeleryError {
  */
 export class TransactionUnsupportedError extends CeleryError {
   override readonly code = 'CQ_APP_TRANSACTION_UNSUPPORTED';
+}
+
+/**
+ * `applyAsync(…, { deduplicationId })` with neither a broker nor a result backend that keeps
+ * deduplication records (`deduplication.ts`): nothing was sent. The message names the fix.
+ */
+export class DeduplicationUnsupportedError extends CeleryError {
+  override readonly code = 'CQ_APP_DEDUPLICATION_UNSUPPORTED';
+}
+
+/** Deduplication options that do not fit together (a mode without its TTL, debounce with a countdown, ...): nothing was sent. */
+export class DeduplicationOptionsError extends CeleryError {
+  override readonly code = 'CQ_APP_DEDUPLICATION_OPTIONS';
 }
 
 /** Base of the control-flow signals; a worker never stores these as FAILURE. */

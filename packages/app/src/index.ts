@@ -10,8 +10,12 @@ export {
   worker_process_init, worker_process_shutdown,
   type Receiver, type SignalEvent, type ConnectOptions, type SignalResponse, type ExceptionInfo,
 } from './signals.js';
-export { Task, type TaskOptions, type ApplyOptions, type TaskFunction, type BoundTaskFunction, type TaskApp, type ErrorMatcher } from './task.js';
+export { Task, type TaskOptions, type ApplyOptions, type TaskFunction, type BoundTaskFunction, type TaskApp, type ErrorMatcher, type InvokeWrapper } from './task.js';
 export { taskHasCustom, TASK_HOOKS, type TaskClass, type TaskHookName } from './task.js';
+export {
+  validateArguments, validateResult, isStandardSchema, type StandardSchema, type ArgumentSchemas, type SchemaTaskOptions,
+  type SchemaArgs, type SchemaParams, type SchemaInput, type SchemaOutput,
+} from './schema.js';
 export { applyEagerly, exceptionInfo, type EagerApplyOptions } from './eager.js';
 export { EagerResult } from './eager-result.js';
 export {
@@ -20,8 +24,8 @@ export {
 export { workerDirect, WORKER_DIRECT_EXCHANGE } from './nodenames.js';
 export { autoretryFor, errorMatches, exponentialBackoff, type RandomSource } from './autoretry.js';
 export { AsyncResult, type GetOptions, type ResultBackend, type RevokeOptions, type RevokeControl, type ResultNode, type ResultApp } from './result.js';
-export { currentTask, runWithContext, addTrail, taskChildren, type TaskContext, type TaskRequest } from './context.js';
-export { bindTaskContext, type BoundTaskContext, type TaskCanvas, type SignatureLike } from './context.js';
+export { currentTask, runWithContext, addTrail, taskChildren, recordedChildren, type TaskContext, type TaskRequest } from './context.js';
+export { bindTaskContext, TaskContextBase, type BoundTaskContext, type TaskCanvas, type SignatureLike } from './context.js';
 export {
   DEFAULTS, EMBEDDED_BROKER_URL, EMBEDDED_RESULT_BACKEND, createSettings, settingsSlice, resolveBrokerUrl, resolveResultBackend,
   type CelerySettings, type RouteSpec, type RouteFunction, type TaskRoutes, type QueueSetting,
@@ -47,3 +51,9 @@ export {
   MaxRetriesExceededError, QueueNotFound, IncompleteStream, type RetrySignature,
 } from './errors.js';
 export { CanvasUnavailableError, NotInChordError, AddToChordUnsupportedError, TransactionUnsupportedError } from './errors.js';
+export { DeduplicationUnsupportedError, DeduplicationOptionsError } from './errors.js';
+export {
+  DEDUPLICATION_HEADER, DEDUPLICATION_DEFAULTS, deduplicationKey, deduplicationSettings, readDeduplicationHeader, getDeduplicationTaskId,
+  removeDeduplicationKey, task_deduplicated, type DeduplicationMode, type DeduplicationHeader, type DeduplicationSettings, type DeduplicationApp,
+} from './deduplication.js';
+export { TaskValidationError, type ValidationIssue } from './errors.js';

@@ -85,11 +85,12 @@ export const CELERY_SETTING_NAMES: readonly string[] = Object.freeze([
  * cq's own settings (no Celery counterpart), each documented where it is read:
  * `task_default_max_retries` and `task_default_retry_delay` (@cq/app, Celery's `Task.max_retries` /
  * `Task.default_retry_delay` as settings), `worker_mingle` and `worker_max_body_size` (@cq/worker), `beat_lock_timeout` and
- * `beat_lock_key` (@cq/beat), `security_signature_format` (@cq/app `security.ts`).
+ * `beat_lock_key` (@cq/beat), `security_signature_format` (@cq/app `security.ts`), `task_deduplication_safety_ttl`
+ * (@cq/app `deduplication.ts`).
  */
 export const CQ_SETTING_NAMES: readonly string[] = Object.freeze([
   'task_default_max_retries', 'task_default_retry_delay', 'worker_mingle', 'worker_max_body_size', 'beat_lock_timeout', 'beat_lock_key',
-  'security_signature_format',
+  'security_signature_format', 'task_deduplication_safety_ttl',
   // Celery 3's error e-mail settings by their lowercase 4.0 names; gone from Celery 5, revived by @cq/notifications.
   'task_send_error_emails', 'admins', 'server_email', 'email_host', 'email_port', 'email_host_user', 'email_host_password',
   'email_timeout', 'email_use_ssl', 'email_use_tls', 'email_charset',

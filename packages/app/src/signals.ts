@@ -16,6 +16,7 @@
  * rejection is reported), `sendAsync` does.
  */
 import type { Message, Queue } from '@cq/kombu';
+import type { Celery } from './app.js';
 import type { TaskRequest } from './context.js';
 import type { TaskRequestFields } from './protocol/types.js';
 import type { Task } from './task.js';
@@ -148,23 +149,30 @@ type Kwargs = Record<string, unknown>;
 
 /**
  * Before a task message is published. `headers`, `properties` and `declare` are the objects about to
- * be sent: changing them changes the message. Sender: the task name.
+ * be sent: changing them changes the message. Sender: the task name. `app` (cq's addition: a Python
+ * process has one app) is the app sending it, so a plugin can keep to its own app.
  */
 export const before_task_publish = new Signal<{
   body: unknown; exchange: string; routingKey: string; headers: Kwargs; properties: Kwargs;
-  declare: Queue[]; retryPolicy: Kwargs | null;
+  declare: Queue[]; retryPolicy: Kwargs | null; app: Celery;
 }, string>('before_task_publish');
 
-/** After the broker accepted a task message. Sender: the task name. */
-export const after_task_publish = new Signal<{ headers: Kwargs; body: unknown; exchange: string; routingKey: string }, string>('after_task_publish');
+/** After the broker accepted a task message. Sender: the task name; `app` as in before_task_publish. */
+export const after_task_publish = new Signal<{ headers: Kwargs; body: unknown; exchange: string; routingKey: string; app: Celery }, string>('after_task_publish');
 
 // ---- tasks (sent by the worker; sender: the task object unless noted) ----
 
-/** Before the task function runs. */
-export const task_prerun = new Signal<{ taskId: string; task: AnyTask; args: unknown[]; kwargs: Kwargs }, AnyTask>('task_prerun');
+/**
+ * Before the task function runs. `request` (cq's addition) is the request being run, what Celery's
+ * receivers read as `task.request` (its `headers` carry every message header).
+ */
+export const task_prerun = new Signal<{ taskId: string; task: AnyTask; args: unknown[]; kwargs: Kwargs; request: TaskRequest }, AnyTask>('task_prerun');
 
-/** After the task function ran, whatever the outcome; `state` is the resulting state (`SUCCESS`, `FAILURE`, `RETRY`...). */
-export const task_postrun = new Signal<{ taskId: string; task: AnyTask; args: unknown[]; kwargs: Kwargs; retval: unknown; state: string }, AnyTask>('task_postrun');
+/**
+ * After the task function ran, whatever the outcome; `state` is the resulting state (`SUCCESS`,
+ * `FAILURE`, `RETRY`...). `request` (cq's addition) is the same object task_prerun gave.
+ */
+export const task_postrun = new Signal<{ taskId: string; task: AnyTask; args: unknown[]; kwargs: Kwargs; retval: unknown; state: string; request: TaskRequest }, AnyTask>('task_postrun');
 
 /** The task returned; `runtime` in **seconds**. */
 export const task_success = new Signal<{ result: unknown; runtime: number }, AnyTask>('task_success');

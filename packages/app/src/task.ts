@@ -11,12 +11,17 @@ import type { ExceptionInfo } from './signals.js';
 import { bindTaskContext, type BoundTaskContext, type TaskCanvas, type TaskContext, type TaskRequest } from './context.js';
 import type { RouteSpec } from './config.js';
 import type { SignatureDict } from './protocol/types.js';
+import type { DeduplicationMode } from './deduplication.js';
+import { callWithSchemas, checkSchemaOptions, hasSchemas, validateArguments, type SchemaTaskOptions } from './schema.js';
 
 /** An error class, or an error `name` for errors whose class is not at hand (e.g. from another package). */
 export type ErrorMatcher = (abstract new (...args: never[]) => unknown) | string;
 
-/** Per-task options. Each falls back to the app setting named in its doc, as in Celery. */
-export interface TaskOptions {
+/**
+ * Per-task options. Each falls back to the app setting named in its doc, as in Celery. `schema`,
+ * `resultSchema` and `validateOnApply` (Celery 5.5 `pydantic=True`) are in {@link SchemaTaskOptions}.
+ */
+export interface TaskOptions extends SchemaTaskOptions {
   /** Pass the task context as the first argument (Celery `bind`). Default false. */
   bind?: boolean;
   /** Parameter names for keyword binding; default: read from the function source. */
@@ -148,6 +153,23 @@ export interface ApplyOptions {
    * @cq/transport-postgres `relayOutbox`). Never part of a signature's options (not serializable).
    */
   transaction?: TransactionClient;
+  /**
+   * cq, beyond Celery (BullMQ's `deduplication.id`, Celery users' celery-once): while a task of this
+   * name sent with the same id is pending (or, with `deduplicationTtl`, within its window), nothing is
+   * sent and the call resolves to that task's AsyncResult, same task id. Needs a broker or result
+   * backend that keeps deduplication keys (Redis, SQLite, PostgreSQL brokers; the Redis result backend;
+   * memory), else rejects with `DeduplicationUnsupportedError` before anything is sent. Ignored by
+   * eager runs. See `deduplication.ts` for the modes, where keys live and what a crash leaves.
+   */
+  deduplicationId?: string;
+  /** Seconds: the throttle window, or the debounce quiet period (and countdown). Default none: simple mode. */
+  deduplicationTtl?: number;
+  /**
+   * `'simple'` (until the task is ready; the default without `deduplicationTtl`), `'throttle'` (for
+   * `deduplicationTtl` seconds; the default with it) or `'debounce'` (the last call's arguments run
+   * `deduplicationTtl` seconds after the last call, under the first call's task id; needs cq workers).
+   */
+  deduplicationMode?: DeduplicationMode;
 }
 
 /** The function shapes `app.task()` accepts. */
@@ -175,6 +197,27 @@ export interface TaskApp {
   asyncResult<R = unknown>(id: string): AsyncResult<R>;
   /** The canvas behind `ctx.replace()` / `ctx.addToChord()`; null without the canvas plugin. */
   readonly canvas?: TaskCanvas | null;
+  /** What runs around each call of a task function (see {@link InvokeWrapper}); plugins add to it. */
+  readonly invokeWrappers?: readonly InvokeWrapper[];
+}
+
+/**
+ * Runs around one call of a task function, wherever it runs (an in-process worker pool, a pool
+ * child, an eager call): it must call `run` once and return what `run` returns (a value or a
+ * promise), e.g. inside a tracing context. Added by plugins to `app.invokeWrappers`; what it throws
+ * fails the task as the function would.
+ */
+export type InvokeWrapper = (task: Task, context: TaskContext, run: () => unknown) => unknown;
+
+/** Calls `run` inside `wrappers`, the first outermost. */
+function wrapInvoke(wrappers: readonly InvokeWrapper[], task: Task, context: TaskContext, run: () => unknown): unknown {
+  let call = run;
+  for (let i = wrappers.length - 1; i >= 0; i -= 1) {
+    const wrapper = wrappers[i]!;
+    const inner = call;
+    call = () => wrapper(task, context, inner);
+  }
+  return call();
 }
 
 /**
@@ -205,8 +248,9 @@ export interface TaskApp {
  * (`task_default_retry_delay`, 180), `ignoreResult`, routing (`queue`, `routingKey`, ...).
  *
  * Errors: a keyword argument that binds to no parameter, or one given twice, fails the task with
- * `TaskArgumentError` (Python's `TypeError`); `retrySignal` (behind `ctx.retry()`) returns the
- * `Retry` control-flow signal, and past `maxRetries` throws the given `exc` or else
+ * `TaskArgumentError` (Python's `TypeError`); arguments (or a result) that the task's `schema`
+ * (`resultSchema`) refuses fail it with `TaskValidationError` (stored as `ValidationError`);
+ * `retrySignal` (behind `ctx.retry()`) returns the `Retry` control-flow signal, and past `maxRetries` throws the given `exc` or else
  * `MaxRetriesExceededError`. Sending rejects with the broker's kombu `TransportError` or the
  * serializer's `EncodeError`.
  */
@@ -225,6 +269,7 @@ export class Task<Args extends unknown[] = unknown[], R = unknown> {
     options: TaskOptions = {},
   ) {
     this.options = { ...options };
+    checkSchemaOptions(name, this.options);
     const inferred = options.params ?? inferParamNames(fn);
     const skipFirst = options.bind && !options.params ? 1 : 0;
     const names = inferred.slice(skipFirst);
@@ -244,10 +289,13 @@ export class Task<Args extends unknown[] = unknown[], R = unknown> {
    * `task_always_eager` nothing is sent: the arguments go through the task's serializer and back (so
    * what a worker could not receive fails here too), then {@link apply} runs it and its
    * {@link EagerResult} is returned.
-   * @throws EncodeError/DecodeError (eager: arguments the serializer cannot carry).
+   * @throws EncodeError/DecodeError (eager: arguments the serializer cannot carry);
+   *   TaskValidationError with `validateOnApply` (nothing is sent).
    */
   async applyAsync(args?: Args | null, options: ApplyOptions = {}): Promise<AsyncResult<R>> {
     const conf = this.app.conf;
+    // `validateOnApply` (schema.ts): refuse bad arguments here; eager runs validate in invoke().
+    if (this.options.validateOnApply && !conf?.task_always_eager) await validateArguments(this, this.bindArguments(args ?? [], options.kwargs ?? {}));
     if (!conf?.task_always_eager) return this.app.sendTask<R>(this.name, args ?? [], options, this);
     const serializer = options.serializer ?? this.options.serializer ?? conf.task_serializer ?? 'json';
     const scope = this.app.serializers;
@@ -416,14 +464,27 @@ export class Task<Args extends unknown[] = unknown[], R = unknown> {
 
   /**
    * Calls the function with bound arguments; the worker's tracer uses it. `context` gains the canvas
-   * methods (`replace`, `addToChord`, see `bindTaskContext`) before the function runs.
+   * methods (`replace`, `addToChord`, see `bindTaskContext`) before the function runs. With a
+   * `schema` the function receives the validated arguments, with a `resultSchema` the validated
+   * result is returned (a promise when a validator or the function is async); a refusal throws
+   * `TaskValidationError` (see schema.ts).
+   * The app's `invokeWrappers` (tracing plugins) run around the call, the first outermost.
    */
   invoke(context: TaskContext, args: readonly unknown[], kwargs: Record<string, unknown>): unknown {
+    const wrappers = this.app.invokeWrappers;
+    if (!wrappers || wrappers.length === 0) return this.callFunction(context, args, kwargs);
+    return wrapInvoke(wrappers, this, context, () => this.callFunction(context, args, kwargs));
+  }
+
+  /** {@link invoke} without the app's wrappers: `beforeStart`, then the function. */
+  private callFunction(context: TaskContext, args: readonly unknown[], kwargs: Record<string, unknown>): unknown {
     const call = (): unknown => {
       const bound = this.bindArguments(args, kwargs);
       const ctx = bindTaskContext(this, context);
       const fn = this.fn as (...a: unknown[]) => unknown;
-      return this.options.bind ? fn(ctx, ...bound) : fn(...bound);
+      const run = (a: unknown[]): unknown => (this.options.bind ? fn(ctx, ...a) : fn(...a));
+      // `schema` / `resultSchema` (schema.ts): the function gets the schemas' outputs, its result is validated.
+      return hasSchemas(this.options) ? callWithSchemas(this, bound, run) : run(bound);
     };
     // Celery calls before_start inside the traced block, right before the function.
     if (!taskHasCustom(this, 'beforeStart')) return call();

@@ -1,13 +1,14 @@
 /** Redis result backend (Celery `celery/backends/redis.py`); see {@link RedisBackend}. */
 import type { Redis, RedisOptions } from 'ioredis';
-import { createRedisClient, parseRedisUrl, redisClientOptions, redisFailure, redisFatalError, type RedisTlsSettings, type RedisUrl } from '@cq/redis';
+import { kombuJson, type Deduplicator, type DeduplicatorProvider } from '@cq/kombu';
+import { RedisDeduplicator, createRedisClient, parseRedisUrl, redisClientOptions, redisFailure, redisFatalError, type RedisTlsSettings, type RedisUrl } from '@cq/redis';
 import {
   BackendClosedError, BackendConfigurationError, BackendGetMetaError, BackendStoreError, KeyValueStoreBackend, READY_STATES, TimeoutError,
   WaitAbortedError, type ChordPart, type ChordPartRequest, type KeyValueStoreBackendOptions, type State, type TaskMeta,
   type WaitForOptions,
 } from '@cq/backend';
 import { addChordPart, chordKeys } from './chord.js';
-import { SCRIPTABLE_SERIALIZERS, storeUnlessSucceeded } from './store.js';
+import { SCRIPTABLE_SERIALIZERS, StoreBatch, storeUnlessSucceeded } from './store.js';
 import { ResultSubscriber } from './subscriber.js';
 
 /** Used when a backend is created without a URL (Celery's `redis://` defaults). */
@@ -67,7 +68,8 @@ export interface RedisBackendOptions extends KeyValueStoreBackendOptions {
  * waiter, then GETs (so a result published in between is not missed), resolves on the first ready
  * state and UNSUBSCRIBEs; it never polls. Keys expire in Redis, so `cleanup()` has nothing to do.
  * Chords: joined here, with Celery's `.j`/`.t`/`.s` keys (see `chord.ts`), so Python and cq workers
- * complete each other's chords.
+ * complete each other's chords. Capability: a `DeduplicatorProvider` (`deduplicator()`, enqueue-time
+ * deduplication records `_cq.dedup.<key>` behind `global_keyprefix`), for brokers that keep none (AMQP, SQS).
  *
  * Options ({@link RedisBackendOptions}): `url` (default `redis://localhost:6379/0`), `useSsl`
  * (Celery `redis_backend_use_ssl`), `redis` (ioredis options, times in ms as ioredis takes them),
@@ -83,7 +85,7 @@ export interface RedisBackendOptions extends KeyValueStoreBackendOptions {
  * rejects with `TimeoutError` / `WaitAbortedError`, and with `BackendClosedError` when the backend
  * is closed while it waits.
  */
-export class RedisBackend extends KeyValueStoreBackend {
+export class RedisBackend extends KeyValueStoreBackend implements DeduplicatorProvider {
   /** The parsed URL (@cq/redis). */
   readonly redisUrl: RedisUrl;
   /** The ioredis options both connections are made with (URL, then `options.redis`). */
@@ -95,12 +97,14 @@ export class RedisBackend extends KeyValueStoreBackend {
   readonly #waiters = new Set<(err: Error) => void>();
   /** Celery `result_chord_ordered` (transport option); default true. */
   readonly chordOrdered: boolean;
+  readonly #keyPrefix: string;
 
   /** @throws BackendConfigurationError for a bad URL or TLS setting, serializer or `expires`. */
   constructor(options: RedisBackendOptions = {}) {
     const keyPrefix = options.keyPrefix ?? celeryKeyPrefix(options.transportOptions?.global_keyprefix);
     const url = options.url ?? DEFAULT_REDIS_URL;
     super({ ...options, url, keyPrefix });
+    this.#keyPrefix = keyPrefix;
     try {
       const useSsl = options.useSsl ?? (options.settings?.['redis_backend_use_ssl'] as RedisTlsSettings | null | undefined) ?? null;
       const transportOptions = options.transportOptions ?? (options.settings?.['result_backend_transport_options'] as RedisTransportOptions | undefined) ?? {};
@@ -126,6 +130,40 @@ export class RedisBackend extends KeyValueStoreBackend {
         return this.#guard(storeUnlessSucceeded(this.client, key, value, ttlSeconds, this.serializer));
       };
     }
+  }
+
+  /**
+   * Task metas (json, msgpack) on a single Redis server are stored in batches: the metas stored in
+   * one event-loop turn go to Redis in one script call (`store.ts` {@link StoreBatch}), each written
+   * as Celery's read-then-write would. A json meta goes as text (the same bytes): the arguments being
+   * strings, ioredis writes the call as one string. A Cluster (keys in many slots), another
+   * serializer or a subclass's own `encode`: one write per meta, as the template does.
+   */
+  protected override _storeResult(taskId: string, meta: TaskMeta): Promise<boolean> {
+    if (!this.#storeBatch) return super._storeResult(taskId, meta);
+    const key = this.keyForTask(taskId);
+    const value = this.serializer === 'json' ? kombuJson.stringify(meta) : this.encode(meta);
+    if (value.length > MAX_VALUE_BYTES / 3 && (typeof value === 'string' ? Buffer.byteLength(value) : value.length) > MAX_VALUE_BYTES) {
+      return Promise.reject(new BackendStoreError(`the value for ${key} is more than Redis's 512 MiB limit`));
+    }
+    return this.#storeBatch.add(key, value, this.#ttlArg);
+  }
+
+  /** The batch of task-meta writes (see {@link _storeResult}); null where metas are written one by one. */
+  get #storeBatch(): StoreBatch | null {
+    if (this.#batch === undefined) {
+      const plainEncode = (this as unknown as { encode: unknown }).encode === (KeyValueStoreBackend.prototype as unknown as { encode: unknown }).encode;
+      this.#batch = SCRIPTABLE_SERIALIZERS.has(this.serializer) && plainEncode && !this.redisUrl.cluster
+        ? new StoreBatch(this.client, this.serializer, (err) => this.#failure(err)) : null;
+    }
+    return this.#batch;
+  }
+
+  #batch: StoreBatch | null | undefined = undefined;
+
+  /** `expires` as the store scripts take it: ms, rounded up, as a string; '' for none. */
+  get #ttlArg(): string {
+    return this.expires === null ? '' : String(Math.ceil(this.expires * 1000));
   }
 
   /** The registry's factory: `redis://…` or `rediss://…` (Celery `result_backend`). */
@@ -301,6 +339,20 @@ export class RedisBackend extends KeyValueStoreBackend {
     if (!replies) throw new BackendStoreError(`the transaction writing ${key} was aborted`);
     const failed = replies.find(([err]) => err);
     if (failed?.[0]) throw new BackendStoreError(`writing ${key} failed: ${failed[0].message}`, { cause: failed[0] });
+  }
+
+  /**
+   * Enqueue-time deduplication records (`applyAsync(…, { deduplicationId })`) in this Redis, on the
+   * command connection (@cq/redis `RedisDeduplicator`); Redis failures reject with BackendStoreError.
+   */
+  deduplicator(): Deduplicator {
+    return new RedisDeduplicator(this.client, {
+      prefix: this.#keyPrefix,
+      onError: (err, action) => {
+        const failure = this.#failure(err);
+        return hasCode(failure) ? failure : new BackendStoreError(`Redis result backend failed while ${action}: ${failure instanceof Error ? failure.message : String(failure)}`, { cause: failure });
+      },
+    });
   }
 
   /** Celery `RedisBackend.delete`: DEL. */

@@ -87,6 +87,40 @@ describe('redis backend on the wire', () => {
     }
   });
 
+  it('stores the metas of one event-loop turn with one script call, each as Celery would (SUCCESS first in a batch is kept)', async () => {
+    const name = `cq-test-${randomUUID().slice(0, 8)}`;
+    const backend = new RedisBackend({ url: URL, expires: 600, redis: { connectionName: name } });
+    const ids = Array.from({ length: 50 }, () => randomUUID());
+    const warmUp = randomUUID();
+    await backend.markAsDone(warmUp, null); // connects, and loads the script (a first EVALSHA answers NOSCRIPT)
+    const line = ((await raw.client('LIST')) as string).split('\n').find((l) => l.includes(`name=${name} `));
+    const addr = /\baddr=(\S+)/.exec(line ?? '')?.[1];
+    expect(addr).toBeDefined();
+    const monitor = await raw.monitor();
+    try {
+      const sent: string[] = [];
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        if (source === addr) sent.push(args[0]!.toLowerCase());
+      });
+      await sleep(50);
+      // One turn: 50 SUCCESS writes, then a FAILURE over the first one, which the batch must skip.
+      const writes = ids.map((id, i) => backend.markAsDone(id, i));
+      const late = backend.markAsFailure(ids[0]!, new Error('late'));
+      expect(await Promise.all(writes)).toEqual(ids.map(() => true));
+      expect(await late).toBe(false);
+      for (let i = 0; i < 100 && sent.length < 1; i++) await sleep(10);
+      await sleep(50);
+      expect(sent.filter((c) => c === 'evalsha' || c === 'eval')).toHaveLength(1);
+      const metas = await backend.getManyTaskMeta(ids);
+      expect(metas.map((m) => [m.status, m.result])).toEqual(ids.map((_, i) => ['SUCCESS', i]));
+      expect(await raw.ttl(`celery-task-meta-${ids[1]!}`)).toBeGreaterThan(590);
+    } finally {
+      monitor.disconnect();
+      await raw.del(...[warmUp, ...ids].map((id) => `celery-task-meta-${id}`));
+      await backend.close();
+    }
+  });
+
   it('uses SET without expiry when expires is null, and skips a write over SUCCESS', async () => {
     const backend = new RedisBackend({ url: URL, expires: null });
     const taskId = randomUUID();

@@ -139,12 +139,27 @@ export abstract class Backend {
    * @returns false when nothing was written because the task already has a SUCCESS.
    * @throws BackendStoreError wrapping a storage failure; kombu's EncodeError when `result` does not serialize.
    */
-  async storeResult(taskId: string, result: unknown, state: State, options: StoreResultOptions = {}): Promise<boolean> {
-    this.assertOpen(taskId);
-    const meta = this.resultMeta(taskId, this.encodeResult(result, state), state, options.traceback ?? null, options.request ?? null);
-    const stored = await this.guard('store', `storing ${state} for task ${taskId}`, taskId, () => this._storeResult(taskId, meta));
-    if (stored) this.wakeWaiters(taskId);
-    return stored;
+  storeResult(taskId: string, result: unknown, state: State, options: StoreResultOptions = {}): Promise<boolean> {
+    // Not `async`: one promise per stored state (this is on every task's path), failures as `guard` words them.
+    let meta: TaskMeta;
+    try {
+      this.assertOpen(taskId);
+      meta = this.resultMeta(taskId, this.encodeResult(result, state), state, options.traceback ?? null, options.request ?? null);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    let stored: Promise<boolean>;
+    try {
+      stored = this._storeResult(taskId, meta);
+    } catch (err) {
+      return Promise.reject(this.failure('store', `storing ${state} for task ${taskId}`, taskId, err));
+    }
+    return stored.then((written) => {
+      if (written) this.wakeWaiters(taskId);
+      return written;
+    }, (err: unknown) => {
+      throw this.failure('store', `storing ${state} for task ${taskId}`, taskId, err);
+    });
   }
 
   /** STARTED with `meta` as result, usually `{pid, hostname}` (Celery `mark_as_started`). */
@@ -477,10 +492,15 @@ export abstract class Backend {
     try {
       return await fn();
     } catch (err) {
-      if (hasCqCode(err)) throw err;
-      const ErrorClass = kind === 'store' ? BackendStoreError : BackendGetMetaError;
-      throw new ErrorClass(`${what} failed: ${errorText(err)}`, { cause: err, taskId });
+      throw this.failure(kind, what, taskId, err);
     }
+  }
+
+  /** What {@link guard} rejects with for `err`: cq's errors as they are, a driver's wrapped. */
+  private failure(kind: 'store' | 'read', what: string, taskId: string | undefined, err: unknown): unknown {
+    if (hasCqCode(err)) return err;
+    const ErrorClass = kind === 'store' ? BackendStoreError : BackendGetMetaError;
+    return new ErrorClass(`${what} failed: ${errorText(err)}`, { cause: err, taskId });
   }
 
   private wakeChannel(taskId: string): string {

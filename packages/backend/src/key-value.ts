@@ -80,10 +80,18 @@ export abstract class KeyValueStoreBackend extends Backend {
 
   // ---------------------------------------------------------------------------------------- Backend hooks
 
-  /** Celery's sequence: read the current meta; skip when it is SUCCESS; else set with `expires`. */
-  protected async _storeResult(taskId: string, meta: TaskMeta): Promise<boolean> {
+  /**
+   * Celery's sequence: read the current meta; skip when it is SUCCESS; else set with `expires` — in one
+   * step with `setUnlessSucceeded`. (Not `async`: that step's promise is handed back as is; a meta that
+   * does not encode throws here, which `storeResult` reports as it reports a rejection.)
+   */
+  protected _storeResult(taskId: string, meta: TaskMeta): Promise<boolean> {
     const key = this.keyForTask(taskId);
     if (this.setUnlessSucceeded) return this.setUnlessSucceeded(key, this.encode(meta), this.expires);
+    return this.readThenWrite(key, taskId, meta);
+  }
+
+  private async readThenWrite(key: string, taskId: string, meta: TaskMeta): Promise<boolean> {
     const current = await this.get(key);
     if (current !== null && this.decodeMeta(current, taskId).status === SUCCESS) return false;
     await this.set(key, this.encode(meta), this.expires);

@@ -50,6 +50,14 @@ export interface BeatOptions {
   send?: (entry: ScheduleEntry) => Promise<unknown>;
 }
 
+/**
+ * The name of the app's beat lock and of the state kept in the broker (`beat_lock_key`, default
+ * `cq.beat.lock.<app main>`): the beats sharing it share one lock and one state.
+ */
+export function beatLockKey(app: Celery): string {
+  return beatSettings(app.conf).beat_lock_key ?? `cq.beat.lock.${app.main}`;
+}
+
 /** Path of the SQLite state file for the app (see the module doc). */
 export function scheduleFilename(app: Celery): string {
   const configured = beatSettings(app.conf).beat_schedule_filename;
@@ -81,7 +89,7 @@ export class Beat {
     this.log = options.log ?? app.log;
     const file = scheduleFilename(app);
     const local = (): SqliteScheduleStore => (this.localStore ??= new SqliteScheduleStore(file));
-    const lockKey = settings.beat_lock_key ?? `cq.beat.lock.${app.main}`;
+    const lockKey = beatLockKey(app);
     const link = new BrokerLink(() => app.connection(), (m) => this.log.warn(m));
     // An explicit state file wins; otherwise the broker's store, else the file.
     this.store = options.store ?? (settings.beat_schedule_filename ? local() : new BrokerScheduleStore(link, lockKey, local));

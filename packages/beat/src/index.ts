@@ -10,7 +10,7 @@ export { parseDuration } from './schedules/duration.js';
 export { ScheduleEntry, type EntryDefinition, type EntryOptions, type BeatScheduleSetting } from './entry.js';
 export { Scheduler, DEFAULT_MAX_INTERVAL, type SchedulerOptions, type BeatLog } from './scheduler.js';
 export { SqliteScheduleStore, type ScheduleStore, type EntryState } from './store.js';
-export { Beat, scheduleFilename, DEFAULT_LOCK_TIMEOUT, type BeatOptions } from './beat.js';
+export { Beat, scheduleFilename, beatLockKey, DEFAULT_LOCK_TIMEOUT, type BeatOptions } from './beat.js';
 export { defaultEntries, BACKEND_CLEANUP } from './default-entries.js';
 export { BEAT_DEFAULTS, beatSettings, type BeatSettings } from './settings.js';
 export type { LeaseLock } from './lock/lease-lock.js';

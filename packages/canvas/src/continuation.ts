@@ -41,6 +41,15 @@ function idsOf(request: TaskRequest): { parentId: string; rootId: string } {
 }
 
 /**
+ * True when {@link continueOnSuccess} has something to do for `request`: link callbacks, a chain to
+ * continue or a chord to count. The worker skips the call (and its task context) otherwise.
+ */
+export function hasSuccessContinuation(request: TaskRequest): boolean {
+  const { callbacks, chain, chord } = request.embed;
+  return (callbacks?.length ?? 0) > 0 || (chain?.length ?? 0) > 0 || Boolean(chord);
+}
+
+/**
  * Sends the link callbacks and the next chain element of a task that returned `retval`. Throws what
  * sending throws (EncodeError, TransportError); the worker then fails the task, as Celery does.
  */

@@ -11,7 +11,7 @@ export { GroupResult } from './group-result.js';
 export { Chord, chord, CHORD_UNLOCK_COUNTDOWN } from './chord.js';
 export { registerBuiltins, BUILTIN_TASKS } from './builtins.js';
 export { RESULT_CHORD_RETRY_INTERVAL } from './chord-unlock.js';
-export { continueOnSuccess, continueOnFailure, type FinishedRequest, type FailureOptions } from './continuation.js';
+export { continueOnSuccess, continueOnFailure, hasSuccessContinuation, type FinishedRequest, type FailureOptions } from './continuation.js';
 export { toApplyOptions, toSignatureOptions, signatureList, type SignatureOptions } from './options.js';
 export { CanvasError, SignatureDictError, UnsupportedCanvasError, CanvasUsageError, ChordError, type CanvasErrorOptions } from './errors.js';
 export { replaceTask } from './replace.js';

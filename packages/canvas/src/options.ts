@@ -17,6 +17,8 @@ const CAMEL_TO_SNAKE: Record<string, string> = {
   shadow: 'shadow', parentId: 'parent_id', rootId: 'root_id', retries: 'retries', replyTo: 'reply_to',
   groupId: 'group_id', groupIndex: 'group_index', link: 'link', linkError: 'link_error', chain: 'chain', chord: 'chord',
   replacedTaskNesting: 'replaced_task_nesting', addToParent: 'add_to_parent',
+  // cq's enqueue-time deduplication (@cq/app deduplication.ts); Python Celery ignores these options.
+  deduplicationId: 'deduplication_id', deduplicationTtl: 'deduplication_ttl', deduplicationMode: 'deduplication_mode',
 };
 const SNAKE_TO_CAMEL: Record<string, string> = Object.fromEntries(Object.entries(CAMEL_TO_SNAKE).map(([c, s]) => [s, c]));
 

@@ -6,6 +6,7 @@
  * canvas, events); importing it changes nothing by itself.
  */
 export { Celery, fullStack } from './preset.js';
+export { fastProfile } from './fast-profile.js';
 export {
   Task, AsyncResult, currentTask, createLogger, pythonRepr, buildTaskMessage, decodeTaskMessage,
   DEFAULTS, EMBEDDED_BROKER_URL, EMBEDDED_RESULT_BACKEND, filterHiddenSettings, HIDDEN_SETTINGS,
@@ -19,6 +20,8 @@ export {
   CanvasUnavailableError, NotInChordError, AddToChordUnsupportedError, TransactionUnsupportedError, type BoundTaskContext, type SignatureDict,
   securitySettings, type SecuritySettings, type SetupSecurityOptions,
   EagerResult, workerDirect, IncompleteStream, type TaskClass, type TaskAnnotations, type EagerApplyOptions, type RevokeOptions,
+  TaskValidationError, type ValidationIssue, type StandardSchema, type ArgumentSchemas,
+  DeduplicationUnsupportedError, DeduplicationOptionsError, getDeduplicationTaskId, removeDeduplicationKey, task_deduplicated, type DeduplicationMode,
 } from '@cq/app';
 export {
   Worker, nodename, createPool, WorkerLostError, WorkerTerminate, Blueprint, Step, StartStopStep, PoolComponent,
@@ -29,7 +32,7 @@ export {
   Connection, Exchange, Queue, binding, Producer, Consumer, Message, dumps, loads, kombuJson, compress, decompress,
   TransportRegistry, transportPlugin, type TransportPlugin, type TransportHost, registerSerializer, registerCompressor, parseUrl, redact, redactUrls, MemoryTransport, parseIsoDate, formatPythonIsoDate,
   KombuError, ContentDisallowedError, DecodeError, EncodeError, ConfigurationError, TransportError, TlsError, AuthenticationError,
-  toEnvelope, fromEnvelope, type Envelope, type Transport, type Channel, type TransportDefinition, type Serializer,
+  isScheduleStoreProvider, toEnvelope, fromEnvelope, type Envelope, type Transport, type Channel, type TransportDefinition, type Serializer,
   SecurityError, getSerializer, SerializerScope,
 } from '@cq/kombu';
 export {
@@ -60,7 +63,7 @@ export {
   type AnySignature, type CanvasApp, type SignatureInit, type SignatureOptions, type ResultOf,
 } from '@cq/canvas';
 export {
-  Beat, scheduleFilename, Scheduler, ScheduleEntry, schedule, crontab, solar, IntervalSchedule, Crontab, Solar, SqliteScheduleStore,
+  Beat, scheduleFilename, beatLockKey, Scheduler, ScheduleEntry, schedule, crontab, solar, IntervalSchedule, Crontab, Solar, SqliteScheduleStore,
   RedisLeaseLock, SqliteLeaseLock, BeatError, ScheduleParseError, ScheduleEntryError, BeatLockError, BeatStoreError,
   type BeatOptions, type SchedulerOptions, type BaseSchedule, type ScheduleState, type CrontabFields, type SolarEvent,
   type EntryDefinition, type EntryOptions, type BeatScheduleSetting, type ScheduleStore, type LeaseLock,

@@ -112,16 +112,18 @@ export class Consumer {
   }
 
   private receive(message: Message): void {
-    const report = (error: unknown) => {
-      if (this.options.onCallbackError) this.options.onCallbackError(error, message);
-      else process.emitWarning(`consumer callback failed for message ${message.deliveryTag}: ${String(error)}`, { code: 'CQ_KOMBU_CALLBACK' });
-    };
     try {
       const result = this.dispatch(message);
-      if (result && typeof result.then === 'function') result.catch(report);
+      if (result && typeof result.then === 'function') result.catch((error: unknown) => this.report(error, message));
     } catch (error) {
-      report(error);
+      this.report(error, message);
     }
+  }
+
+  /** A callback that threw or rejected: `onCallbackError`, else a process warning. */
+  private report(error: unknown, message: Message): void {
+    if (this.options.onCallbackError) this.options.onCallbackError(error, message);
+    else process.emitWarning(`consumer callback failed for message ${message.deliveryTag}: ${String(error)}`, { code: 'CQ_KOMBU_CALLBACK' });
   }
 
   private dispatch(message: Message): void | Promise<void> {

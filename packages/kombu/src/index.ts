@@ -37,6 +37,10 @@ export { toEnvelope, fromEnvelope, markRedelivered, parseEnvelope, checkEnvelope
 export {
   DEFAULT_ETA_HORIZON, etaOf, isEtaParkingChannel, parkUntil, resolveEtaParking, type EtaParking, type EtaParkingChannel,
 } from './transport/eta-parking.js';
+export {
+  DEDUPLICATION_KEY_PREFIX, isDeduplicatorProvider, type DeduplicationRecord, type Deduplicator, type DeduplicatorProvider, type ReleaseOutcome,
+} from './transport/deduplication.js';
+export { MemoryDeduplicator } from './transport/memory-deduplicator.js';
 export { isInvalidMessageSink, reportInvalidMessage, type InvalidMessageReport, type InvalidMessageSink } from './transport/invalid-messages.js';
 export { MemoryExchangeStore, route, topicMatches, type ExchangeStore, type StoredBinding } from './transport/virtual/exchange.js';
 export { MemoryTransport, memoryTransport, type MemoryTransportOptions } from './transport/memory.js';

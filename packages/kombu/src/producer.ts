@@ -172,25 +172,38 @@ export class Producer {
    */
   async publish(body: unknown, options: PublishOptions = {}): Promise<void> {
     const message = this.prepare(body, options);
-    const exchange = options.exchange ?? this.exchange;
-    const exchangeName = typeof exchange === 'string' ? exchange : exchange.name;
-    const send = async () => {
-      if (this.autoDeclare && typeof exchange !== 'string' && exchange.name !== '') await maybeDeclare(exchange, this.channel);
-      for (const entity of options.declare ?? []) await maybeDeclare(entity, this.channel);
-      await this.channel.publish(message, exchangeName, options.routingKey ?? this.routingKey);
-    };
-    if (!options.retry) return send();
+    if (!options.retry) return this.send(message, options);
     const policy = options.retryPolicy ?? {};
     const maxRetries = policy.max_retries ?? Infinity;
     for (let retries = 0; ; retries++) {
       try {
-        return await send();
+        return await this.send(message, options);
       } catch (err) {
         if (!(err instanceof TransportError && err.recoverable) || retries >= maxRetries) throw err;
         await new Promise((resolve) => setTimeout(resolve, retryDelayMs(policy, retries)));
         declaredByChannel.delete(this.channel); // kombu revives the producer: declare again
       }
     }
+  }
+
+  /**
+   * Declares what this channel has not declared yet (the producer's exchange with `autoDeclare`, then
+   * `options.declare`; kombu `maybe_declare`), then publishes. Once all are declared, nothing is awaited
+   * before the channel's publish (this runs for every message).
+   */
+  private send(message: RawMessage, options: PublishOptions): Promise<void> {
+    const exchange = options.exchange ?? this.exchange;
+    const exchangeName = typeof exchange === 'string' ? exchange : exchange.name;
+    const routingKey = options.routingKey ?? this.routingKey;
+    const declareExchange = this.autoDeclare && typeof exchange !== 'string' && exchange.name !== '';
+    const seen = declaredByChannel.get(this.channel);
+    const ready = seen !== undefined && (!declareExchange || seen.get(exchange) === true) && (options.declare ?? []).every((e) => seen.get(e) === true);
+    if (ready) return this.channel.publish(message, exchangeName, routingKey);
+    return (async () => {
+      if (declareExchange) await maybeDeclare(exchange, this.channel);
+      for (const entity of options.declare ?? []) await maybeDeclare(entity, this.channel);
+      await this.channel.publish(message, exchangeName, routingKey);
+    })();
   }
 }
 

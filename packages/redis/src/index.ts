@@ -1,7 +1,8 @@
 /**
  * @cq/redis — the Redis foundation shared by @cq/transport-redis, @cq/backend-redis and @cq/beat:
  * one parser for Celery's and kombu's Redis URLs, one ioredis client factory, one Lua script loader
- * (`lua/<name>-<numKeys>.lua`, EVALSHA with a NOSCRIPT fallback) and the Redis lease lock.
+ * (`lua/<name>-<numKeys>.lua`, EVALSHA with a NOSCRIPT fallback), the Redis lease lock and the
+ * enqueue-time deduplication records.
  */
 export { parseRedisUrl, type RedisUrl, type ParseRedisUrlOptions } from './url.js';
 export { SENTINEL_PORT, type RedisSentinel } from './sentinel.js';
@@ -11,4 +12,5 @@ export { createRedisClient, connectRedisClient, redisClientOptions, redisFailure
 export { redisFatalError } from './failure.js';
 export { LuaScript, loadLuaScripts, type LuaArg, type LuaSources } from './lua.js';
 export { RedisLeaseLock, acquireLease, releaseLease, type RedisLeaseLockOptions } from './lease.js';
+export { RedisDeduplicator, type RedisDeduplicatorOptions } from './deduplicator.js';
 export { RedisConfigurationError, RedisScriptError } from './errors.js';

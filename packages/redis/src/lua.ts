@@ -70,29 +70,36 @@ export class LuaScript {
     return this.call(client, keys, args, true);
   }
 
-  private async call(client: Redis, keys: readonly string[], args: readonly LuaArg[], buffers: boolean): Promise<unknown> {
+  /** Not `async`: scripts run on every task's path (take, store), so one promise per call, not three. */
+  private call(client: Redis, keys: readonly string[], args: readonly LuaArg[], buffers: boolean): Promise<unknown> {
     if (keys.length !== this.numKeys) {
-      throw new RedisScriptError(`Lua script ${this.name}-${this.numKeys}.lua takes ${this.numKeys} keys, was given ${keys.length}`);
+      return Promise.reject(new RedisScriptError(`Lua script ${this.name}-${this.numKeys}.lua takes ${this.numKeys} keys, was given ${keys.length}`));
     }
     // evalshaBuffer exists at runtime (ioredis makes a Buffer variant of every command) but not in its
     // types; callBuffer('EVALSHA', …) loses the command name when auto-pipelined (ioredis 5.11).
     // Taken unbound on purpose: `send` calls it with `client` as `this`.
     // eslint-disable-next-line @typescript-eslint/unbound-method
     const evalsha = buffers ? (client as unknown as { evalshaBuffer: EvalSha }).evalshaBuffer : (client.evalsha as EvalSha);
-    const send = (): Promise<unknown> => evalsha.call(client, this.sha, this.numKeys, ...keys, ...args);
+    let sent: Promise<unknown>;
     try {
-      return await send();
+      sent = evalsha.call(client, this.sha, this.numKeys, ...keys, ...args);
     } catch (err) {
-      if (!String((err as Error)?.message).startsWith('NOSCRIPT')) throw err;
-      // A Cluster would send SCRIPT LOAD to any node: EVAL goes to the keys' node (and caches it there).
-      if ((client as { isCluster?: boolean }).isCluster) {
-        // eslint-disable-next-line @typescript-eslint/unbound-method
-        const evaluate = buffers ? (client as unknown as { evalBuffer: EvalSha }).evalBuffer : (client.eval as EvalSha);
-        return evaluate.call(client, this.lua, this.numKeys, ...keys, ...args);
-      }
-      await client.script('LOAD', this.lua);
-      return send();
+      return Promise.reject(err);
     }
+    return sent.then(undefined, (err: unknown) => this.recover(err, client, evalsha, keys, args, buffers));
+  }
+
+  /** After a failed EVALSHA: NOSCRIPT loads the script and sends it again (Cluster: EVAL); other errors are rethrown. */
+  private async recover(err: unknown, client: Redis, evalsha: EvalSha, keys: readonly string[], args: readonly LuaArg[], buffers: boolean): Promise<unknown> {
+    if (!String((err as Error)?.message).startsWith('NOSCRIPT')) throw err;
+    // A Cluster would send SCRIPT LOAD to any node: EVAL goes to the keys' node (and caches it there).
+    if ((client as { isCluster?: boolean }).isCluster) {
+      // eslint-disable-next-line @typescript-eslint/unbound-method
+      const evaluate = buffers ? (client as unknown as { evalBuffer: EvalSha }).evalBuffer : (client.eval as EvalSha);
+      return evaluate.call(client, this.lua, this.numKeys, ...keys, ...args);
+    }
+    await client.script('LOAD', this.lua);
+    return evalsha.call(client, this.sha, this.numKeys, ...keys, ...args);
   }
 }
 

@@ -15,6 +15,7 @@ export {
   type OutboxApplyOptions, type OutboxSender, type RelayOutboxOptions,
 } from './outbox.js';
 export { PostgresLeaseLock } from './lease-lock.js';
+export { PostgresDeduplicator } from './deduplicator.js';
 export { PostgresScheduleStore } from './schedule-store.js';
 export { PostgresExchangeStore } from './exchange-store.js';
 export { MessageStore, etaDelay, type LeaseSession, type TakenRow } from './message-store.js';

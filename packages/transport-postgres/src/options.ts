@@ -4,8 +4,8 @@
  *
  * | URL | layout | default tables |
  * |---|---|---|
- * | `postgresql://`, `postgres://` | `cq` | `cq_queue`, `cq_message`, `cq_exchange`, `cq_binding`, `cq_broadcast`; `cq_lease_lock`, `cq_beat_entry`, `cq_beat_meta` (beat) |
- * | `sqla+postgresql://` (also `sqla+postgresql+psycopg2://`, `sqlalchemy+postgresql://`) | `kombu` | `kombu_queue`, `kombu_message` (kombu's SQLAlchemy transport), `kombu_exchange`, `kombu_binding`, `kombu_broadcast`; `kombu_lease_lock`, `kombu_beat_entry`, `kombu_beat_meta` |
+ * | `postgresql://`, `postgres://` | `cq` | `cq_queue`, `cq_message`, `cq_exchange`, `cq_binding`, `cq_broadcast`; `cq_lease_lock`, `cq_beat_entry`, `cq_beat_meta` (beat); `cq_deduplication` |
+ * | `sqla+postgresql://` (also `sqla+postgresql+psycopg2://`, `sqlalchemy+postgresql://`) | `kombu` | `kombu_queue`, `kombu_message` (kombu's SQLAlchemy transport), `kombu_exchange`, `kombu_binding`, `kombu_broadcast`; `kombu_lease_lock`, `kombu_beat_entry`, `kombu_beat_meta`; `kombu_deduplication` |
  */
 import { ConfigurationError, type BrokerUrl, type VirtualTransportOptions } from '@cq/kombu';
 import { PostgresLayoutError } from './errors.js';
@@ -42,6 +42,8 @@ export interface PostgresTransportOptions extends VirtualTransportOptions {
   beat_entry_tablename?: string;
   /** Beat's meta values (the time zone the state was written under; cq's). Default `cq_beat_meta` / `kombu_beat_meta`. */
   beat_meta_tablename?: string;
+  /** Enqueue-time deduplication records, one row per key (cq's; created on first use). Default `cq_deduplication` / `kombu_deduplication`. */
+  deduplication_tablename?: string;
   /** LISTEN/NOTIFY channel. Default the message table's name without schema. */
   notify_channel?: string;
   /** Most pooled connections of this transport, besides its LISTEN connection (SQLAlchemy's name). Default 5. */
@@ -70,6 +72,7 @@ export interface TableNames {
   lock: string;
   beatEntry: string;
   beatMeta: string;
+  deduplication: string;
   /** Bare message table name (no schema), the base of index names. */
   messageBase: string;
   queueBase: string;
@@ -119,6 +122,7 @@ export function resolveOptions(url: BrokerUrl, options: PostgresTransportOptions
       binding: table('binding_tablename', `${base}_binding`).sql, broadcast: table('broadcast_tablename', `${base}_broadcast`).sql,
       lock: table('lock_tablename', `${base}_lease_lock`).sql, beatEntry: table('beat_entry_tablename', `${base}_beat_entry`).sql,
       beatMeta: table('beat_meta_tablename', `${base}_beat_meta`).sql,
+      deduplication: table('deduplication_tablename', `${base}_deduplication`).sql,
       messageBase: message.bare, queueBase: queue.bare,
     },
     notifyChannel,

@@ -16,7 +16,8 @@
  * Capabilities (@cq/kombu, each checked with its guard): {@link TransactionalPublisher}
  * (`publishIn`, also on channels), {@link LeaseLockProvider} (`leaseLock(key)`, rows of
  * `cq_lease_lock`) and {@link ScheduleStoreProvider} (`scheduleStore(scope)`, rows of `cq_beat_entry`
- * and `cq_beat_meta`), so `cq beat` on this broker keeps its lock and its state in the database.
+ * and `cq_beat_meta`), so `cq beat` on this broker keeps its lock and its state in the database, and
+ * {@link DeduplicatorProvider} (`deduplicator()`, rows of `cq_deduplication`: enqueue-time deduplication).
  *
  * URLs: `postgresql://[user[:password]@]host[:port]/database[?sslmode=…]` and `postgres://` (cq's
  * tables), `sqla+postgresql://…` (kombu's tables). Options: see {@link PostgresTransportOptions}.
@@ -28,11 +29,12 @@
 import pg from 'pg';
 import {
   OperationalError, VirtualChannel, VirtualTransport, route, toEnvelope, type BindingDeclaration, type BrokerUrl, type Envelope,
-  type LeaseLock, type LeaseLockProvider, type QueueDeclaration, type RawMessage, type ScheduleStore, type ScheduleStoreProvider,
+  type Deduplicator, type DeduplicatorProvider, type LeaseLock, type LeaseLockProvider, type QueueDeclaration, type RawMessage, type ScheduleStore, type ScheduleStoreProvider,
   type TakenMessage, type TransactionClient, type TransactionalPublisher, type TransportCapabilities, type TransportDefinition,
 } from '@cq/kombu';
 import { toTransportError } from './errors.js';
 import { PostgresLeaseLock } from './lease-lock.js';
+import { PostgresDeduplicator } from './deduplicator.js';
 import { PostgresScheduleStore } from './schedule-store.js';
 import { PostgresExchangeStore } from './exchange-store.js';
 import { FanoutHub, decodeBroadcast, encodeBroadcast } from './fanout.js';
@@ -162,7 +164,7 @@ export class PostgresChannel extends VirtualChannel implements TransactionalPubl
 }
 
 /** A connection pool, a LISTEN connection and a periodic sweep, shared by all channels of the transport. */
-export class PostgresTransport extends VirtualTransport<PostgresChannel> implements TransactionalPublisher, LeaseLockProvider, ScheduleStoreProvider {
+export class PostgresTransport extends VirtualTransport<PostgresChannel> implements TransactionalPublisher, LeaseLockProvider, ScheduleStoreProvider, DeduplicatorProvider {
   readonly driverType = 'postgresql';
   readonly capabilities: TransportCapabilities = { priorityOrder: 'higher-first', persistent: true, redeliversUnacked: true, fanout: true };
   declare readonly exchangeStore: PostgresExchangeStore;
@@ -254,6 +256,14 @@ export class PostgresTransport extends VirtualTransport<PostgresChannel> impleme
   scheduleStore(scope: string): ScheduleStore {
     const t = this.settings.tables;
     return new PostgresScheduleStore(() => this.pool, { entry: t.beatEntry, meta: t.beatMeta }, scope, this.where);
+  }
+
+  /**
+   * Enqueue-time deduplication records (`applyAsync(…, { deduplicationId })`) in this broker's
+   * database (rows of the deduplication table; see `deduplicator.ts`). Needs a connected transport.
+   */
+  deduplicator(): Deduplicator {
+    return new PostgresDeduplicator(() => this.pool, this.settings.tables.deduplication, this.where);
   }
 
   /** Sends a broadcast to `exchange` through `client` (NOTIFY, or a broadcast row when large). */

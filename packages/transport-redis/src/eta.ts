@@ -56,14 +56,15 @@ export class RedisEtaStore {
   }
 
   /**
-   * Parks `envelope` in `queue` until `dueAt` (ms since the epoch). With `unackedTag` (a delivered
-   * message) its unacked record is dropped in the same atomic step.
+   * Parks `envelope` in `queue` until `dueAt` (ms since the epoch). With `unackedTag` (a taken or
+   * delivered message) its unacked record is dropped in the same atomic step. `stored`: the envelope
+   * as its list held it, when the caller has it, parked as is rather than serialized again.
    */
-  async park(queue: string, envelope: Envelope, dueAt: number, unackedTag?: string): Promise<void> {
+  async park(queue: string, envelope: Envelope, dueAt: number, unackedTag?: string, stored?: string): Promise<void> {
     const { layout } = this.host;
     const [unackedKey, unackedIndexKey] = this.host.unackedKeys(queue);
     const tag = unackedTag ?? envelope.properties.delivery_tag;
-    const value = `${layout.step(envelope.properties.priority)}${JSON.stringify(envelope)}`;
+    const value = `${layout.step(envelope.properties.priority)}${stored ?? JSON.stringify(envelope)}`;
     const keys = [layout.key(layout.etaIndexKey(queue)), layout.key(layout.etaMessagesKey(queue)), unackedKey, unackedIndexKey];
     await this.host.run('parking a message until its ETA', (c) => scripts.park.run(c, keys, [String(tag), (dueAt / 1000).toFixed(6), value]));
   }

@@ -1,11 +1,12 @@
 /**
  * The Redis keys of broker-side ETA (`src/eta.ts`): a parked message keeps its priority bucket, a
- * consume-side park drops the unacked record in the same step and is idempotent, and two transports
- * promoting the same queue at once move each message exactly once.
+ * consume-side park drops the unacked record in the same step and is idempotent, a far-ETA message
+ * pushed by a client that did not park it is parked as it is taken (never delivered), and two
+ * transports promoting the same queue at once move each message exactly once.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { formatPythonIsoDate, type RawMessage } from '@cq/kombu';
+import { formatPythonIsoDate, toEnvelope, type RawMessage } from '@cq/kombu';
 import type { RedisChannel, RedisTransport } from '../src/index.js';
 import { connectionsClosedAfterEach, isolatedUnacked, rawClient, uniq } from './helpers.js';
 
@@ -56,6 +57,31 @@ describe('broker-side ETA keys', () => {
     const again = await channel.get(q);
     await channel.parkDelivery(again!.deliveryTag, Date.now() + 3_600_000);
     expect(await redis.hlen(`_cq.eta.messages${SEP}${q}`)).toBe(1);
+    expect(await channel.purge(q)).toBe(1);
+    await channel.deleteQueue(q);
+  });
+
+  it('parks a far-ETA message as it is taken (a client that did not park it, as Python): never delivered, no unacked record left', async () => {
+    const keys = isolatedUnacked(uniq('eta.take'));
+    const channel = (await (await connect(keys)).channel()) as RedisChannel;
+    const q = uniq('eta.take');
+    const far = task(3, 3_600_000);
+    const near = task(4, 5_000);
+    // As kombu writes them: straight onto the list, no parking at publish.
+    const stored = (m: RawMessage): string => JSON.stringify(toEnvelope(m, '', q));
+    const farText = stored(far);
+    await redis.lpush(q, farText, stored(near));
+    const delivery = await channel.get(q); // the far one first (RPOP order): parked, so the near one comes
+    expect(delivery?.headers['id']).toBe(near.headers['id']);
+    expect(await channel.get(q)).toBeNull();
+    const tag = (JSON.parse(farText) as { properties: { delivery_tag: string } }).properties.delivery_tag;
+    expect(await redis.zrange(`_cq.eta.index${SEP}${q}`, 0, -1)).toEqual([tag]);
+    expect(await redis.hget(`_cq.eta.messages${SEP}${q}`, tag)).toBe(`0${farText}`); // as stored, not re-serialized
+    // The take script recorded both as unacked; parking dropped the far one's record, the near one's waits for its ack.
+    expect(await redis.hexists(keys.unacked_key!, tag)).toBe(0);
+    expect(await redis.hlen(keys.unacked_key!)).toBe(1);
+    await channel.ack(delivery!.deliveryTag);
+    expect(await redis.hlen(keys.unacked_key!)).toBe(0);
     expect(await channel.purge(q)).toBe(1);
     await channel.deleteQueue(q);
   });

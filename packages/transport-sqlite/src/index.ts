@@ -7,4 +7,5 @@ export { transport, SqliteTransport, SqliteChannel, type SqliteTransportOptions 
 export { SqliteExchangeStore } from './exchange-store.js';
 export { databasePath, DEFAULT_DATABASE } from './path.js';
 export { SqliteLeaseLock, type SqliteLeaseLockOptions } from './lease-lock.js';
+export { SqliteDeduplicator } from './deduplicator.js';
 export { sqliteTransport } from './plugin.js';

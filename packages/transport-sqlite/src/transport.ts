@@ -3,11 +3,12 @@ import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import {
   ConfigurationError, OperationalError, VirtualChannel, VirtualTransport, resolveEtaParking, type Envelope, type EtaParking,
-  type EtaParkingChannel, type LeaseLock, type LeaseLockProvider, type QueueDeclaration, type TakenMessage, type TransportCapabilities, type TransportDefinition, type VirtualTransportOptions,
+  type EtaParkingChannel, type LeaseLock, type LeaseLockProvider, type Deduplicator, type DeduplicatorProvider, type QueueDeclaration, type TakenMessage, type TransportCapabilities, type TransportDefinition, type VirtualTransportOptions,
 } from '@cq/kombu';
 import { isBusy, toTransportError } from './errors.js';
 import { SqliteExchangeStore } from './exchange-store.js';
 import { SqliteLeaseLock } from './lease-lock.js';
+import { SqliteDeduplicator } from './deduplicator.js';
 import { MessageStore } from './message-store.js';
 import { databasePath, prepareDatabaseFile } from './path.js';
 import { openDatabase } from './schema.js';
@@ -83,7 +84,8 @@ export class SqliteChannel extends VirtualChannel implements EtaParkingChannel {
  * exchanges and bindings shared across processes (direct, topic, fanout).
  *
  * Capability: a {@link LeaseLockProvider} (`leaseLock(key)`, rows of `cq_lease_lock` in the same
- * file), so beats sharing this broker compete for one lock; its channels are
+ * file), so beats sharing this broker compete for one lock; a {@link DeduplicatorProvider}
+ * (`deduplicator()`, rows of `cq_deduplication`: enqueue-time deduplication); its channels are
  * {@link EtaParkingChannel}s: a task due past the horizon waits in the file (`visible_after`), not
  * in a worker, and is taken when due.
  *
@@ -106,7 +108,7 @@ export class SqliteChannel extends VirtualChannel implements EtaParkingChannel {
  * is read-only is a `ConfigurationError` naming the file; `SQLITE_BUSY` / `SQLITE_LOCKED` (another
  * process held the lock over 5 s) a recoverable `ConnectionError`; anything else a `TransportError`.
  */
-export class SqliteTransport extends VirtualTransport<SqliteChannel> implements LeaseLockProvider {
+export class SqliteTransport extends VirtualTransport<SqliteChannel> implements LeaseLockProvider, DeduplicatorProvider {
   readonly driverType = 'sqlite';
   readonly capabilities: TransportCapabilities = { priorityOrder: 'higher-first', persistent: true, redeliversUnacked: true, fanout: true };
   declare readonly exchangeStore: SqliteExchangeStore;
@@ -150,6 +152,17 @@ export class SqliteTransport extends VirtualTransport<SqliteChannel> implements 
       if (!this.db) throw new OperationalError('the sqlite transport is not connected: call connection.connect() first');
       return this.db;
     }, key, token === undefined ? {} : { token });
+  }
+
+  /**
+   * Enqueue-time deduplication records (`applyAsync(…, { deduplicationId })`) in this broker's file
+   * (table `cq_deduplication`, see `deduplicator.ts`). Using it needs a connected transport.
+   */
+  deduplicator(): Deduplicator {
+    return new SqliteDeduplicator(() => {
+      if (!this.db) throw new OperationalError('the sqlite transport is not connected: call connection.connect() first');
+      return this.db;
+    }, this.file);
   }
 
   /** Runs a store operation, mapping SQLite failures to kombu errors. */

@@ -12,6 +12,8 @@
  */
 import { Thenable } from '@cq/vine';
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /** One accepted job (a `Request` ready to execute). */
 export interface PoolJob {
   run(): Promise<void>;
@@ -84,12 +86,21 @@ export class JobWindow {
 
   private start(job: PoolJob): void {
     this.running++;
-    job.run().catch(() => undefined).finally(() => {
-      this.running--;
-      this.fill();
-      this.settleIfIdle();
-    });
+    let running: Promise<void>;
+    try {
+      running = job.run();
+    } catch {
+      running = RESOLVED;
+    }
+    running.then(this.finished, this.finished);
   }
+
+  /** One job finished (whatever its outcome): the next queued ones may start. One function for all jobs. */
+  private readonly finished = (): void => {
+    this.running--;
+    this.fill();
+    this.settleIfIdle();
+  };
 
   private fill(): void {
     const open = this.window(this.size);

@@ -16,17 +16,20 @@
 import { performance } from 'node:perf_hooks';
 import type { Message } from '@cq/kombu';
 import {
-  Ignore, Reject, Retry, SoftTimeLimitExceeded, TaskSignal, TimeLimitExceeded, autoretryFor, exceptionInfo, pythonRepr, runWithContext,
-  taskChildren, taskHasCustom,
+  Ignore, Reject, Retry, SoftTimeLimitExceeded, TaskContextBase, TaskSignal, TimeLimitExceeded, autoretryFor, exceptionInfo, pythonRepr, runWithContext,
+  recordedChildren, taskHasCustom,
   type Celery, type RetryOptions, type Task, type TaskContext, type TaskHookName, type TaskRequest, type TaskRequestFields,
 } from '@cq/app';
 import type { Backend, TaskRequest as BackendRequest } from '@cq/backend';
 import type { Logger } from '@cq/app';
 import { task_failure, task_postrun, task_prerun, task_retry, task_revoked, task_success } from '@cq/app';
-import { continueOnFailure, continueOnRevoked, continueOnSuccess } from '@cq/canvas';
+import { continueOnFailure, continueOnRevoked, continueOnSuccess, hasSuccessContinuation } from '@cq/canvas';
 import { WorkerLostError, WorkerTerminate } from './errors.js';
 import type { Executor } from './executor.js';
 import { canTerminateJobs } from './pool-capabilities.js';
+
+/** A settled promise, for what has nothing to wait for. */
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /** How a request ended: REVOKED by a revoke (with terminate, or discarded before it began), RETRY also for a cancel at shutdown. */
 export type Outcome = 'SUCCESS' | 'FAILURE' | 'RETRY' | 'IGNORED' | 'REJECTED' | 'REVOKED';
@@ -84,7 +87,8 @@ export function backendRequest(fields: TaskRequestFields, hostname: string, rout
 export class Request {
   readonly request: TaskRequest;
   readonly acksLate: boolean;
-  private readonly abort = new AbortController();
+  /** The task's abort signal, made on first use: most tasks never look at it. */
+  private readonly abort = new LazyAbort();
   startedAt = 0;
 
   constructor(readonly message: Message, readonly fields: TaskRequestFields, readonly task: Task, private readonly env: RequestEnv) {
@@ -110,9 +114,11 @@ export class Request {
     return backendRequest(this.fields, this.env.hostname, this.message.deliveryInfo.routing_key);
   }
 
-  /** What the backend records: `storeInfo()` plus the children the task sent (filled while it runs). */
+  /** What the backend records: `storeInfo()` plus the children the task sent so far (read when called). */
   private recordInfo(): BackendRequest {
-    return { ...this.storeInfo(), children: taskChildren(this.request) };
+    const info = this.storeInfo();
+    info.children = recordedChildren(this.request);
+    return info;
   }
 
   /** Stops the task cooperatively (revoke, cold shutdown). */
@@ -122,59 +128,39 @@ export class Request {
 
   /** Runs the task to completion; never throws. */
   async execute(): Promise<void> {
+    // No closures here: this runs for every task (and under tsx each named one costs a `__name` call).
     const { app, backend, log } = this.env;
     const conf = app.conf;
-    const topts = this.task.options;
-    const ignoreResult = this.fields.ignoreResult || (topts.ignoreResult ?? conf.task_ignore_result);
-    const storeErrors = !ignoreResult || (topts.storeErrorsEvenIfIgnored ?? conf.task_store_errors_even_if_ignored);
-    const info = this.recordInfo();
+    const ignoreResult = this.ignoresResult();
+    const storeErrors = !ignoreResult || (this.task.options.storeErrorsEvenIfIgnored ?? conf.task_store_errors_even_if_ignored);
     let outcome: Outcome = 'SUCCESS';
     let traced: Outcome = 'SUCCESS';
     let retval: unknown = null;
-    let started: Promise<void> = Promise.resolve();
-    // Celery `on_accepted` + the start of `trace_task`: on a process pool, when a child begins the task.
-    const begin = (): void => {
-      this.begun = true;
-      this.startedAt = performance.now();
-      this.env.onStart?.(this);
-      // Early ack: sent as the task starts; the task does not wait for the broker.
-      if (!this.acksLate) this.settle('ack').catch((e: unknown) => log.error(`Task ${this.fields.name}[${this.id}] could not be acked: ${String(e)}`));
-      task_prerun.send(this.task, { taskId: this.id, task: this.task, args: this.fields.args, kwargs: this.fields.kwargs });
-      if (backend && !ignoreResult && (topts.trackStarted ?? conf.task_track_started)) {
-        started = backend.markAsStarted(this.id, { pid: process.pid, hostname: this.env.hostname }, info).then(() => undefined);
-        started.catch(() => undefined); // awaited below
-      }
-    };
     const { args, kwargs } = this.fields;
-    let postrunSent = false;
-    const postrun = (): void => {
-      if (postrunSent || !this.begun || this.terminated) return;
-      postrunSent = true;
-      task_postrun.send(this.task, { taskId: this.id, task: this.task, args, kwargs, retval, state: traced });
-    };
     try {
       try {
         if (!this.env.executor) {
-          begin();
-          await started;
+          this.begin();
+          if (this.started) await this.started;
         }
-        const value = await Promise.race([this.run(begin), this.untilTerminated()]);
-        await started;
+        let value = this.runUntilTerminated();
+        if (isThenable(value)) value = await value;
+        if (this.started) await this.started;
         retval = value ?? null;
         // Canvas: link callbacks and the next chain link are sent before the result is stored (Celery
         // trace), as the task's children.
-        await runWithContext(this.context(), () => continueOnSuccess({ app, request: this.request }, value ?? null));
-        if (backend && !ignoreResult) await backend.markAsDone(this.id, value ?? null, info);
-        await this.hook('onSuccess', () => this.task.onSuccess(retval, this.id, args, kwargs));
+        if (hasSuccessContinuation(this.request)) await runWithContext(this.context(), () => continueOnSuccess({ app, request: this.request }, value ?? null));
+        if (backend && !ignoreResult) await backend.markAsDone(this.id, value ?? null, this.recordInfo());
+        if (taskHasCustom(this.task, 'onSuccess')) await this.hook('onSuccess', () => this.task.onSuccess(retval, this.id, args, kwargs));
         // The repr of the result is not free: build the line only when it is written.
         if (log.isLevelEnabled('info')) log.info(`Task ${this.fields.name}[${this.id}] succeeded in ${this.elapsed()}s: ${pythonRepr(value ?? null, 256)}`);
-        task_success.send(this.task, { result: retval, runtime: (performance.now() - this.startedAt) / 1000 });
-        await this.hook('afterReturn', () => this.task.afterReturn('SUCCESS', retval, this.id, args, kwargs, null));
+        if (task_success.receivers > 0) task_success.send(this.task, { result: retval, runtime: (performance.now() - this.startedAt) / 1000 });
+        if (taskHasCustom(this.task, 'afterReturn')) await this.hook('afterReturn', () => this.task.afterReturn('SUCCESS', retval, this.id, args, kwargs, null));
       } catch (err) {
         if (err instanceof HandlerError) throw err;
         retval = err;
         try {
-          outcome = traced = await this.handleError(err, storeErrors, info);
+          outcome = traced = await this.handleError(err, storeErrors, this.recordInfo());
         } catch (e) {
           if (e instanceof HandlerError) traced = e.handler === 'onRetry' ? 'RETRY' : 'FAILURE';
           throw e;
@@ -183,14 +169,50 @@ export class Request {
     } catch (err) {
       if (!(err instanceof HandlerError)) throw err;
       // Celery sends task_postrun (with the traced state) before it handles an error outside the body.
-      postrun();
-      outcome = await this.internalError(err, storeErrors, info);
+      this.postrun(retval, traced);
+      outcome = await this.internalError(err, storeErrors, this.recordInfo());
     } finally {
       // A failure was settled by handleError (Celery on_failure); any other outcome is acked now, and
       // so is an early-ack task that failed before a child began it.
       if (!this.message.acknowledged && !this.terminated) await this.settle('ack');
-      postrun();
+      this.postrun(retval, traced);
       this.env.onDone?.(this, outcome);
+    }
+  }
+
+  /** `ignore_result` for this request: the message's flag, else the task's option, else `task_ignore_result`. */
+  private ignoresResult(): boolean {
+    return this.fields.ignoreResult || (this.task.options.ignoreResult ?? this.env.app.conf.task_ignore_result);
+  }
+
+  /** With task_track_started: the STARTED write {@link begin} made, awaited before the result is stored. */
+  private started: Promise<void> | null = null;
+  private postrunSent = false;
+
+  /**
+   * Celery `on_accepted` + the start of `trace_task`: in-process right before the function, on a
+   * process pool when a child begins the task. Early ack (not acks late) is sent here and not waited for.
+   */
+  private begin(): void {
+    const { app, backend, log } = this.env;
+    this.begun = true;
+    this.startedAt = performance.now();
+    this.env.onStart?.(this);
+    if (!this.acksLate) this.settle('ack').catch((e: unknown) => log.error(`Task ${this.fields.name}[${this.id}] could not be acked: ${String(e)}`));
+    if (task_prerun.receivers > 0) task_prerun.send(this.task, { taskId: this.id, task: this.task, args: this.fields.args, kwargs: this.fields.kwargs, request: this.request });
+    if (backend && !this.ignoresResult() && (this.task.options.trackStarted ?? app.conf.task_track_started)) {
+      const started = backend.markAsStarted(this.id, { pid: process.pid, hostname: this.env.hostname }, this.recordInfo()).then(() => undefined);
+      started.catch(() => undefined); // awaited by execute
+      this.started = started;
+    }
+  }
+
+  /** Sends task_postrun once, for a request that began and was not terminated. */
+  private postrun(retval: unknown, state: Outcome): void {
+    if (this.postrunSent || !this.begun || this.terminated) return;
+    this.postrunSent = true;
+    if (task_postrun.receivers > 0) {
+      task_postrun.send(this.task, { taskId: this.id, task: this.task, args: this.fields.args, kwargs: this.fields.kwargs, retval, state, request: this.request });
     }
   }
 
@@ -245,13 +267,21 @@ export class Request {
   private inPool = false;
   /** Begun: in-process, or a child reported it started. */
   private begun = false;
-  private onTerminate: Array<(err: WorkerTerminate) => void> = [];
+  /** Rejects the promise of {@link runUntilTerminated} (one per request: `execute` runs once). */
+  private onTerminate: ((err: WorkerTerminate) => void) | null = null;
 
-  /** Rejects once {@link terminate} is called, so `execute` stops waiting for the function. */
-  private untilTerminated(): Promise<never> {
-    return new Promise((_, reject) => {
-      if (this.terminated) reject(this.terminated);
-      else this.onTerminate.push(reject);
+  /**
+   * {@link run}: what a synchronous function returned (or threw) as is, else a promise that rejects with
+   * the {@link WorkerTerminate} as soon as the request is terminated, so `execute` stops waiting for
+   * the function (whatever it does afterwards is ignored).
+   */
+  private runUntilTerminated(): unknown {
+    const value = this.terminated ? null : this.run();
+    if (this.terminated) throw this.terminated;
+    if (!isThenable(value)) return value;
+    return new Promise((resolve, reject) => {
+      this.onTerminate = reject;
+      value.then(resolve, reject);
     });
   }
 
@@ -285,7 +315,8 @@ export class Request {
     const { backend, log } = this.env;
     const err = new WorkerTerminate(`task ${this.fields.name}[${this.id}] ${reason === 'terminated' ? `terminated by revoke (${signal})` : 'revoked'}`);
     this.terminated = err;
-    for (const reject of this.onTerminate.splice(0)) reject(err);
+    this.onTerminate?.(err);
+    this.onTerminate = null;
     this.abort.abort(err);
     const executor = this.env.executor;
     try {
@@ -314,7 +345,8 @@ export class Request {
     const { backend, log } = this.env;
     const err = new WorkerTerminate(`task ${this.fields.name}[${this.id}] cancelled by worker shutdown`);
     this.terminated = err;
-    for (const reject of this.onTerminate.splice(0)) reject(err);
+    this.onTerminate?.(err);
+    this.onTerminate = null;
     this.abort.abort(err);
     const requeue = this.acksLate && !this.message.acknowledged;
     if (requeue) await this.settle('requeue').catch((e: unknown) => log.error(`could not requeue ${this.id}: ${String(e)}`));
@@ -326,7 +358,11 @@ export class Request {
   }
 
   /** Runs the function: in-process, or in a child that calls `onStarted` when it begins it. */
-  private async run(onStarted: () => void): Promise<unknown> {
+  /**
+   * Runs the function: in a child, which reports when it begins it ({@link begin}; a promise), or here —
+   * without time limits called at once, returning what it returns (a value, a promise, or it throws).
+   */
+  private run(): unknown {
     const [hardMsg, softMsg] = this.fields.timeLimit;
     const hard = hardMsg ?? this.task.options.timeLimit ?? this.env.timeLimit ?? this.env.app.conf.task_time_limit;
     const soft = softMsg ?? this.task.options.softTimeLimit ?? this.env.softTimeLimit ?? this.env.app.conf.task_soft_time_limit;
@@ -334,12 +370,18 @@ export class Request {
       // A child runs the function and owns both clocks (billiard kills it at the hard limit).
       const { name, args, kwargs } = this.fields;
       this.inPool = true;
-      return this.env.executor.invoke({ name, args, kwargs, request: this.request }, { softTimeLimit: soft ?? null, timeLimit: hard ?? null }, onStarted);
+      return this.env.executor.invoke({ name, args, kwargs, request: this.request }, { softTimeLimit: soft ?? null, timeLimit: hard ?? null }, () => this.begin());
     }
     const context = this.context();
+    if (!soft && !hard) return runWithContext(context, () => this.task.invoke(context, this.fields.args, this.fields.kwargs));
+    return this.runWithLimits(context, soft ?? null, hard ?? null);
+  }
+
+  /** {@link run} in-process with a soft and/or hard time limit (seconds): the function races its timers. */
+  private async runWithLimits(context: TaskContext, soft: number | null, hard: number | null): Promise<unknown> {
+    const running = Promise.resolve().then(() => runWithContext(context, () => this.task.invoke(context, this.fields.args, this.fields.kwargs)));
     const timers: NodeJS.Timeout[] = [];
     try {
-      const running = Promise.resolve().then(() => runWithContext(context, () => this.task.invoke(context, this.fields.args, this.fields.kwargs)));
       const races: Array<Promise<unknown>> = [running];
       if (soft) {
         races.push(new Promise((_, reject) => timers.push(setTimeout(() => {
@@ -363,21 +405,11 @@ export class Request {
     }
   }
 
-  private taskContext: TaskContext | null = null;
+  private taskContext: RequestContext | null = null;
 
   /** The context the function runs with (in-process), and the callbacks are sent in; one per request. */
   private context(): TaskContext {
-    return (this.taskContext ??= {
-      name: this.fields.name,
-      request: this.request,
-      signal: this.abort.signal,
-      retry: (options = {}): never => {
-        throw this.task.retrySignal(this.request, options);
-      },
-      updateState: async ({ state, meta }) => {
-        if (this.env.backend) await this.env.backend.storeResult(this.id, meta ?? null, state, { request: this.storeInfo() });
-      },
-    });
+    return (this.taskContext ??= new RequestContext(this, this.abort, this.env));
   }
 
   private async handleError(err: unknown, storeErrors: boolean, info: BackendRequest): Promise<Exclude<Outcome, 'SUCCESS'>> {
@@ -459,15 +491,71 @@ export class Request {
     return true;
   }
 
-  private async settle(how: 'ack' | 'reject' | 'requeue'): Promise<void> {
-    if (this.message.acknowledged) return;
-    if (how === 'ack') await this.message.ack();
-    else await this.message.reject(how === 'requeue');
+  private settle(how: 'ack' | 'reject' | 'requeue'): Promise<void> {
+    if (this.message.acknowledged) return RESOLVED;
+    return how === 'ack' ? this.message.ack() : this.message.reject(how === 'requeue');
   }
 
   private elapsed(): string {
     return ((performance.now() - this.startedAt) / 1000).toFixed(6).replace(/0+$/, '').replace(/\.$/, '.0');
   }
+}
+
+/** A request's abort controller, made on first use (most tasks never look at their signal). */
+class LazyAbort {
+  private controller: AbortController | null = null;
+
+  get signal(): AbortSignal {
+    return (this.controller ??= new AbortController()).signal;
+  }
+
+  abort(reason: unknown): void {
+    (this.controller ??= new AbortController()).abort(reason);
+  }
+}
+
+/**
+ * The context a task runs with in-process (Celery's bound `self`, what `currentTask()` returns): one
+ * per request, its methods on the prototype (the canvas ones from @cq/app's `TaskContextBase`).
+ */
+class RequestContext extends TaskContextBase {
+  readonly name: string;
+  readonly request: TaskRequest;
+  readonly #owner: Request;
+  readonly #abort: LazyAbort;
+  readonly #env: RequestEnv;
+
+  constructor(owner: Request, abort: LazyAbort, env: RequestEnv) {
+    super();
+    this.name = owner.fields.name;
+    this.request = owner.request;
+    this.#owner = owner;
+    this.#abort = abort;
+    this.#env = env;
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  protected get contextTask(): Task {
+    return this.#owner.task;
+  }
+
+  retry(options: RetryOptions = {}): never {
+    throw this.#owner.task.retrySignal(this.request, options);
+  }
+
+  async updateState({ state, meta }: { state: string; meta?: unknown }): Promise<void> {
+    const { backend, hostname } = this.#env;
+    const owner = this.#owner;
+    if (backend) await backend.storeResult(owner.id, meta ?? null, state, { request: backendRequest(owner.fields, hostname, owner.message.deliveryInfo.routing_key) });
+  }
+}
+
+/** True for a promise or any object with a `then` method (what `await` would wait for). */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 /**

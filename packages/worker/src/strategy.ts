@@ -15,6 +15,8 @@
  *   and settled, not received (see `eta-parking.ts`; cq, beyond Celery);
  * - eta in the future → held on a timer until due, with the prefetch count raised while held, up to
  *   `worker_eta_task_limit` unacknowledged messages in all (see `eta-schedule.ts`);
+ * - a debounced task (`applyAsync(…, { deduplicationMode: 'debounce' })`) that a later call replaced →
+ *   acked and dropped when due (see `deduplication.ts`; cq, beyond Celery);
  * - a task type with a rate limit (`rateLimit`, `task_default_rate_limit`, unless
  *   `worker_disable_rate_limits`) → held in its token bucket until it may run (see `rate-limit.ts`);
  * - otherwise handed to the pool.
@@ -24,18 +26,20 @@
  * the worker's rate-limited {@link BadMessageLog}, so a flood of bad messages cannot fill a disk.
  */
 import { SecurityError, type Message } from '@cq/kombu';
-import { NotRegistered, decodeTaskMessage, type Celery, type TaskRequestFields } from '@cq/app';
+import { NotRegistered, decodeTaskMessage, readDeduplicationHeader, type Celery, type Task, type TaskRequestFields } from '@cq/app';
 import type { Backend } from '@cq/backend';
 import type { Logger } from '@cq/app';
 import { isTaskMessage, task_received, task_rejected, task_revoked, task_unknown } from '@cq/app';
 import { continueOnRevoked } from '@cq/canvas';
 import { Request, backendRequest, type RequestEnv } from './request.js';
 import type { Pool } from './pool.js';
+import type { PoolJob } from './job-window.js';
 import { EtaSchedule } from './eta-schedule.js';
 import { parkIfFar } from './eta-parking.js';
 import { RateLimiter, parseRate } from './rate-limit.js';
 import { workerSettings } from './settings.js';
 import { BadMessageLog } from './bad-message-log.js';
+import { debounceGate, releaseWhenReady } from './deduplication.js';
 
 export interface StrategyHooks {
   /** Raises (> 0) or lowers (< 0) the channel's prefetch while ETA tasks are held. */
@@ -73,18 +77,21 @@ export class TaskStrategy {
     });
     this.rateLimiter = new RateLimiter<Request>(
       (name) => this.rateLimitOf(name),
-      (request) => this.pool.apply({
-        // Revoked or expired while it waited (rate limit, pool queue): Celery checks again before running.
-        run: async () => {
-          if (!(await this.revokeIfExpired(request))) await request.execute();
-          else this.env.onReleased?.(request);
-        },
-        requeue: async () => {
-          this.env.onReleased?.(request);
-          await request.message.reject(true);
-        },
-      }),
+      (request) => this.pool.apply(new StrategyJob(this, request)),
     );
+  }
+
+  /** A pool job's run ({@link StrategyJob}): revoked or expired while it waited (rate limit, pool queue) — Celery checks again before running. */
+  runJob(request: Request): Promise<void> {
+    return this.mustDiscard(request)
+      ? this.revokeIfExpired(request).then(() => this.env.onReleased?.(request))
+      : request.execute();
+  }
+
+  /** A pool job's requeue ({@link StrategyJob}): given back to the broker unstarted (warm shutdown). */
+  async requeueJob(request: Request): Promise<void> {
+    this.env.onReleased?.(request);
+    await request.message.reject(true);
   }
 
   /** The rate limit of a task type, or null; an invalid one is logged and ignored. */
@@ -113,60 +120,109 @@ export class TaskStrategy {
     return this.env.backend;
   }
 
-  /** Handles one message; never throws. */
-  async onMessage(message: Message): Promise<void> {
-    const headerId = typeof message.headers['id'] === 'string' ? message.headers['id'] : `delivery ${message.deliveryTag}`;
+  /**
+   * Handles one message; never throws. Returns a promise only when something had to be waited for (a
+   * bad message settled, a far ETA parked, a discarded task stored): the common path allocates none.
+   */
+  onMessage(message: Message): Promise<void> | undefined {
     let payload: unknown;
     try {
       payload = message.decode();
     } catch (err) {
-      if (err instanceof SecurityError) {
-        this.badMessages.report('fatal', `Refused signed message ${String(message.headers['task'] ?? '?')}[${headerId}]: ${err.message}; rejected`);
-        await message.reject(false).catch(() => undefined);
-        return;
-      }
-      this.badMessages.report('fatal', `Can't decode message body: ${errText(err)} (type:${message.contentType} encoding:${message.contentEncoding} id:${headerId}); message dropped`);
-      await message.ack().catch(() => undefined);
-      return;
+      return this.undecodable(message, err);
     }
     let fields: TaskRequestFields;
     try {
       fields = decodeTaskMessage(message.headers, message.properties, payload);
     } catch (err) {
-      this.badMessages.report('error', `Received invalid or unknown message (id:${headerId}): ${errText(err)}; rejected`);
-      await message.reject(false).catch(() => undefined);
-      // Celery sends task_rejected for a message of unknown type only, not for an invalid task message.
-      const v1 = typeof payload === 'object' && payload !== null && Object.hasOwn(payload, 'task');
-      if (!isTaskMessage(message.headers) && !v1) task_rejected.send(this.hooks.consumer ?? this, { message, exc: null });
-      return;
+      return this.invalid(message, payload, err);
     }
     const task = this.app.tasks.get(fields.name);
-    if (!task) {
-      this.badMessages.report('error', `Received unregistered task of type '${fields.name}' (id:${fields.id}). The message has been ignored and discarded. Did you register it with app.task() in the module given to -A?`);
+    if (!task) return this.unregistered(message, fields);
+    if (fields.eta) return this.receiveEta(message, fields, task);
+    return this.receive(new Request(message, fields, task, this.env));
+  }
+
+  /** `id:` of a message in reports: its `id` header, else its delivery tag. */
+  private static headerId(message: Message): string {
+    return typeof message.headers['id'] === 'string' ? message.headers['id'] : `delivery ${message.deliveryTag}`;
+  }
+
+  /** A body that cannot be decoded (dropped: acked) or a refused signed one (rejected). */
+  private async undecodable(message: Message, err: unknown): Promise<void> {
+    const headerId = TaskStrategy.headerId(message);
+    if (err instanceof SecurityError) {
+      this.badMessages.report('fatal', `Refused signed message ${String(message.headers['task'] ?? '?')}[${headerId}]: ${err.message}; rejected`);
       await message.reject(false).catch(() => undefined);
-      if (this.backend) {
-        await this.backend.markAsFailure(fields.id, new NotRegistered(fields.name), null, backendRequest(fields, this.env.hostname, message.deliveryInfo.routing_key)).catch((e: unknown) => this.log.error(`could not store NotRegistered for ${fields.id}: ${errText(e)}`));
-      }
-      task_unknown.send(this.hooks.consumer ?? this, { name: fields.name, id: fields.id, message, exc: new NotRegistered(fields.name) });
       return;
     }
-    if (fields.eta && await parkIfFar(message, fields.eta.getTime(), `${fields.name}[${fields.id}]`, this.log)) return;
-    const request = new Request(message, fields, task, this.env);
-    this.log.info(`Task ${fields.name}[${fields.id}] received`);
-    if (await this.revokeIfExpired(request)) return;
-    task_received.send(this.hooks.consumer ?? this, { request: fields });
+    this.badMessages.report('fatal', `Can't decode message body: ${errText(err)} (type:${message.contentType} encoding:${message.contentEncoding} id:${headerId}); message dropped`);
+    await message.ack().catch(() => undefined);
+  }
+
+  /** Not a (valid) task message: rejected without requeue. */
+  private async invalid(message: Message, payload: unknown, err: unknown): Promise<void> {
+    const headerId = TaskStrategy.headerId(message);
+    this.badMessages.report('error', `Received invalid or unknown message (id:${headerId}): ${errText(err)}; rejected`);
+    await message.reject(false).catch(() => undefined);
+    // Celery sends task_rejected for a message of unknown type only, not for an invalid task message.
+    const v1 = typeof payload === 'object' && payload !== null && Object.hasOwn(payload, 'task');
+    if (!isTaskMessage(message.headers) && !v1) task_rejected.send(this.hooks.consumer ?? this, { message, exc: null });
+  }
+
+  /** A task this worker does not know: rejected without requeue, FAILURE `NotRegistered` stored. */
+  private async unregistered(message: Message, fields: TaskRequestFields): Promise<void> {
+    this.badMessages.report('error', `Received unregistered task of type '${fields.name}' (id:${fields.id}). The message has been ignored and discarded. Did you register it with app.task() in the module given to -A?`);
+    await message.reject(false).catch(() => undefined);
+    if (this.backend) {
+      await this.backend.markAsFailure(fields.id, new NotRegistered(fields.name), null, backendRequest(fields, this.env.hostname, message.deliveryInfo.routing_key)).catch((e: unknown) => this.log.error(`could not store NotRegistered for ${fields.id}: ${errText(e)}`));
+    }
+    task_unknown.send(this.hooks.consumer ?? this, { name: fields.name, id: fields.id, message, exc: new NotRegistered(fields.name) });
+  }
+
+  /** A task with an ETA: parked on the broker when far (see `eta-parking.ts`), else received. */
+  private async receiveEta(message: Message, fields: TaskRequestFields, task: Task): Promise<void> {
+    if (await parkIfFar(message, fields.eta!.getTime(), `${fields.name}[${fields.id}]`, this.log)) return;
+    await this.receive(new Request(message, fields, task, this.env));
+  }
+
+  /** A task received: discarded when expired or revoked, held until a future ETA, else dispatched. */
+  private receive(request: Request): Promise<void> | undefined {
+    const { fields, message } = request;
+    if (this.log.isLevelEnabled('info')) this.log.info(`Task ${fields.name}[${fields.id}] received`);
+    if (this.mustDiscard(request)) return this.revokeIfExpired(request).then(NOOP);
+    if (task_received.receivers > 0) task_received.send(this.hooks.consumer ?? this, { request: fields });
     if (fields.eta && fields.eta.getTime() > Date.now()) {
       this.eta.hold(`${fields.id}/${message.deliveryTag}`, fields.eta.getTime(), request);
-      return;
+      return undefined;
     }
-    await this.dispatch(request);
+    return this.dispatch(request);
   }
 
   /** A due request: revoked if it expired meanwhile, else to its rate limit lane or the pool. */
-  private async dispatch(request: Request): Promise<void> {
-    if (await this.revokeIfExpired(request)) return;
+  private dispatch(request: Request): Promise<void> | undefined {
+    if (this.mustDiscard(request)) return this.revokeIfExpired(request).then(NOOP);
+    // A debounced message a later call replaced is dropped here, when due (see deduplication.ts).
+    if (readDeduplicationHeader(request.message.headers)?.mode === 'debounce') {
+      return debounceGate(this.app, request, this.log).then((dropped) => {
+        if (!dropped) this.release(request);
+      });
+    }
+    this.release(request);
+    return undefined;
+  }
+
+  /** Hands a due request on: the worker's reserved requests, then its rate limit lane or the pool. */
+  private release(request: Request): void {
     this.env.onReserved?.(request);
     this.rateLimiter.add(request.fields.name, request);
+  }
+
+  /** The synchronous test of {@link revokeIfExpired}, so that most requests skip it: unsettled, and expired or revoked. */
+  private mustDiscard(request: Request): boolean {
+    if (request.message.acknowledged) return false;
+    const { expires, id } = request.fields;
+    return (expires !== null && expires.getTime() <= Date.now()) || this.revoked?.has(id) === true;
   }
 
   /** Stores REVOKED (`expired`/`revoked`) and acks when the request expired or its id was revoked; true if so. */
@@ -185,6 +241,7 @@ export class TaskStrategy {
         this.log.error(`could not count ${fields.id} as a revoked part of chord ${fields.group ?? ''}: ${errText(e)}`));
       await message.ack().catch(() => undefined);
       task_revoked.send(request.task, { request: request.request, terminated: false, signum: null, expired });
+      await releaseWhenReady(this.app, request, 'REVOKED', this.log);
       return true;
     }
     return false;
@@ -198,6 +255,21 @@ export class TaskStrategy {
       await request.message.reject(true).catch(() => undefined);
     }
     return held.length;
+  }
+}
+
+const NOOP = (): void => undefined;
+
+/** A request handed to the pool: one small object per task, its methods on the prototype. */
+class StrategyJob implements PoolJob {
+  constructor(private readonly strategy: TaskStrategy, private readonly request: Request) {}
+
+  run(): Promise<void> {
+    return this.strategy.runJob(this.request);
+  }
+
+  requeue(): Promise<void> {
+    return this.strategy.requeueJob(this.request);
   }
 }
 

@@ -43,9 +43,9 @@ function answer(reply: FastifyReply, replies: readonly Reply[], worker: string, 
 export function controlRoutes(server: FastifyInstance, ctx: DashboardContext): void {
   const { control } = ctx;
   const timeout = ctx.options.inspectTimeout;
-  const requireWorker = (name: string): void => {
-    ctx.recorder.flush();
-    if (!isWorker(ctx, name)) throw new ApiError(404, `Unknown worker '${name}'`);
+  const requireWorker = async (name: string): Promise<void> => {
+    await ctx.recorder.flush();
+    if (!(await isWorker(ctx, name))) throw new ApiError(404, `Unknown worker '${name}'`);
   };
   const ask = (command: string, worker: string, args: Record<string, unknown> = {}): Promise<Reply[]> =>
     control.broadcast(command, { arguments: args, destination: [worker], reply: true, timeout });
@@ -54,21 +54,21 @@ export function controlRoutes(server: FastifyInstance, ctx: DashboardContext): v
 
   server.post<WorkerRoute>('/api/worker/shutdown/:worker', async (request) => {
     const { worker } = request.params;
-    requireWorker(worker);
+    await requireWorker(worker);
     await control.broadcast('shutdown', { destination: [worker] });
     return { message: 'Shutting down!' };
   });
 
   server.post<WorkerRoute>('/api/worker/pool/restart/:worker', async (request, reply) => {
     const { worker } = request.params;
-    requireWorker(worker);
+    await requireWorker(worker);
     return answer(reply, await ask('pool_restart', worker, { reload: false }), worker, `Restarting '${worker}' worker's pool`, `Failed to restart the '${worker}' pool`);
   });
 
   for (const [verb, command, done, failed] of [['grow', 'pool_grow', 'Growing', 'grow'], ['shrink', 'pool_shrink', 'Shrinking', 'shrink']] as const) {
     server.post<WorkerRoute>(`/api/worker/pool/${verb}/:worker`, async (request, reply) => {
       const { worker } = request.params;
-      requireWorker(worker);
+      await requireWorker(worker);
       const n = numberArgument(request, 'n', 'int') ?? 1;
       return answer(reply, await ask(command, worker, { n }), worker, `${done} '${worker}' worker's pool by ${n}`, `Failed to ${failed} '${worker}' worker's pool`);
     });
@@ -76,7 +76,7 @@ export function controlRoutes(server: FastifyInstance, ctx: DashboardContext): v
 
   server.post<WorkerRoute>('/api/worker/pool/autoscale/:worker', async (request, reply) => {
     const { worker } = request.params;
-    requireWorker(worker);
+    await requireWorker(worker);
     const min = numberArgument(request, 'min', 'int');
     const max = numberArgument(request, 'max', 'int');
     if (min === undefined || max === undefined) throw new ApiError(400, 'Missing argument min or max');
@@ -86,7 +86,7 @@ export function controlRoutes(server: FastifyInstance, ctx: DashboardContext): v
   for (const [verb, command, failed] of [['add-consumer', 'add_consumer', 'add'], ['cancel-consumer', 'cancel_consumer', 'cancel']] as const) {
     server.post<WorkerRoute>(`/api/worker/queue/${verb}/:worker`, async (request, reply) => {
       const { worker } = request.params;
-      requireWorker(worker);
+      await requireWorker(worker);
       const queue = requiredArgument(request, 'queue');
       const what = failed === 'add' ? `Failed to add '${queue}' consumer to '${worker}' worker` : `Failed to cancel '${queue}' consumer from '${worker}' worker`;
       return answer(reply, await ask(command, worker, { queue }), worker, null, what);
@@ -105,8 +105,8 @@ export function controlRoutes(server: FastifyInstance, ctx: DashboardContext): v
     const { name } = request.params;
     const worker = requiredArgument(request, 'workername');
     const rateLimit = requiredArgument(request, 'ratelimit');
-    if (!isTaskName(ctx, name)) throw new ApiError(404, `Unknown task '${name}'`);
-    requireWorker(worker);
+    if (!(await isTaskName(ctx, name))) throw new ApiError(404, `Unknown task '${name}'`);
+    await requireWorker(worker);
     const replies = await ask('rate_limit', worker, { task_name: name, rate_limit: rateLimit });
     return answer(reply, replies, worker, null, 'Failed to set rate limit');
   });
@@ -116,8 +116,8 @@ export function controlRoutes(server: FastifyInstance, ctx: DashboardContext): v
     const worker = requiredArgument(request, 'workername');
     const hard = numberArgument(request, 'hard', 'float') ?? null;
     const soft = numberArgument(request, 'soft', 'float') ?? null;
-    if (!isTaskName(ctx, name)) throw new ApiError(404, `Unknown task '${name}'`);
-    requireWorker(worker);
+    if (!(await isTaskName(ctx, name))) throw new ApiError(404, `Unknown task '${name}'`);
+    await requireWorker(worker);
     const replies = await ask('time_limit', worker, { task_name: name, hard, soft });
     return answer(reply, replies, worker, null, 'Failed to set timeouts');
   });

@@ -54,22 +54,22 @@ export function taskRoutes(server: FastifyInstance, ctx: DashboardContext): void
   const hasBackend = (): boolean => app.resultBackendUrl !== null;
 
   server.get('/api/tasks', async (request) => {
-    recorder.flush();
-    const rows = store.tasks(taskFilter(request));
-    const children = store.children(rows.map((r) => r.uuid));
+    await recorder.flush();
+    const rows = await store.tasks(taskFilter(request));
+    const children = await store.children(rows.map((r) => r.uuid));
     return Object.fromEntries(rows.map((row) => [row.uuid, listedTask(row, children.get(row.uuid))]));
   });
 
   server.get('/api/task/types', async () => {
-    recorder.flush();
-    return { 'task-types': store.taskTypes() };
+    await recorder.flush();
+    return { 'task-types': await store.taskTypes() };
   });
 
   server.get<{ Params: { id: string } }>('/api/task/info/:id', async (request) => {
-    recorder.flush();
-    const row = store.task(request.params.id);
+    await recorder.flush();
+    const row = await store.task(request.params.id);
     if (!row) throw new ApiError(404, `Unknown task '${request.params.id}'`);
-    return taskAsDict(row, store.children([row.uuid]).get(row.uuid));
+    return taskAsDict(row, (await store.children([row.uuid])).get(row.uuid));
   });
 
   server.get<{ Params: { id: string } }>('/api/task/result/:id', async (request) => {
@@ -83,7 +83,7 @@ export function taskRoutes(server: FastifyInstance, ctx: DashboardContext): void
   });
 
   const send = async (name: string, body: unknown, requireKnown: boolean): Promise<AsyncResult> => {
-    if (requireKnown && !isTaskName(ctx, name)) throw new ApiError(404, `Unknown task '${name}'`);
+    if (requireKnown && !(await isTaskName(ctx, name))) throw new ApiError(404, `Unknown task '${name}'`);
     const { args, options } = readApplyRequest(body);
     return app.sendTask(name, args, options);
   };

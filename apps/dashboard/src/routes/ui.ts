@@ -30,26 +30,26 @@ export function uiRoutes(server: FastifyInstance, ctx: DashboardContext): void {
   server.get('/api/ui/config', async () => ({ readOnly: ctx.options.readOnly }));
 
   server.get('/api/ui/tasks', async (request) => {
-    recorder.flush();
+    await recorder.flush();
     const filter = taskFilter(request);
-    const rows = store.tasks(filter);
-    const children = store.children(rows.map((r) => r.uuid));
-    return { total: store.countTasks(filter), tasks: rows.map((row) => listedTask(row, children.get(row.uuid))) };
+    const rows = await store.tasks(filter);
+    const children = await store.children(rows.map((r) => r.uuid));
+    return { total: await store.countTasks(filter), tasks: rows.map((row) => listedTask(row, children.get(row.uuid))) };
   });
 
   server.get<{ Params: { id: string } }>('/api/ui/task/:id', async (request) => {
-    recorder.flush();
-    const row = store.task(request.params.id);
+    await recorder.flush();
+    const row = await store.task(request.params.id);
     if (!row) throw new ApiError(404, `Unknown task '${request.params.id}'`);
-    const children = store.children([row.uuid]).get(row.uuid) ?? [];
-    const events = store.taskEvents(row.uuid).map((e) => ({ type: e.type, timestamp: e.timestamp, hostname: e.hostname, fields: e.fields }));
+    const children = (await store.children([row.uuid])).get(row.uuid) ?? [];
+    const events = (await store.taskEvents(row.uuid)).map((e) => ({ type: e.type, timestamp: e.timestamp, hostname: e.hostname, fields: e.fields }));
     return { task: taskAsDict(row, children), events, children, extra: row.extra ? JSON.parse(row.extra) as unknown : {} };
   });
 
   server.get('/api/ui/workers', async () => {
-    recorder.flush();
+    await recorder.flush();
     const now = Date.now() / 1000;
-    return store.workers().map((w) => ({
+    return (await store.workers()).map((w) => ({
       hostname: w.hostname, alive: workerAlive(w, now), online: w.online, pid: w.pid, freq: w.freq, active: w.active, processed: w.processed,
       loadavg: w.loadavg, sw_ident: w.sw_ident, sw_ver: w.sw_ver, sw_sys: w.sw_sys, last_heartbeat: w.heartbeats[w.heartbeats.length - 1] ?? null,
       info: w.info,
@@ -57,8 +57,8 @@ export function uiRoutes(server: FastifyInstance, ctx: DashboardContext): void {
   });
 
   server.post<{ Params: { id: string } }>('/api/ui/task/retry/:id', async (request) => {
-    recorder.flush();
-    const row = store.task(request.params.id);
+    await recorder.flush();
+    const row = await store.task(request.params.id);
     if (!row?.name) throw new ApiError(404, `Unknown task '${request.params.id}'`);
     let parsed: ReturnType<typeof taskArguments>;
     try {

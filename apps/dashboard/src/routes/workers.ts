@@ -22,16 +22,16 @@ export function workerRoutes(server: FastifyInstance, ctx: DashboardContext): vo
     const refresh = boolArgument(request, 'refresh');
     const status = boolArgument(request, 'status');
     const name = argument(request, 'workername') || null;
-    ctx.recorder.flush();
+    await ctx.recorder.flush();
     if (refresh) {
-      const alive = ctx.store.workers().filter((w) => workerAlive(w)).map((w) => w.hostname);
+      const alive = (await ctx.store.workers()).filter((w) => workerAlive(w)).map((w) => w.hostname);
       try {
         await ctx.inspector.update(name ? [name] : alive);
       } catch (err) {
         throw new ApiError(503, `Failed to update workers: ${(err as Error).message}`, { cause: err });
       }
     }
-    const workers = ctx.store.workers();
+    const workers = await ctx.store.workers();
     if (status) return Object.fromEntries(workers.map((w) => [w.hostname, workerAlive(w)]));
     const inspected = workers.filter((w) => w.info !== null && (!name || w.hostname === name));
     if (name && inspected.length === 0) throw new ApiError(404, `Unknown worker '${name}'`);

@@ -11,8 +11,9 @@
  * | anything else | name, uuid, state, worker, args, kwargs or result contains it (the last one wins, as in Flower) |
  *
  * Matching is case-sensitive, as Flower's `in`. {@link searchSql} turns the terms into one SQL
- * condition over the `tasks` table; `kwargs:` uses the `cq_kwarg_is` SQL function the store registers.
+ * condition over the `tasks` table; `kwargs:` uses the `cq_kwarg_is` SQL function each store defines.
  */
+import type { SqlDialect } from './dialect.js';
 
 export interface SearchTerms {
   any?: string;
@@ -57,8 +58,12 @@ export function kwargIs(kwargs: string | null, key: string, value: string): bool
   return kwargs.slice(start, end).replace(/^["']+|["']+$/g, '') === value;
 }
 
-/** One SQL condition (with its parameters) true when a task matches any term; null for no terms. */
-export function searchSql(terms: SearchTerms): { sql: string; params: unknown[] } | null {
+/**
+ * One SQL condition (with its `?` parameters, in order) true when a task matches any term; null for
+ * no terms. The free-text term goes through `dialect.anyTerm`, so each store can answer it from its
+ * search index.
+ */
+export function searchSql(terms: SearchTerms, dialect: SqlDialect): { sql: string; params: unknown[] } | null {
   const any: string[] = [];
   const params: unknown[] = [];
   if (terms.state?.length) {
@@ -66,11 +71,12 @@ export function searchSql(terms: SearchTerms): { sql: string; params: unknown[] 
     params.push(...terms.state);
   }
   if (terms.any) {
-    any.push("instr(concat_ws('|', name, uuid, state, worker, args, kwargs, result), ?) > 0");
-    params.push(terms.any);
+    const term = dialect.anyTerm(terms.any);
+    any.push(term.sql);
+    params.push(...term.params);
   }
   if (terms.result) {
-    any.push('instr(result, ?) > 0');
+    any.push(dialect.contains('result'));
     params.push(terms.result);
   }
   const kwargs = Object.entries(terms.kwargs ?? {});
@@ -79,7 +85,7 @@ export function searchSql(terms: SearchTerms): { sql: string; params: unknown[] 
     for (const [k, v] of kwargs) params.push(k, v);
   }
   if (terms.args?.length) {
-    any.push(`(${terms.args.map(() => 'instr(args, ?) > 0').join(' AND ')})`);
+    any.push(`(${terms.args.map(() => dialect.contains('args')).join(' AND ')})`);
     params.push(...terms.args);
   }
   return any.length === 0 ? null : { sql: `(${any.join(' OR ')})`, params };

@@ -1,11 +1,13 @@
 /**
  * The filters and order of a task listing (Flower `iter_tasks` / `sort_tasks`), turned into SQL over
- * the `tasks` table so that SQLite's indexes answer them, however many tasks are stored.
+ * the `tasks` table (with `?` parameters) so that the store's indexes answer them, however many tasks
+ * are stored. The {@link SqlDialect} says where SQLite and PostgreSQL write it differently.
  *
  * Differences from Flower, on purpose: a task without a worker is left out when filtering by worker,
  * and a task never received is left out when filtering by received time (Flower lets both through).
  */
 import { ApiError } from '../errors.js';
+import type { SqlDialect } from './dialect.js';
 import { parseSearchTerms, searchSql } from './search.js';
 
 export interface TaskFilter {
@@ -37,21 +39,22 @@ export interface TaskFilter {
 export const SORT_KEYS = ['name', 'state', 'received', 'started'] as const;
 
 /** The WHERE clause (`''` when nothing filters) and its parameters. */
-export function whereClause(filter: TaskFilter): { sql: string; params: unknown[] } {
+export function whereClause(filter: TaskFilter, dialect: SqlDialect): { sql: string; params: unknown[] } {
   const conditions: string[] = [];
   const params: unknown[] = [];
   const add = (sql: string, value: unknown): void => {
     conditions.push(sql);
     params.push(value);
   };
-  if (filter.worker) add('worker = ?', filter.worker);
-  if (filter.name) add('name = ?', filter.name);
-  if (filter.state) add('state = ?', filter.state);
-  if (filter.receivedStart != null) add('received >= ?', filter.receivedStart);
-  if (filter.receivedEnd != null) add('received <= ?', filter.receivedEnd);
-  if (filter.startedStart != null) add('started >= ?', filter.startedStart);
-  if (filter.startedEnd != null) add('started <= ?', filter.startedEnd);
-  const search = searchSql(parseSearchTerms(filter.search));
+  const c = (name: string): string => dialect.column(name);
+  if (filter.worker) add(`${c('worker')} = ?`, filter.worker);
+  if (filter.name) add(`${c('name')} = ?`, filter.name);
+  if (filter.state) add(`${c('state')} = ?`, filter.state);
+  if (filter.receivedStart != null) add(`${c('received')} >= ?`, filter.receivedStart);
+  if (filter.receivedEnd != null) add(`${c('received')} <= ?`, filter.receivedEnd);
+  if (filter.startedStart != null) add(`${c('started')} >= ?`, filter.startedStart);
+  if (filter.startedEnd != null) add(`${c('started')} <= ?`, filter.startedEnd);
+  const search = searchSql(parseSearchTerms(filter.search), dialect);
   if (search) {
     conditions.push(search.sql);
     params.push(...search.params);
@@ -63,18 +66,70 @@ export function whereClause(filter: TaskFilter): { sql: string; params: unknown[
  * The ORDER BY clause. Ties keep insertion order, so pages never overlap.
  * @throws ApiError 400 for a sort key Flower does not know.
  */
-export function orderClause(sortBy: string | null | undefined): string {
-  if (!sortBy) return 'ORDER BY timestamp DESC, rowid DESC';
+export function orderClause(sortBy: string | null | undefined, dialect: SqlDialect): string {
+  const tie = dialect.insertionOrder;
+  if (!sortBy) return `ORDER BY ${dialect.order('timestamp', true)}, ${tie} DESC`;
   const descending = sortBy.startsWith('-');
   const key = sortBy.replace(/^-+/, '');
   if (!(SORT_KEYS as readonly string[]).includes(key)) throw new ApiError(400, `Invalid sort_by '${sortBy}': use one of ${SORT_KEYS.join(', ')}, prefixed with - for descending`);
-  const dir = descending ? 'DESC' : 'ASC';
-  return `ORDER BY ${key} ${dir}, rowid ${dir}`;
+  return `ORDER BY ${dialect.order(key, descending)}, ${tie} ${descending ? 'DESC' : 'ASC'}`;
 }
 
-/** LIMIT/OFFSET (SQLite needs a LIMIT before an OFFSET; -1 is none). */
-export function pageClause(filter: TaskFilter): { sql: string; params: unknown[] } {
-  const limit = filter.limit ?? -1;
+/** LIMIT/OFFSET with their parameters (no limit: the dialect's "all"). */
+export function pageClause(filter: TaskFilter, dialect: SqlDialect): { sql: string; params: unknown[] } {
+  const limit = filter.limit ?? dialect.noLimit;
   const offset = Math.max(filter.offset ?? 0, 0);
   return { sql: 'LIMIT ? OFFSET ?', params: [limit, offset] };
+}
+
+/**
+ * Whether `filter` bounds `received` or `started` while the order is by another column: then the
+ * order's index and the range's index differ, and no plan is right for every range (a narrow range
+ * in the middle of the history, or a wide one).
+ */
+export function rangeOffOrder(filter: TaskFilter): boolean {
+  const key = filter.sortBy?.replace(/^-+/, '');
+  return ((filter.receivedStart != null || filter.receivedEnd != null) && key !== 'received')
+    || ((filter.startedStart != null || filter.startedEnd != null) && key !== 'started');
+}
+
+/** The equality filters of `filter` (worker, name, state), whose indexes carry the default order. */
+const equalityOnly = (filter: TaskFilter): TaskFilter => ({ worker: filter.worker, name: filter.name, state: filter.state, sortBy: filter.sortBy });
+
+/**
+ * The listing among the first `window` rows, in its order, that its equality filters keep (worker,
+ * name, state), its ranges and search checked on those only: the store walks the order's index and
+ * stops after `window` rows. Exact when it returns a full page, the window having held all of the
+ * page's matches.
+ * @throws ApiError 400 for an unknown sort key.
+ */
+export function windowedListingQuery(filter: TaskFilter, dialect: SqlDialect, columns: string, window: number): { sql: string; params: unknown[] } {
+  const inner = whereClause(equalityOnly(filter), dialect);
+  const outer = whereClause({ ...filter, worker: null, name: null, state: null }, dialect);
+  const order = orderClause(filter.sortBy, dialect);
+  const page = pageClause(filter, dialect);
+  // SQLite's rowid is not among `*`; PostgreSQL's seq is.
+  const rows = dialect.name === 'sqlite' ? `${dialect.insertionOrder}, *` : '*';
+  return {
+    sql: `SELECT ${columns} FROM (SELECT ${rows} FROM tasks ${inner.sql} ${order} LIMIT ?) AS w ${outer.sql} ${order} ${page.sql}`,
+    params: [...inner.params, window, ...outer.params, ...page.params],
+  };
+}
+
+/**
+ * The listing as two steps in one query: the page's keys (insertion order) sorted first, reading no
+ * more of each candidate row than the filters need, then the page's rows. For a query that starts
+ * from many candidates (SQLite's `drive` plan), sorting keys instead of whole rows halves its cost.
+ * @throws ApiError 400 for an unknown sort key.
+ */
+export function keysFirstListingQuery(filter: TaskFilter, dialect: SqlDialect, columns: string): { sql: string; params: unknown[] } {
+  const keys = listingQuery(filter, dialect, dialect.insertionOrder);
+  return { sql: `SELECT ${columns} FROM tasks WHERE ${dialect.insertionOrder} IN (${keys.sql}) ${orderClause(filter.sortBy, dialect)}`, params: keys.params };
+}
+
+/** The whole listing query over `columns`, and its parameters. @throws ApiError 400 for an unknown sort key. */
+export function listingQuery(filter: TaskFilter, dialect: SqlDialect, columns: string): { sql: string; params: unknown[] } {
+  const where = whereClause(filter, dialect);
+  const page = pageClause(filter, dialect);
+  return { sql: `SELECT ${columns} FROM tasks ${where.sql} ${orderClause(filter.sortBy, dialect)} ${page.sql}`, params: [...where.params, ...page.params] };
 }

@@ -1,10 +1,12 @@
 /**
  * One task: its fields, args, kwargs, result or exception and traceback, parent, root and children,
- * and the timeline of its events; refreshed live; revoke/terminate/retry unless read-only.
+ * the canvas graph of its chain/group/chord, and the timeline of its events; refreshed live;
+ * revoke/terminate/retry unless read-only.
  */
 import { useCallback, useEffect, useState } from 'react';
 import { api, seconds, time, useLive, type Task, type TaskEvent } from '../api';
 import { Link } from '../router';
+import { CanvasGraphView } from './canvas-graph';
 import { TaskActions } from './task-actions';
 
 const TaskLink = ({ id }: { id: string | null }) => (id ? <Link to={`/task/${id}`} className="mono">{id}</Link> : <>—</>);
@@ -48,6 +50,7 @@ export function TaskDetailPage({ id, readOnly }: { id: string; readOnly: boolean
           {data.children.length ? <><h2>Children</h2><ul>{data.children.map((c) => <li key={c}><TaskLink id={c} /></li>)}</ul></> : null}
         </div>
       </div>
+      <CanvasGraphView id={t.uuid} />
       <h2>Events</h2>
       <table className="timeline">
         <thead><tr><th>Time</th><th>Event</th><th>From</th><th>Details</th></tr></thead>

@@ -1,11 +1,13 @@
 /**
  * Tasks: a table paginated and filtered by the server (state, name, worker, received time, Flower's
  * search syntax), sortable by name, state, received and started, refreshed live; revoke/terminate
- * for tasks in progress and retry for failed or revoked ones, unless read-only.
+ * for tasks in progress and retry for failed or revoked ones, and a form to apply a task, unless
+ * read-only.
  */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api, seconds, time, UNREADY, useLive, type Task } from '../api';
 import { Link, navigate } from '../router';
+import { ApplyTaskForm } from './apply-task';
 import { TaskActions } from './task-actions';
 
 const STATES = ['PENDING', 'RECEIVED', 'STARTED', 'SUCCESS', 'FAILURE', 'RETRY', 'REVOKED', 'REJECTED'];
@@ -69,6 +71,7 @@ export function TasksPage({ query, readOnly }: { query: URLSearchParams; readOnl
   return (
     <section>
       <h1>Tasks</h1>
+      {readOnly ? null : <ApplyTaskForm types={types} />}
       <form className="filters" onSubmit={submitSearch}>
         <select aria-label="state" value={query.get('state') ?? ''} onChange={(e) => update({ state: e.target.value })}>
           <option value="">any state</option>

@@ -1,11 +1,13 @@
 /**
  * Workers: each with its status (alive by heartbeat), load, processed and active counts, pool and
  * queues from its last inspection, refreshed live; and one worker's page with what inspecting it
- * returned (stats, queues, registered tasks, configuration; secrets masked by the server).
+ * returned (stats, queues, registered tasks, configuration; secrets masked by the server) and,
+ * unless read-only, its remote-control actions.
  */
 import { useCallback, useEffect, useState } from 'react';
 import { api, time, useLive, type Worker } from '../api';
 import { Link } from '../router';
+import { WorkerActions } from './worker-actions';
 
 type Stats = { pool?: { 'max-concurrency'?: number; implementation?: string; processes?: unknown[] }; total?: Record<string, number> };
 const stats = (w: Worker): Stats => (w.info?.['stats'] ?? {}) as Stats;
@@ -15,16 +17,16 @@ const poolName = (w: Worker): string => {
   return impl.replace(/^.*[.:]/, '') || '—';
 };
 
-function useWorkers(): Worker[] | null {
+function useWorkers(): [Worker[] | null, () => void] {
   const [workers, setWorkers] = useState<Worker[] | null>(null);
   const load = useCallback(() => void api.workers().then(setWorkers, () => undefined), []);
   useEffect(load, [load]);
   useLive(load, (change) => change.workers.length > 0);
-  return workers;
+  return [workers, load];
 }
 
 export function WorkersPage() {
-  const workers = useWorkers();
+  const [workers] = useWorkers();
   if (!workers) return <p>Loading…</p>;
   return (
     <section>
@@ -53,8 +55,8 @@ export function WorkersPage() {
   );
 }
 
-export function WorkerPage({ name }: { name: string }) {
-  const workers = useWorkers();
+export function WorkerPage({ name, readOnly }: { name: string; readOnly: boolean }) {
+  const [workers, reload] = useWorkers();
   if (!workers) return <p>Loading…</p>;
   const w = workers.find((x) => x.hostname === name);
   if (!w) return <p className="error">Unknown worker {name}</p>;
@@ -63,12 +65,13 @@ export function WorkerPage({ name }: { name: string }) {
   return (
     <section>
       <h1>{w.hostname} <span className={`status ${w.alive ? 'online' : 'offline'}`}>{w.alive ? 'online' : 'offline'}</span></h1>
+      {readOnly ? null : <WorkerActions worker={w} registered={registered.map((r) => r.split(' ', 1)[0]!)} queues={queues(w)} onDone={reload} />}
       <div className="columns">
         <div>
           <h2>Pool</h2>
-          <p>{poolName(w)}, concurrency {stats(w).pool?.['max-concurrency'] ?? '—'}, pid {w.pid ?? '—'}, heartbeat every {w.freq ?? '—'} s</p>
+          <p data-testid="worker-pool">{poolName(w)}, concurrency {stats(w).pool?.['max-concurrency'] ?? '—'}, pid {w.pid ?? '—'}, heartbeat every {w.freq ?? '—'} s</p>
           <h2>Queues</h2>
-          <ul>{queues(w).map((q) => <li key={q}>{q}</li>)}</ul>
+          <ul data-testid="worker-queues">{queues(w).map((q) => <li key={q}>{q}</li>)}</ul>
           <h2>Processed</h2>
           <ul>{processed.map(([task, n]) => <li key={task}>{task}: {n}</li>)}</ul>
           <h2>Registered tasks</h2>

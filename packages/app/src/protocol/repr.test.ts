@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { pythonRepr, reprFloat } from './repr.js';
 import { argsRepr, kwargsRepr, safeRepr } from './saferepr.js';
@@ -93,5 +94,18 @@ describe('safeRepr / argsRepr / kwargsRepr (Celery saferepr)', () => {
     // A string longer than the budget is cut back to its last space.
     expect(argsRepr(['aaa bbb ccc'], 8)).toBe("('aaa...', ...");
     expect(kwargsRepr({ key: 'value' }, 3)).toBe("{'ke...', ...}");
+  });
+
+  it('writes flat args and kwargs (strings, numbers, booleans, None) as the token stream does', () => {
+    // argsRepr/kwargsRepr take a shortcut for flat values; safeRepr of the same list/dict goes through
+    // the token stream: the two must agree (a budget too small for the whole repr: the test above).
+    const scalar = fc.oneof(fc.string({ unit: 'grapheme' }), fc.double(), fc.integer(), fc.boolean(), fc.constant(null), fc.constant(undefined));
+    fc.assert(fc.property(fc.array(scalar, { maxLength: 6 }), (args) => {
+      const inner = safeRepr(args).slice(1, -1);
+      expect(argsRepr(args, null)).toBe(`(${inner}${args.length === 1 ? ',)' : ')'}`);
+    }));
+    fc.assert(fc.property(fc.dictionary(fc.string(), scalar, { maxKeys: 6 }), (kwargs) => {
+      expect(kwargsRepr(kwargs, null)).toBe(safeRepr(kwargs));
+    }));
   });
 });

@@ -149,10 +149,48 @@ export function safeRepr(value: unknown, maxLength: number | null = null, maxLev
  * (e.g. `send_task(args=[2, 3])`) send `[2, 3]` instead; pass `argsrepr` to match that exactly.
  */
 export function argsRepr(args: readonly unknown[], maxLength: number | null = REPR_MAX_LENGTH): string {
-  return render(new PyTuple(args), maxLength, REPR_MAX_LEVELS);
+  let out = '(';
+  for (let i = 0; i < args.length; i++) {
+    const piece = flatPiece(args[i]);
+    if (piece === undefined) return render(new PyTuple(args), maxLength, REPR_MAX_LEVELS);
+    out += i === 0 ? piece : `, ${piece}`;
+    if (maxLength !== null && out.length >= maxLength) return render(new PyTuple(args), maxLength, REPR_MAX_LEVELS);
+  }
+  return out + (args.length === 1 ? ',)' : ')');
+}
+
+/**
+ * The repr of a string or of a scalar that is not a container (numbers, booleans, None) — what the
+ * token stream writes for it when nothing is cut — or undefined for anything else. `argsRepr` and
+ * `kwargsRepr` use it for the common flat case, without the token stream, as long as the whole repr
+ * stays shorter than the budget (so nothing would be cut).
+ */
+function flatPiece(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return `'${value.replace(/'/g, "\\'")}'`;
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+      return reprScalar(value);
+    default:
+      return value === null ? 'None' : undefined;
+  }
 }
 
 /** The `kwargsrepr` header: saferepr of the kwargs dict, `{'z': 1}`, truncated at `maxLength` (default 1024). */
 export function kwargsRepr(kwargs: Record<string, unknown>, maxLength: number | null = REPR_MAX_LENGTH): string {
-  return render(kwargs, maxLength, REPR_MAX_LEVELS);
+  const proto = Object.getPrototypeOf(kwargs) as unknown;
+  if (proto !== Object.prototype && proto !== null) return render(kwargs, maxLength, REPR_MAX_LEVELS);
+  let out = '{';
+  let first = true;
+  for (const key in kwargs) {
+    if (!Object.hasOwn(kwargs, key)) continue;
+    const value = flatPiece(kwargs[key]);
+    if (value === undefined) return render(kwargs, maxLength, REPR_MAX_LEVELS);
+    out += `${first ? '' : ', '}${flatPiece(key)!}: ${value}`;
+    first = false;
+    if (maxLength !== null && out.length >= maxLength) return render(kwargs, maxLength, REPR_MAX_LEVELS);
+  }
+  return out + '}';
 }

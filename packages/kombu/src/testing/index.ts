@@ -20,6 +20,8 @@ import type { Channel, Delivery, RawMessage } from '../transport/types.js';
 import { isEtaParkingChannel } from '../transport/eta-parking.js';
 import { formatPythonIsoDate } from '../serialization/isodate.js';
 
+export { describeDeduplicator, type DeduplicatorFixture } from './deduplication.js';
+
 export interface DescribeTransportOptions {
   /** Longest wait for an expected delivery, in ms. Default 5000. */
   timeoutMs?: number;

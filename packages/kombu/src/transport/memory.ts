@@ -1,5 +1,7 @@
 /** In-memory transport (kombu `kombu/transport/memory.py`); see {@link MemoryTransport}. */
 import type { QueueDeclaration, TransportCapabilities, TransportDefinition } from './types.js';
+import type { Deduplicator, DeduplicatorProvider } from './deduplication.js';
+import { memoryDeduplicator } from './memory-deduplicator.js';
 import { VirtualChannel, VirtualTransport, type TakenMessage, type VirtualTransportOptions } from './virtual/base.js';
 import { markRedelivered, type Envelope } from './virtual/envelope.js';
 import { MemoryExchangeStore, type ExchangeStore } from './virtual/exchange.js';
@@ -64,7 +66,7 @@ export interface MemoryTransportOptions extends VirtualTransportOptions {
  * publish wakes pollers at once, the timer is only a safety net) and `fetch_batch_size` (default
  * 100). It throws nothing of its own; operations on a closed channel reject with `OperationalError`.
  */
-export class MemoryTransport extends VirtualTransport<MemoryChannel> {
+export class MemoryTransport extends VirtualTransport<MemoryChannel> implements DeduplicatorProvider {
   readonly driverType = 'memory';
   readonly capabilities: TransportCapabilities = { priorityOrder: 'none', persistent: false, redeliversUnacked: true, fanout: true };
   declare readonly state: MemoryState;
@@ -95,6 +97,11 @@ export class MemoryTransport extends VirtualTransport<MemoryChannel> {
 
   protected newChannel(): MemoryChannel {
     return new MemoryChannel(this);
+  }
+
+  /** Enqueue-time deduplication records, shared by the connections to this name in this process. */
+  deduplicator(): Deduplicator {
+    return memoryDeduplicator(String(this.options['name'] ?? ''));
   }
 }
 

@@ -47,6 +47,11 @@ export class Consumer {
   taskConsumer: KombuConsumer | null = null;
   /** Set by the Events step. */
   eventDispatcher: EventDispatcher | null = null;
+  /**
+   * Set by the Events step: called after task events were switched on or off at run time (remote
+   * control `enable_events` / `disable_events`), so it connects its task-signal receivers only while on.
+   */
+  taskEventsChanged: (() => void) | null = null;
   /** The worker as remote control sees it (revoked set, pidbox node); set by the Control step. */
   control: WorkerControlState | null = null;
   /** Set by the Heart step. */

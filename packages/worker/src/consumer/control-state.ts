@@ -176,6 +176,7 @@ export class WorkerControlState implements ControlState {
     if (enabled) groups.add('task');
     else if (groups.size === 0) groups.add('worker');
     else groups.delete('task');
+    this.c.taskEventsChanged?.();
     return true;
   }
 

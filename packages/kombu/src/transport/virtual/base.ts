@@ -48,6 +48,9 @@ export interface VirtualTransportOptions {
   [option: string]: unknown;
 }
 
+/** A settled promise to hand back where there is nothing to wait for. */
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /** Connected transports by store key, so a publish wakes pollers of every connection in this process. */
 const siblings = new Map<string, Set<VirtualTransport>>();
 
@@ -169,6 +172,8 @@ export abstract class VirtualChannel implements Channel {
   private blocking = false;
   private wakeUp: (() => void) | null = null;
   private roundRobin = 0;
+  /** The next batch of a channel consuming one queue, taken while the last one is dispatched (see {@link pollLoop}). */
+  private lookahead: { queue: string; max: number; taken: Promise<TakenMessage[]> } | null = null;
 
   constructor(protected readonly transport: VirtualTransport) {}
 
@@ -280,12 +285,24 @@ export abstract class VirtualChannel implements Channel {
     this.wake();
   }
 
-  async ack(deliveryTag: string): Promise<void> {
+  /**
+   * Settles a delivery for good (`_ack`). The QoS window opens at once (the poller is woken now); the
+   * promise settles when the store did. Not `async`: a store that batches acks (Redis) hands every
+   * caller of one batch the same promise, and this adds none of its own.
+   */
+  ack(deliveryTag: string): Promise<void> {
     const entry = this.unacked.get(deliveryTag);
-    if (!entry) return;
+    if (!entry) return RESOLVED;
     this.unacked.delete(deliveryTag);
-    await this._ack(entry.queue, entry.taken);
-    this.wake();
+    let stored: Promise<void> | void;
+    try {
+      stored = this._ack(entry.queue, entry.taken);
+    } catch (error) {
+      return Promise.reject(error);
+    } finally {
+      this.wake();
+    }
+    return stored ?? RESOLVED;
   }
 
   async reject(deliveryTag: string, requeue: boolean): Promise<void> {
@@ -326,6 +343,9 @@ export abstract class VirtualChannel implements Channel {
     this.unacked.clear();
     for (const entry of pending) await this._restore(entry.queue, entry.taken);
     for (const entry of pending) this.transport.notify(entry.queue);
+    const ahead = this.lookahead;
+    this.lookahead = null;
+    if (ahead) await this.restoreLookahead(ahead);
     await this.onClose();
     this.transport.forget(this);
   }
@@ -391,8 +411,17 @@ export abstract class VirtualChannel implements Channel {
           for (let i = 0; i < consumers.length && room > 0; i++) {
             const consumer = consumers[(this.roundRobin + i) % consumers.length]!;
             let taken: TakenMessage[];
+            let max = room;
             try {
-              taken = await this._get(consumer.queue, room);
+              const ahead = this.lookahead;
+              this.lookahead = null;
+              if (ahead && ahead.queue === consumer.queue) {
+                max = ahead.max;
+                taken = await ahead.taken;
+              } else {
+                if (ahead) void this.restoreLookahead(ahead);
+                taken = await this._get(consumer.queue, room);
+              }
             } catch (err) {
               if (!this.open) return; // closed meanwhile: the failure is the closing, not news
               // A failing store must not kill the process: report, back off, try again.
@@ -403,6 +432,18 @@ export abstract class VirtualChannel implements Channel {
             if (!this.open) {
               for (const t of taken) await this._restore(consumer.queue, t);
               return;
+            }
+            // One queue and a full batch: more are likely waiting. The next batch is taken now, while
+            // this one is dispatched, within the prefetch window (unacked + this batch + the next).
+            if (consumers.length === 1 && taken.length >= max && taken.length > 0) {
+              const batch = this.transport.fetchBatchSize;
+              const next = this.prefetch === 0 ? batch : Math.min(this.prefetch - this.unacked.size - taken.length, batch);
+              if (next > 0) {
+                const queue = consumer.queue;
+                const ahead = Promise.resolve().then(() => this._get(queue, next));
+                ahead.catch(() => undefined); // awaited (and reported) by the next round
+                this.lookahead = { queue, max: next, taken: ahead };
+              }
             }
             for (const t of taken) {
               got++;
@@ -431,7 +472,19 @@ export abstract class VirtualChannel implements Channel {
     } finally {
       this.polling = false;
       if (this.open && this.consumers.size > 0) void this.pollLoop();
+      else if (this.lookahead) {
+        const ahead = this.lookahead;
+        this.lookahead = null;
+        void this.restoreLookahead(ahead);
+      }
     }
+  }
+
+  /** Puts back what a lookahead took that will not be dispatched (its queue no longer consumed, the channel closed). */
+  private async restoreLookahead(ahead: { queue: string; taken: Promise<TakenMessage[]> }): Promise<void> {
+    const taken = await ahead.taken.catch(() => [] as TakenMessage[]);
+    for (const t of taken) await Promise.resolve(this._restore(ahead.queue, t)).catch(() => undefined);
+    if (taken.length > 0) this.transport.notify(ahead.queue);
   }
 
   /** One blocking wait in the store; a message it takes is delivered like a polled one. */

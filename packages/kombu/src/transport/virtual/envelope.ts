@@ -66,6 +66,8 @@ export function fromEnvelope(envelope: Envelope, deliveryTag: string, queue: str
   };
 }
 
+const CONTENT_KEYS = ['content-type', 'content-encoding'] as const;
+
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -78,15 +80,12 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
  * @throws DecodeError saying what is wrong.
  */
 export function checkEnvelope(value: unknown): Envelope {
-  const fail = (what: string): never => {
-    throw new DecodeError(`not a kombu envelope: ${what}`);
-  };
   if (!isObject(value)) return fail('not a JSON object');
   const { properties, headers, body } = value;
   if (typeof body !== 'string') fail('"body" is not a string');
   if (!isObject(properties)) return fail('"properties" is not an object');
   if (headers !== undefined && headers !== null && !isObject(headers)) fail('"headers" is not an object');
-  for (const key of ['content-type', 'content-encoding'] as const) {
+  for (const key of CONTENT_KEYS) {
     if (value[key] !== undefined && value[key] !== null && typeof value[key] !== 'string') fail(`"${key}" is not a string`);
   }
   if (properties['body_encoding'] !== undefined && typeof properties['body_encoding'] !== 'string') fail('"body_encoding" is not a string');
@@ -98,6 +97,10 @@ export function checkEnvelope(value: unknown): Envelope {
   }
   if (exceedsDepth(value, MAX_DECODED_DEPTH)) fail(`nested more than ${MAX_DECODED_DEPTH} levels deep`);
   return value as unknown as Envelope;
+}
+
+function fail(what: string): never {
+  throw new DecodeError(`not a kombu envelope: ${what}`);
 }
 
 /**

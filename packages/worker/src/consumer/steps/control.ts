@@ -14,7 +14,6 @@
  * worker says so in one warning at start, as Celery leaves its Control step out there.
  */
 import type { Channel } from '@cq/kombu';
-import { task_prerun } from '@cq/app';
 import { Mailbox, Node, StateDb, builtinPanel, controlPanel } from '@cq/control';
 import { Step } from '../../bootsteps.js';
 import { WorkerControlState } from '../control-state.js';
@@ -27,7 +26,6 @@ export class ControlStep extends Step<Consumer> {
   static override readonly requires = [TasksStep];
   private channel: Channel | null = null;
   private statedb: StateDb | null = null;
-  private unhookPrerun: (() => void) | null = null;
 
   /** Gives the consumer its remote-control state (`c.control`), so other steps can reach the revoked set. */
   override create(c: Consumer): void {
@@ -43,9 +41,6 @@ export class ControlStep extends Step<Consumer> {
       this.statedb.open();
     }
     if (c.strategy) c.strategy.revoked = state.revoked;
-    this.unhookPrerun = task_prerun.connect(({ task }) => {
-      if (task.app === c.app) state.countStarted(task.name);
-    });
     const transport = c.connection!.transport;
     if (!transport.capabilities.fanout) {
       // Celery leaves this step out when the transport cannot do fanout (`supports_exchange_type('fanout')`).
@@ -63,8 +58,6 @@ export class ControlStep extends Step<Consumer> {
     const state = c.control!;
     await state.node?.close();
     state.node = null;
-    this.unhookPrerun?.();
-    this.unhookPrerun = null;
     await this.channel?.close().catch(() => undefined);
     this.channel = null;
     try {

@@ -12,6 +12,10 @@
  * - `task-rejected` (task_postrun REJECTED): uuid, requeue;
  * - `task-revoked` (task_revoked): uuid, terminated, signum, expired.
  *
+ * The task-signal receivers are connected only while task events are on (at start, and again when
+ * `enable_events` / `disable_events` or the dispatcher's enable/disable switch them): with events off,
+ * the worker's signals have no receivers and cost nothing per task.
+ *
  * The dispatcher is closed at `shutdown`, after the pool drained, so late task events still leave.
  */
 import { performance } from 'node:perf_hooks';
@@ -38,7 +42,10 @@ function isoOrNull(raw: unknown, parsed: Date | null): string | null {
 export class EventsStep extends Step<Consumer> {
   static override readonly label = 'Events';
   static override readonly requires = [ConnectionStep];
+  /** Disconnects the task-signal receivers; empty while they are not connected. */
   private disconnect: Array<() => void> = [];
+  /** Undoes the dispatcher hooks that keep the receivers in step with task events. */
+  private unwatch: (() => void) | null = null;
 
   override async start(c: Consumer): Promise<void> {
     const w = c.worker;
@@ -59,7 +66,7 @@ export class EventsStep extends Step<Consumer> {
       for (const r of w.activeRequests) if (r.id === taskId) return r;
       return undefined;
     };
-    this.disconnect = [
+    const connectReceivers = (): Array<() => void> => [
       task_received.connect(({ request: r }) => on() && send('task-received', {
         uuid: r.id, name: r.name, args: r.argsrepr, kwargs: r.kwargsrepr, root_id: r.rootId, parent_id: r.parentId,
         retries: r.retries, eta: isoOrNull(r.headers['eta'], r.eta), expires: isoOrNull(r.headers['expires'], r.expires),
@@ -88,9 +95,24 @@ export class EventsStep extends Step<Consumer> {
         if (on() && request.hostname === w.hostname) send('task-revoked', { uuid: request.id, terminated, signum, expired });
       }),
     ];
+    const sync = (): void => {
+      if (on() && this.disconnect.length === 0) this.disconnect = connectReceivers();
+      else if (!on()) for (const off of this.disconnect.splice(0)) off();
+    };
+    dispatcher.onEnabled.add(sync);
+    dispatcher.onDisabled.add(sync);
+    c.taskEventsChanged = sync;
+    this.unwatch = () => {
+      dispatcher.onEnabled.delete(sync);
+      dispatcher.onDisabled.delete(sync);
+      if (c.taskEventsChanged === sync) c.taskEventsChanged = null;
+    };
+    sync();
   }
 
   override async shutdown(c: Consumer): Promise<void> {
+    this.unwatch?.();
+    this.unwatch = null;
     for (const off of this.disconnect.splice(0)) off();
     const dispatcher = c.eventDispatcher;
     c.eventDispatcher = null;

@@ -11,6 +11,7 @@ import { TaskStrategy } from '../../strategy.js';
 import type { Consumer } from '../consumer.js';
 import { QosStep } from './qos.js';
 import { workerSettings } from '../../settings.js';
+import { releaseWhenReady } from '../../deduplication.js';
 
 export class TasksStep extends Step<Consumer> {
   static override readonly label = 'Tasks';
@@ -28,6 +29,8 @@ export class TasksStep extends Step<Consumer> {
       onStart: (request) => {
         w.reservedRequests.delete(request);
         w.activeRequests.add(request);
+        // `inspect stats` totals (Celery's `state.total_count`), kept by the Control step's state.
+        c.control?.countStarted(request.task.name);
       },
       onDone: (request, outcome) => {
         w.reservedRequests.delete(request);
@@ -36,6 +39,8 @@ export class TasksStep extends Step<Consumer> {
         if (outcome === 'SUCCESS') w.stats.succeeded++;
         else if (outcome === 'FAILURE') w.stats.failed++;
         else if (outcome === 'RETRY') w.stats.retried++;
+        // Enqueue-time deduplication, simple mode: the next call may send a new task (deduplication.ts).
+        void releaseWhenReady(c.app, request, outcome, w.log);
       },
     }, {
       consumer: c,
