@@ -116,8 +116,8 @@ const perTaskUs = (seconds: number) => (1e6 * seconds) / N;
 console.log(`broker ${redact(broker)}${serverPid === undefined ? '' : ` (server pid ${serverPid})`}, results ${redact(resultBackend)}, worker -P ${POOL} -c ${C}, profile ${opts.profile}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
 
 // publish
-let t0 = performance.now();
-let cpu0 = process.cpuUsage();
+const t0 = performance.now();
+const cpu0 = process.cpuUsage();
 const ids = await publishMany(N, (i) => noop.delay(i));
 const publishS = (performance.now() - t0) / 1000;
 const cpuPublish = process.cpuUsage(cpu0);

@@ -56,10 +56,11 @@ describe('stats', () => {
   it('printTable prints one row per system, numbers right-aligned', () => {
     const lines: string[] = [];
     vi.spyOn(console, 'log').mockImplementation((s: string) => { lines.push(...s.split('\n')); });
-    printTable([cq, { system: 'celery 5.2.6 -P solo -c 1', drain: 1234.4, publish: 99.6, rtMs: [2.5] }]);
+    printTable([cq, { system: 'celery 5.2.6 -P solo -c 1', drain: 1234.4, publish: 99.6, rtMs: [2.5], workerCpuUs: 812.34, brokerCpuUs: 40 }]);
     const rows = lines.filter((l) => l.startsWith('| '));
     expect(rows).toHaveLength(3);
-    expect(rows[2]).toMatch(/^\| celery 5\.2\.6 -P solo -c 1 \|\s+1234 \|\s+100 \|\s+2\.50 \|\s+2\.50 \|$/);
+    // CPU per task in µs (worker, broker, client); – where a peer did not measure it.
+    expect(rows[2]).toMatch(/^\| celery 5\.2\.6 -P solo -c 1 \|\s+1234 \|\s+100 \|\s+2\.50 \|\s+2\.50 \|\s+812\.3 \|\s+40\.0 \|\s+– \|$/);
     expect(new Set(rows.map((r) => r.length)).size).toBe(1);
   });
 });
@@ -79,8 +80,18 @@ describe('runPeers', () => {
 describe('peers on the real brokers', () => {
   it('bullmq on Redis: publish, drain and round trip, then its keys are gone', async () => {
     const f = await runBullmq({ url: REDIS, n: 300, rt: 20, concurrency: 20 });
-    expect(f.system).toMatch(/^bullmq 5\.\d+\.\d+ concurrency 20$/);
+    expect(f.system).toMatch(/^bullmq 6\.\d+\.\d+ concurrency 20$/);
     expectFigures(f, 20);
+    expect(f.workerCpuUs).toBeGreaterThan(0);
+    expect(f.clientCpuUs).toBeGreaterThan(0);
+    expect(peerKeys()).toEqual([]);
+  });
+
+  it('bullmq fast profile: jobs removed on completion, drain timed from its events, no round trip', async () => {
+    const f = await runBullmq({ url: REDIS, n: 300, rt: 20, concurrency: 20, fast: true });
+    expect(f.system).toMatch(/^bullmq 6\.\d+\.\d+ concurrency 20 \(removeOnComplete\)$/);
+    expect(f.drain).toBeGreaterThan(0);
+    expect(f.rtMs).toEqual([]);
     expect(peerKeys()).toEqual([]);
   });
 
@@ -96,6 +107,7 @@ describe('peers on the real brokers', () => {
     const f = await runCelery({ broker: REDIS, resultBackend: REDIS, n: 200, rt: 10, pool: 'prefork', concurrency: 2 });
     expect(f.system).toMatch(/^celery 5\.\d+\.\d+ -P prefork -c 2$/);
     expectFigures(f, 10);
+    expect(f.workerCpuUs).toBeGreaterThan(0);
     expect(peerKeys()).toEqual([]);
   });
 

@@ -16,6 +16,7 @@
  * - keys and CA-issued certificates (past and future validity too) for message signing: `makeSigningPki()`;
  * - hostile message bodies: `zlibBomb()`, `deepJsonArray(n)`, `deepMsgpackArray(n)`, `deepYamlSequence(n)`, `billionLaughsYaml()`.
  * - enqueue-time deduplication end to end on a stack the caller wires: `describeEnqueueDeduplication(name, stack)`.
+ * - in-process apps, workers, results and queues a test made, cleaned up at once: `AppFixture`; `until(check)`.
  */
 export { LeftoverProcessError, MissingPeerError, PythonScriptError, TestSupportError } from './errors.js';
 export { PYTHON, findExecutable, requireCommand, requirePython, type PythonModule } from './peers.js';
@@ -42,3 +43,6 @@ export { billionLaughsYaml, deepJsonArray, deepMsgpackArray, deepYamlSequence, z
 export {
   describeEnqueueDeduplication, type DeduplicationCall, type DeduplicationClient, type DeduplicationStack, type SentTask,
 } from './deduplication.js';
+export {
+  AppFixture, until, type FixtureApp, type FixtureChannel, type FixtureResult, type FixtureWorker,
+} from './app-fixture.js';

@@ -9,6 +9,7 @@
  * // ... redis.url ...
  * await redis.stop();      // the outage
  * await redis.start();     // back on the same port
+ * await redis.restart();   // stop and start in one call
  * await redis.destroy();   // in afterAll
  * ```
  */
@@ -77,6 +78,12 @@ export class PrivateRedis {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     await exited;
+  }
+
+  /** Stops and starts the server on the same port and directory (a short outage). */
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
   }
 
   /** Stops the server and deletes its directory. */

@@ -8,8 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chordUnderKill, summary, type ChordUnderKillOutcome } from './chord-under-kill.js';
-import { RabbitNode } from '@cq/tooling/testing';
-import { PrivateRedis } from './private-redis.js';
+import { PrivateRedis, RabbitNode } from '@cq/tooling/testing';
 
 const POOLS = [['async', '-c', '16'], ['prefork', '-c', '4']] as const;
 

@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { cqWorker, exited, repoRoot, stopTracked, waitFor, type CqProcess, type Host } from '@cq/tooling/testing';
 import { stopWorker } from './restart-under-load.js';
 
@@ -182,4 +183,22 @@ export function summary(name: string, o: ClusterKillOutcome): string {
     + `node killed after ${o.confirmedBeforeKill} confirms and ${o.ranBeforeKill} runs (kill took ${o.killMs} ms); recovered in ${o.recoveredMs ?? '-'} ms `
     + `(longest wait for a confirm ${o.longestConfirmGapMs} ms, between runs ${o.longestRunGapMs} ms); ${o.ranAfterKill} runs after the kill; `
     + `worker exit ${o.workerExit.code} in ${o.workerExit.ms} ms, publisher exit ${o.publisherExit}`;
+}
+
+/**
+ * What every case asserts: no publish failed and all were confirmed, every confirmed task ran (some
+ * before the kill, some after), duplicates at most {@link ClusterKillOutcome.inFlightBound}, the
+ * path recovered, and the worker and the publisher stayed up and exited 0.
+ */
+export function expectNothingLost(outcome: ClusterKillOutcome): void {
+  expect(outcome.failed).toEqual([]);
+  expect(outcome.confirmed.length).toBe(outcome.total);
+  expect(outcome.ranBeforeKill).toBeGreaterThan(0);
+  expect(outcome.missing, outcome.workerLog.slice(-3000)).toEqual([]);
+  expect(outcome.duplicates).toBeLessThanOrEqual(outcome.inFlightBound);
+  expect(outcome.ranAfterKill).toBeGreaterThan(0);
+  expect(outcome.recoveredMs).not.toBeNull();
+  expect(outcome.workerAlive).toBe(true);
+  expect(outcome.workerExit.code).toBe(0);
+  expect(outcome.publisherExit).toBe(0);
 }

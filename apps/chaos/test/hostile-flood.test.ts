@@ -17,9 +17,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileTracked, requireCommand } from '@cq/tooling/testing';
+import { PrivateRedis, execFileTracked, requireCommand } from '@cq/tooling/testing';
 import { floodSummary, hostileFlood, type FloodOutcome } from './hostile-flood.js';
-import { PrivateRedis } from './private-redis.js';
 
 const run = promisify(execFileTracked);
 

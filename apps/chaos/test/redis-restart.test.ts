@@ -7,8 +7,7 @@
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Celery } from '@cq/celery';
-import { execFileTracked } from '@cq/tooling/testing';
-import { PrivateRedis } from './private-redis.js';
+import { PrivateRedis, execFileTracked } from '@cq/tooling/testing';
 import { expectNothingLost, restartUnderLoad, summary } from './restart-under-load.js';
 
 const run = promisify(execFileTracked);

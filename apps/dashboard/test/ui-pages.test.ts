@@ -14,20 +14,18 @@
  *
  * Screenshots go to a temporary directory, or to docs/dashboard/ with CQ_DASHBOARD_SCREENSHOTS=1.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Beat, Celery, chain, group, Signature, SqliteScheduleStore, type AsyncResult } from '@cq/celery';
-import { Dashboard } from '@cq/dashboard';
-import { repoRoot, requireCommand, waitFor } from '@cq/tooling/testing';
-import { buildUi } from '../scripts/build-ui.js';
+import type { Dashboard } from '@cq/dashboard';
+import { waitFor } from '@cq/tooling/testing';
+import { DashboardUi } from './browser.js';
 import { REDIS, startCluster, type Cluster } from './cluster.js';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'cq-dashboard-pages-'));
-const shots = process.env['CQ_DASHBOARD_SCREENSHOTS'] ? path.join(repoRoot, 'docs/dashboard') : path.join(dir, 'shots');
-const beatFile = path.join(dir, 'beat.db');
+const ui = new DashboardUi('pages');
+const shoot = (name: string): Promise<void> => ui.shoot(name);
+const beatFile = path.join(ui.dir, 'beat.db');
 let cluster: Cluster;
 let idleQueue: string;
 let app: Celery;
@@ -36,7 +34,6 @@ let beat: Beat;
 let beatRun: Promise<void>;
 let dashboard: Dashboard;
 let readOnly: Dashboard;
-let browser: Browser;
 let page: Page;
 
 async function api(path: string, base = dashboard.url): Promise<any> {
@@ -48,20 +45,10 @@ async function untilState(id: string, state: string, timeoutMs = 20_000): Promis
   let last: any = null;
   await waitFor(async () => (last = await api(`/api/task/info/${id}`).catch(() => null))?.state === state, timeoutMs, () => `task ${id} not ${state}: ${JSON.stringify(last)}`);
 }
-async function shoot(name: string): Promise<void> {
-  const file = path.join(shots, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  const png = readFileSync(file);
-  expect(png.subarray(1, 4).toString()).toBe('PNG');
-  expect(png.length).toBeGreaterThan(10_000);
-}
 const text = async (selector: string): Promise<string> => (await page.locator(selector).first().textContent())?.trim() ?? '';
 const number = async (testId: string): Promise<number> => Number(await page.getByTestId(testId).textContent());
 
 beforeAll(async () => {
-  const executablePath = requireCommand('/usr/bin/chromium', 'chromium');
-  mkdirSync(shots, { recursive: true });
-  const uiDir = await buildUi(path.join(dir, 'ui'));
   cluster = await startCluster('pages');
   idleQueue = `dash.${cluster.suffix}.idle`;
   const schedule = {
@@ -74,22 +61,16 @@ beforeAll(async () => {
   beatRun = beat.run();
   app = new Celery('dash-pages', { task_send_sent_event: true, beat_schedule: schedule, task_queues: [cluster.cqQueue, cluster.pyQueue, idleQueue] })
     .configure({ brokerUrl: REDIS, resultBackend: REDIS });
-  dashboard = await Dashboard.start(app, { port: 0, db: path.join(dir, 'pages.db'), uiDir, enableEvents: false, beatScheduleFilename: beatFile });
-  readOnly = await Dashboard.start(app, { port: 0, db: path.join(dir, 'ro.db'), uiDir, enableEvents: false, readOnly: true });
-  browser = await chromium.launch({ executablePath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  ({ dashboard, readOnly, page } = await ui.start(app, { beatScheduleFilename: beatFile }));
 }, 90_000);
 
 afterAll(async () => {
-  await browser?.close();
   await beat?.stop();
   await beatRun?.catch(() => undefined);
-  await dashboard?.close();
-  await readOnly?.close();
+  await ui.close();
   await cluster?.stop();
   await app?.close();
   await beatApp?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('the overview, queues, beat and canvas pages', () => {

@@ -8,24 +8,20 @@
  * Screenshots of each page go to a temporary directory, or to docs/dashboard/ (the ones the README
  * shows) with CQ_DASHBOARD_SCREENSHOTS=1.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Celery } from '@cq/celery';
-import { Dashboard } from '@cq/dashboard';
-import { repoRoot, requireCommand, waitFor } from '@cq/tooling/testing';
-import { buildUi } from '../scripts/build-ui.js';
+import type { Dashboard } from '@cq/dashboard';
+import { waitFor } from '@cq/tooling/testing';
+import { DashboardUi } from './browser.js';
 import { REDIS, startCluster, type Cluster } from './cluster.js';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'cq-dashboard-ui-'));
-const shots = process.env['CQ_DASHBOARD_SCREENSHOTS'] ? path.join(repoRoot, 'docs/dashboard') : path.join(dir, 'shots');
+const ui = new DashboardUi('ui');
+const shoot = (name: string): Promise<void> => ui.shoot(name);
 let cluster: Cluster;
 let app: Celery;
 let dashboard: Dashboard;
 let readOnly: Dashboard;
-let browser: Browser;
 let page: Page;
 
 async function info(id: string): Promise<any> {
@@ -37,33 +33,17 @@ async function untilState(id: string, state: string, timeoutMs = 20_000): Promis
   await waitFor(async () => (last = await info(id))?.state === state, timeoutMs, () => `task ${id} not ${state}: ${JSON.stringify(last)}`);
   return last;
 }
-async function shoot(name: string): Promise<void> {
-  const file = path.join(shots, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  const png = readFileSync(file);
-  expect(png.subarray(1, 4).toString()).toBe('PNG');
-  expect(png.length).toBeGreaterThan(10_000);
-}
 
 beforeAll(async () => {
-  const executablePath = requireCommand('/usr/bin/chromium', 'chromium');
-  mkdirSync(shots, { recursive: true });
-  const uiDir = await buildUi(path.join(dir, 'ui'));
   app = new Celery('dash-ui', { task_send_sent_event: true }).configure({ brokerUrl: REDIS, resultBackend: REDIS });
-  dashboard = await Dashboard.start(app, { port: 0, db: path.join(dir, 'ui.db'), uiDir, enableEvents: false });
-  readOnly = await Dashboard.start(app, { port: 0, db: path.join(dir, 'ro.db'), uiDir, enableEvents: false, readOnly: true });
+  ({ dashboard, readOnly, page } = await ui.start(app));
   cluster = await startCluster('ui');
-  browser = await chromium.launch({ executablePath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await dashboard?.close();
-  await readOnly?.close();
+  await ui.close();
   await cluster?.stop();
   await app?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('the dashboard UI', () => {

@@ -4,6 +4,13 @@
  */
 import { useEffect, useRef } from 'react';
 
+// The server's own declarations, from modules that import nothing (the UI's tsconfig checks them too);
+// type-only imports are erased by Vite's build.
+import type { BeatEntryView as BeatEntry, BeatScheduleView as BeatSchedule } from '../src/beat-view.js';
+import type { CanvasGraph, GraphNode } from '../src/canvas-graph.js';
+
+export type { BeatEntry, BeatSchedule, CanvasGraph, GraphNode };
+
 /** A task as `/api/tasks` shapes it (Celery's `Task.as_dict()`). */
 export interface Task {
   uuid: string;
@@ -70,48 +77,6 @@ export interface QueueView {
   name: string;
   messages: number;
   consumers: { worker: string; alive: boolean }[];
-}
-
-export interface GraphNode {
-  id: string;
-  name: string | null;
-  state: string;
-  worker: string | null;
-  group: string | null;
-  recorded: boolean;
-  layer: number;
-  order: number;
-}
-
-/** A task's chain/group/chord (`/api/ui/task/<id>/graph`), laid out in layers by the server. */
-export interface CanvasGraph {
-  task: string;
-  root: string;
-  nodes: GraphNode[];
-  edges: { from: string; to: string; kind: 'child' | 'callback' }[];
-  groups: { id: string; members: string[]; callback: string | null }[];
-  truncated: boolean;
-  results: boolean;
-}
-
-export interface BeatEntry {
-  name: string;
-  task: string | null;
-  schedule: string | null;
-  args: unknown[];
-  kwargs: Record<string, unknown>;
-  options: Record<string, unknown>;
-  last_run_at: number | null;
-  next_run_at: number | null;
-  total_run_count: number | null;
-  error: string | null;
-}
-
-export interface BeatSchedule {
-  configured: boolean;
-  state: { kind: 'file' | 'broker' | 'none'; where: string | null; error: string | null };
-  timezone: string;
-  entries: BeatEntry[];
 }
 
 /** Task states still in progress: they can be revoked. */

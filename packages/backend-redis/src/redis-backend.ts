@@ -63,7 +63,8 @@ export interface RedisBackendOptions extends KeyValueStoreBackendOptions {
  * Writes: as Celery, skip when SUCCESS is stored, else `SETEX key <expires> value` (`SET` when
  * `expires` is null) and `PUBLISH key value` — Celery does GET, then MULTI/EXEC; here one Lua script
  * does all three (`store.ts`), one round trip and no window between the read and the write. The
- * command connection is auto-pipelined: results stored in one tick go out in one write.
+ * metas stored in one event-loop turn go in one call of `store-many-0.lua` (one script call and one
+ * write for a worker's hundred results; a Redis Cluster stores them one by one).
  * Waiting: `waitFor` SUBSCRIBEs to the key's channel on one pub/sub connection shared by every
  * waiter, then GETs (so a result published in between is not missed), resolves on the first ready
  * state and UNSUBSCRIBEs; it never polls. Keys expire in Redis, so `cleanup()` has nothing to do.

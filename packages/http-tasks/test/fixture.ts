@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Celery, Worker, fullStack, type AsyncResult, type CelerySettings, type Logger } from '@cq/celery';
-import { execFileTracked, requirePython } from '@cq/tooling/testing';
+import { AppFixture, execFileTracked, requirePython } from '@cq/tooling/testing';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379/12';
 const PY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'py');
@@ -33,10 +33,7 @@ export interface PythonReply {
   message?: string;
 }
 
-export class Fixture {
-  private readonly apps: Celery[] = [];
-  private readonly workers: Worker[] = [];
-  private readonly results: AsyncResult[] = [];
+export class Fixture extends AppFixture<Celery, Worker, AsyncResult> {
   readonly log: Logger & { lines: string[] } = recordingLogger();
 
   /** A full-stack app on its own queue; returns it with the queue name. */
@@ -44,20 +41,17 @@ export class Fixture {
     const queue = `cqt.http.${randomUUID().slice(0, 8)}`;
     const app = new Celery('http', { broker_url: REDIS_URL, result_backend: REDIS_URL, result_expires: 300, task_default_queue: queue, ...settings }, { plugins: fullStack() });
     app.log = this.log;
-    this.apps.push(app);
-    return { app, queue };
+    return { app: this.adopt(app), queue };
   }
 
   /** Starts an async-pool worker for `app`. */
-  async worker(app: Celery): Promise<Worker> {
-    const worker = new Worker(app, { pool: 'async', concurrency: 8, log: this.log, withoutGossip: true, withoutMingle: true, withoutHeartbeat: true });
-    this.workers.push(worker);
-    await worker.start();
-    return worker;
+  worker(app: Celery): Promise<Worker> {
+    return this.startWorker(new Worker(app, { pool: 'async', concurrency: 8, log: this.log, withoutGossip: true, withoutMingle: true, withoutHeartbeat: true }));
   }
 
+  /** Remembers a result to forget at cleanup; returns it. */
   track<T extends AsyncResult>(result: T): T {
-    this.results.push(result);
+    this.forgetAtCleanup(result);
     return result;
   }
 
@@ -73,19 +67,9 @@ export class Fixture {
     });
   }
 
-  async cleanup(): Promise<void> {
-    for (const w of this.workers.splice(0)) await w.shutdown('cold').catch(() => undefined);
-    for (const r of this.results.splice(0)) await r.forget().catch(() => undefined);
-    for (const app of this.apps.splice(0)) {
-      const conn = app.connection();
-      const channel = await conn.channel();
-      for (const q of app.defaultQueues()) {
-        await channel.deleteQueue(q.name).catch(() => undefined);
-        await channel.deleteExchange(q.name).catch(() => undefined);
-      }
-      await conn.close();
-      await app.close().catch(() => undefined);
-    }
+  /** {@link AppFixture.cleanup}, then empties the log. */
+  override async cleanup(): Promise<void> {
+    await super.cleanup();
     this.log.lines.length = 0;
   }
 }

@@ -12,7 +12,7 @@ import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { Celery, Worker, createLogger, fullStack, type AsyncResult, type CelerySettings } from '@cq/celery';
-import { execFileTracked, requirePython, spawnTracked, stopTracked } from '@cq/tooling/testing';
+import { AppFixture, execFileTracked, requirePython, spawnTracked, stopTracked, until } from '@cq/tooling/testing';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379/12';
 export const NODE = 'celery@otel-test';
@@ -26,16 +26,6 @@ context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 /** A queue name of its own for one app of one test. */
 export function queueName(): string {
   return `cqt.otel.${randomUUID().slice(0, 8)}`;
-}
-
-/** Polls `check` every 20 ms until true; false after `timeoutMs`. */
-export async function until(check: () => boolean, timeoutMs = 10_000): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
 }
 
 /** The finished spans called `name`. */
@@ -65,41 +55,32 @@ export interface PythonReply {
   raw?: Array<{ headers: Record<string, unknown>; properties: Record<string, unknown> }>;
 }
 
-export class Fixture {
-  private readonly apps: Celery[] = [];
-  private readonly workers: Worker[] = [];
-  private readonly results: AsyncResult[] = [];
-  private readonly queues = new Set<string>();
+export class Fixture extends AppFixture<Celery, Worker, AsyncResult> {
   private readonly processes: ChildProcess[] = [];
 
   /** A full-stack app on Redis db 12 whose default queue is `queue`. */
   app(queue: string, settings: Partial<CelerySettings> = {}): Celery {
     const app = new Celery('otel', { broker_url: REDIS_URL, result_backend: REDIS_URL, result_expires: 300, task_default_queue: queue, ...settings }, { plugins: fullStack() });
     app.log = createLogger({ level: 'critical' });
-    this.apps.push(app);
-    this.queues.add(queue);
-    return app;
+    return this.adopt(app, queue);
   }
 
   /** Starts an async-pool worker named {@link NODE} for `app` on `queue`. */
-  async worker(app: Celery, queue: string): Promise<Worker> {
-    const worker = new Worker(app, {
+  worker(app: Celery, queue: string): Promise<Worker> {
+    return this.startWorker(new Worker(app, {
       pool: 'async', concurrency: 8, hostname: NODE, log: app.log, queues: [queue], withoutGossip: true, withoutMingle: true, withoutHeartbeat: true,
-    });
-    this.workers.push(worker);
-    await worker.start();
-    return worker;
+    }));
   }
 
-  /** Remembers results to forget at cleanup. */
+  /** Remembers a result to forget at cleanup; returns it. */
   track<T extends AsyncResult>(result: T): T {
-    this.results.push(result);
+    this.forgetAtCleanup(result);
     return result;
   }
 
   /** Python's environment for the peer on `queue`. */
   private pythonEnv(queue: string): NodeJS.ProcessEnv {
-    this.queues.add(queue);
+    this.deleteAtCleanup(queue);
     return { ...process.env, CQ_OTEL_BROKER: REDIS_URL, CQ_OTEL_BACKEND: REDIS_URL, CQ_OTEL_QUEUE: queue };
   }
 
@@ -127,21 +108,9 @@ export class Fixture {
     });
   }
 
-  async cleanup(): Promise<void> {
+  /** Stops the Python workers, then {@link AppFixture.cleanup}. */
+  override async cleanup(): Promise<void> {
     for (const child of this.processes.splice(0)) await stopTracked(child);
-    for (const w of this.workers.splice(0)) await w.shutdown('cold').catch(() => undefined);
-    for (const r of this.results.splice(0)) await r.forget().catch(() => undefined);
-    const [first] = this.apps;
-    if (first) {
-      const conn = first.connection();
-      const channel = await conn.channel();
-      for (const q of this.queues) {
-        await channel.deleteQueue(q).catch(() => undefined);
-        await channel.deleteExchange(q).catch(() => undefined);
-      }
-      await conn.close();
-    }
-    this.queues.clear();
-    for (const app of this.apps.splice(0)) await app.close().catch(() => undefined);
+    await super.cleanup();
   }
 }

@@ -22,6 +22,7 @@
 import type { Pool } from 'pg';
 import type { DeduplicationRecord, Deduplicator, ReleaseOutcome } from '@cq/kombu';
 import { toTransportError } from './errors.js';
+import { createUnderLock } from './schema.js';
 
 /** Claims between two purges of expired rows. */
 export const PURGE_EVERY = 100;
@@ -97,21 +98,8 @@ export class PostgresDeduplicator implements Deduplicator {
 
   /** The table, when missing: under an advisory lock, so processes starting together do not race. */
   private createTable(): Promise<void> {
-    const made = (async () => {
-      const client = await this.pool().connect();
-      try {
-        await client.query('BEGIN');
-        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`@cq/transport-postgres:${this.table}`]);
-        await client.query(`CREATE TABLE IF NOT EXISTS ${this.table} (
-          key text PRIMARY KEY, task_id text NOT NULL, stamp text NOT NULL, expires_at timestamptz NOT NULL)`);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
-    })();
+    const made = createUnderLock(this.pool(), this.table, `CREATE TABLE IF NOT EXISTS ${this.table} (
+      key text PRIMARY KEY, task_id text NOT NULL, stamp text NOT NULL, expires_at timestamptz NOT NULL)`);
     made.catch(() => { this.ready = null; });
     return made;
   }

@@ -129,11 +129,20 @@ CREATE TABLE IF NOT EXISTS ${t.beatMeta} (
 export async function ensureSchema(pool: Pool, layout: LayoutName, tables: TableNames): Promise<void> {
   // ALTER TABLE takes an exclusive lock even when nothing changes: skip it all when everything is there.
   if (await complete(pool, tables)) return;
+  await createUnderLock(pool, tables.message, coreTables(layout, tables) + cqColumnsAndTables(tables));
+}
+
+/**
+ * Runs the DDL `sql` in one transaction holding the advisory lock `hashtext('@cq/transport-postgres:<table>')`,
+ * so processes starting together do not race to create the same tables. Rolls back and rejects with
+ * pg's error (the caller maps it).
+ */
+export async function createUnderLock(pool: Pool, table: string, sql: string): Promise<void> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`@cq/transport-postgres:${tables.message}`]);
-    await client.query(coreTables(layout, tables) + cqColumnsAndTables(tables));
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`@cq/transport-postgres:${table}`]);
+    await client.query(sql);
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);

@@ -4,9 +4,11 @@
  * the sorted set `_cq.eta.index<sep><queue>` (delivery tag → due unix seconds) and the hash
  * `_cq.eta.messages<sep><queue>` (delivery tag → priority step digit + envelope).
  *
- * - Parking (`lua/park-4.lua`) stores the message and, for a delivered one, drops its unacked record
- *   in the same script: the worker's "park, then ack" is one atomic step, so nothing is lost or
- *   doubled in between, and no visibility timeout runs while it waits.
+ * - Parking (`lua/park-4.lua`) stores the message and, for a taken one, drops its unacked record in
+ *   the same script: "park, then ack" is one atomic step, so nothing is lost or doubled in between,
+ *   and no visibility timeout runs while it waits. A cq client parks at publish; a message pushed by
+ *   one that does not (Python) is parked by the channel that takes it, before delivery
+ *   (`RedisChannel._get`), or by a worker through `parkDelivery` (a message it could not park then).
  * - Every {@link PROMOTE_INTERVAL_MS} each connected transport moves, for the queues its channels
  *   consume, the parked messages due within that interval back to their lists (`lua/promote-2.lua`,
  *   atomic, so two consumers never move one message twice). They go back unchanged: any consumer,

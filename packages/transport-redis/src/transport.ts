@@ -157,10 +157,10 @@ export class RedisChannel extends VirtualChannel implements EtaParkingChannel {
   }
 
   /**
-   * cq, beyond kombu: parks a far-ETA message just taken off its list (`payload`, as stored) until `dueAt` (ms) instead
-   * of delivering it, dropping its unacked record in the same script, so a consumer never holds,
-   * decodes or acks it (see `eta.ts`). Resolves false when parking failed (reported as a process
-   * warning `CQ_REDIS_ETA`): the message is then delivered as usual.
+   * cq, beyond kombu: parks a far-ETA message just taken off its list (`payload`, as stored) until
+   * `dueAt` (ms) instead of delivering it, dropping its unacked record in the same script, so a
+   * consumer never holds, decodes or acks it (see `eta.ts`). Resolves false when parking failed
+   * (reported as a process warning `CQ_REDIS_ETA`): the message is then delivered as usual.
    */
   private async parkTaken(queue: string, envelope: Envelope, payload: string, dueAt: number): Promise<boolean> {
     try {

@@ -6,8 +6,10 @@
  * (a lease), `_ack` and `_restore`.
  *
  * Consuming polls `_get` for every consumed queue, taking as many messages as the prefetch window
- * allows. After an empty round it sleeps, doubling from 1 ms up to `polling_interval` (transport
- * option, **seconds**, default 1 s as kombu); a `_put` in this process wakes pollers at once.
+ * allows; a channel consuming one queue that got a full batch takes the next one (within the window)
+ * while it dispatches this one, so the store's round trip overlaps the work. After an empty round it
+ * sleeps, doubling from 1 ms up to `polling_interval` (transport option, **seconds**, default 1 s as
+ * kombu); a `_put` in this process wakes pollers at once.
  * A store that can block server-side (Redis BRPOP) implements `_getBlocking` instead of being
  * slept on: an empty round then waits in the store, so a message published by another process is
  * delivered at once rather than at the next poll.
@@ -408,18 +410,22 @@ export abstract class VirtualChannel implements Channel {
         let room = this.window();
         if (room > 0) {
           const consumers = [...this.consumers.values()];
+          const pending = this.lookahead;
+          if (pending && !consumers.some((c) => c.queue === pending.queue)) {
+            this.lookahead = null; // its queue is no longer consumed
+            void this.restoreLookahead(pending);
+          }
           for (let i = 0; i < consumers.length && room > 0; i++) {
             const consumer = consumers[(this.roundRobin + i) % consumers.length]!;
             let taken: TakenMessage[];
             let max = room;
             try {
               const ahead = this.lookahead;
-              this.lookahead = null;
               if (ahead && ahead.queue === consumer.queue) {
+                this.lookahead = null;
                 max = ahead.max;
                 taken = await ahead.taken;
               } else {
-                if (ahead) void this.restoreLookahead(ahead);
                 taken = await this._get(consumer.queue, room);
               }
             } catch (err) {
@@ -435,13 +441,18 @@ export abstract class VirtualChannel implements Channel {
             }
             // One queue and a full batch: more are likely waiting. The next batch is taken now, while
             // this one is dispatched, within the prefetch window (unacked + this batch + the next).
-            if (consumers.length === 1 && taken.length >= max && taken.length > 0) {
+            if (consumers.length === 1 && !this.lookahead && taken.length >= max && taken.length > 0) {
               const batch = this.transport.fetchBatchSize;
               const next = this.prefetch === 0 ? batch : Math.min(this.prefetch - this.unacked.size - taken.length, batch);
               if (next > 0) {
-                const queue = consumer.queue;
-                const ahead = Promise.resolve().then(() => this._get(queue, next));
+                let ahead: Promise<TakenMessage[]>;
+                try {
+                  ahead = Promise.resolve(this._get(consumer.queue, next)); // sent now: the store works while we dispatch
+                } catch (err) {
+                  ahead = Promise.reject(err);
+                }
                 ahead.catch(() => undefined); // awaited (and reported) by the next round
+                const queue = consumer.queue;
                 this.lookahead = { queue, max: next, taken: ahead };
               }
             }
