@@ -28,6 +28,8 @@ export default defineConfig([
       '**/coverage/**',
       '**/.turbo/**',
       '**/.cq/**',
+      // Temporary app directories some tests write inside a package (removed after the file runs).
+      '**/.cq-test-*/**',
       // What `next dev` writes into examples/nextjs (ignored by git there).
       '**/.next/**',
       '**/next-env.d.ts',

@@ -6,12 +6,17 @@
  * 2. Type checks and lints every package: `turbo run typecheck lint`. turbo needs a `pnpm` binary on
  *    PATH; when there is none (pnpm only through `corepack pnpm`), a private shim directory made by
  *    `corepack enable --install-directory` goes in front of PATH for turbo alone.
- * 3. Runs `vitest run` (extra arguments are passed on) and exits with its code.
+ * 3. Runs `vitest run` in two streams at once and exits with the worse code: the projects that
+ *    use only servers of their own ({@link ISOLATED_PROJECTS}: private brokers and network-namespace
+ *    hosts, a private SQS emulator, the build-and-install check) beside every other project, which
+ *    share the machine's Redis, RabbitMQ and PostgreSQL and run one file at a time. The isolated
+ *    stream's output is printed as a block when it ends. Extra arguments (file filters, `-t`, ...)
+ *    mean one plain `vitest run` with them instead.
  *
- * `pnpm test:only` is step 3 alone.
+ * `pnpm test:only` is one plain `vitest run`.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installTestPeers } from './testing/install-peers.js';
@@ -19,6 +24,13 @@ import { findExecutable } from './testing/peers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name: string) => path.join(root, 'node_modules/.bin', name);
+
+/**
+ * The vitest projects whose tests start every server they use on ports or hosts of their own, so
+ * they can run beside the rest (which run one file at a time against the shared servers). Their
+ * files still run one at a time among themselves (`fileParallelism: false` where a project needs it).
+ */
+export const ISOLATED_PROJECTS = ['chaos', 'dist-check', 'transport-sqs'] as const;
 
 /** Runs a step with inherited stdio; resolves with its exit code (1 when it could not start). */
 function step(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
@@ -40,17 +52,73 @@ function pathWithPnpm(): string {
   return `${shims}${path.delimiter}${current}`;
 }
 
-function main(): number {
+/**
+ * Runs vitest over the isolated projects with its output collected, and prints it as one block
+ * when it ends; resolves with its exit code.
+ */
+function isolatedStream(): Promise<number> {
+  const args = ['run', ...ISOLATED_PROJECTS.flatMap((name) => ['--project', name])];
+  // No FORCE_COLOR for colours in the block: the processes the tests start would inherit it.
+  const child = spawn(bin('vitest'), args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: Buffer[] = [];
+  child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
+  child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
+  return new Promise((resolve) => {
+    child.once('error', (err) => {
+      console.error(`test: cannot run vitest: ${err.message}`);
+      resolve(1);
+    });
+    child.once('close', (code) => {
+      const text = Buffer.concat(output).toString();
+      process.stdout.write(`\n===== isolated stream (${ISOLATED_PROJECTS.join(', ')}), exit code ${code ?? 1} =====\n${text}\n===== end of the isolated stream =====\n`);
+      resolve(code ?? 1);
+    });
+  });
+}
+
+/**
+ * The names of the workspace's vitest projects (root `vitest.config.ts`: `packages/*`, `apps/*`,
+ * `examples`, `tooling`; a project is named after its directory, `vitest.shared.mjs`).
+ */
+function projectNames(): string[] {
+  const dirs = ['packages', 'apps'].flatMap((parent) => readdirSync(path.join(root, parent)).map((name) => path.join(parent, name)));
+  return [...dirs, 'examples', 'tooling']
+    .filter((dir) => existsSync(path.join(root, dir, 'vitest.config.ts')))
+    .map((dir) => path.basename(dir));
+}
+
+/**
+ * The shared stream: every project but the isolated ones (named one by one: vitest takes one
+ * `!name` only), with inherited stdio; resolves with its exit code.
+ */
+function sharedStream(): Promise<number> {
+  const isolated: readonly string[] = ISOLATED_PROJECTS;
+  const args = ['run', ...projectNames().filter((name) => !isolated.includes(name)).flatMap((name) => ['--project', name])];
+  const child = spawn(bin('vitest'), args, { cwd: root, stdio: 'inherit' });
+  return new Promise((resolve) => {
+    child.once('error', (err) => {
+      console.error(`test: cannot run vitest: ${err.message}`);
+      resolve(1);
+    });
+    child.once('close', (code) => resolve(code ?? 1));
+  });
+}
+
+async function main(): Promise<number> {
   installTestPeers((line) => console.log(line));
   const turboEnv = { ...process.env, PATH: pathWithPnpm(), TURBO_TELEMETRY_DISABLED: '1' };
   const checks = step(bin('turbo'), ['run', 'typecheck', 'lint', '--output-logs=errors-only'], turboEnv);
   if (checks !== 0) return checks;
-  return step(bin('vitest'), ['run', ...process.argv.slice(2)]);
+  const extra = process.argv.slice(2);
+  if (extra.length > 0) return step(bin('vitest'), ['run', ...extra]);
+  const [shared, isolated] = await Promise.all([sharedStream(), isolatedStream()]);
+  console.log(`test: shared stream exit code ${shared}, isolated stream exit code ${isolated}`);
+  return shared !== 0 ? shared : isolated;
 }
 
-try {
-  process.exitCode = main();
-} catch (err) {
+main().then((code) => {
+  process.exitCode = code;
+}, (err: unknown) => {
   console.error(err instanceof Error ? err.message : err);
   process.exitCode = 1;
-}
+});

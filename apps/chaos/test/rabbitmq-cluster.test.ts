@@ -18,13 +18,15 @@ async function quorumInfo(node: RabbitNode, queue: string): Promise<{ leader: st
 }
 
 /**
- * The nodes that hold AMQP connections from `peer` (an address), asked of `node`, which lists the
- * whole cluster's: a connection's pid `<name@host.N.N.N>` names its node.
+ * The nodes that hold AMQP connections from each of `peers` (addresses), asked of `node`, which lists
+ * the whole cluster's: a connection's pid `<name@host.N.N.N>` names its node. One `rabbitmqctl` call
+ * for all peers (each call boots an Erlang VM, seconds on a loaded machine).
  */
-async function nodesServing(node: RabbitNode, peer: string): Promise<string[]> {
+async function nodesServing(node: RabbitNode, peers: readonly string[]): Promise<string[][]> {
   const out = await node.ctl(['list_connections', 'pid', 'peer_host', '--quiet', '--no-table-headers']);
-  return out.split('\n').map((line) => line.trim().split('\t')).filter((cols) => cols[1] === peer)
-    .map((cols) => /^<(.+)\.\d+\.\d+\.\d+>$/.exec(cols[0]!)?.[1] ?? cols[0]!);
+  const rows = out.split('\n').map((line) => line.trim().split('\t'));
+  return peers.map((peer) => rows.filter((cols) => cols[1] === peer)
+    .map((cols) => /^<(.+)\.\d+\.\d+\.\d+>$/.exec(cols[0]!)?.[1] ?? cols[0]!));
 }
 
 describe('a three-node RabbitMQ cluster on hosts of its own, a node SIGKILLed under load', () => {
@@ -57,13 +59,19 @@ describe('a three-node RabbitMQ cluster on hosts of its own, a node SIGKILLed un
     const outcome = await clusterUnderKill({
       worker: { host: workerHost, broker: [n0, n1, n2].map((n) => n.url).join(';') },
       publisher: { host: publisherHost, broker: [n1, n2, n0].map((n) => n.url).join(';') },
+      // 15 s of publishing: the rabbitmqctl questions before the kill take seconds on a loaded machine,
+      // and the kill must still find the publisher publishing.
+      paceMs: 15_000,
       beforeKill: async (queue) => {
-        before = { leader: (await quorumInfo(survivor, queue))?.leader, workerOn: await nodesServing(survivor, workerHost.ip), publisherOn: await nodesServing(survivor, publisherHost.ip) };
+        // Both questions at once, while the publisher is still publishing (it stops after paceMs).
+        const [info, [workerOn = [], publisherOn = []]] = await Promise.all([
+          quorumInfo(survivor, queue), nodesServing(survivor, [workerHost.ip, publisherHost.ip])]);
+        before = { leader: info?.leader, workerOn, publisherOn };
       },
       kill: () => killed.kill(),
       afterDrain: async (queue) => {
-        const info = await quorumInfo(survivor, queue);
-        after = { leader: info?.leader, members: info?.members, workerOn: await nodesServing(survivor, workerHost.ip) };
+        const [info, [workerOn = []]] = await Promise.all([quorumInfo(survivor, queue), nodesServing(survivor, [workerHost.ip])]);
+        after = { leader: info?.leader, members: info?.members, workerOn };
       },
     });
     console.info(summary(`rabbitmq cluster, ${victim === 0 ? "the worker's" : "the publisher's"} node killed`, outcome));
