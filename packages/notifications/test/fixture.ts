@@ -4,8 +4,8 @@
  * workers, closes the plugins, deletes the queues and the stored results.
  */
 import { randomUUID } from 'node:crypto';
-import { Celery, Worker, createLogger, fullStack, type AsyncResult, type CelerySettings } from '@cq/celery';
-import { AppFixture } from '@cq/tooling/testing';
+import { Celery, Worker, createLogger, fullStack, task_failure, type AsyncResult, type CelerySettings } from '@cq/celery';
+import { AppFixture, until } from '@cq/tooling/testing';
 import type { ErrorNotificationsPlugin, NotificationLog } from '../src/index.js';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379/12';
@@ -58,7 +58,20 @@ export class Fixture extends AppFixture<Celery, Worker, AsyncResult> {
   }
 }
 
-/** Waits until every result is ready (the tasks ran), whatever their outcome. */
+/** Ids of the tasks whose `task_failure` signal was sent in this process. */
+const failureSignalled = new Set<string>();
+task_failure.connect(({ taskId }) => void failureSignalled.add(taskId));
+
+/**
+ * Waits until every result is ready (the tasks ran), whatever their outcome, and, for those that
+ * failed, until the worker has sent `task_failure`: it stores the FAILURE first and signals after
+ * (as Celery does), so a ready result alone does not mean the plugin has seen the failure yet.
+ * Signals are sent synchronously, so once this receiver saw an id the plugin's has too.
+ */
 export async function settled(results: readonly AsyncResult[]): Promise<void> {
-  await Promise.all(results.map((r) => r.get({ timeout: 10 }).catch(() => undefined)));
+  const failed = await Promise.all(results.map((r) => r.get({ timeout: 10 }).then(() => null, () => r.id)));
+  const ids = failed.filter((id): id is string => id !== null);
+  if (!(await until(() => ids.every((id) => failureSignalled.has(id)), 10_000))) {
+    throw new Error(`task_failure was not sent for ${ids.filter((id) => !failureSignalled.has(id)).join(', ')} within 10 s`);
+  }
 }
