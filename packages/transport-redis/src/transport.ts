@@ -44,11 +44,21 @@ export interface RedisTransportOptions extends VirtualTransportOptions {
   eta_horizon?: number;
   /**
    * cq: after each publish, `WAIT <n> <timeout>` until n replicas hold it (a publish is then not lost
-   * when Sentinel promotes a replica). Default 0: no wait, Redis's asynchronous replication.
+   * when Sentinel promotes a replica). Default 0: no wait, Redis's asynchronous replication. When the
+   * replicas do not confirm in time the publish fails (recoverable); the producer's retry of it
+   * (`task_publish_retry`) then waits again instead of writing the message a second time, as long as
+   * the connection it was written on stayed up, so a slow replica does not make tasks run twice.
    */
   wait_for_replicas?: number;
   /** cq: seconds `wait_for_replicas` waits before the publish fails (recoverable). Default 1. */
   wait_for_replicas_timeout?: number;
+}
+
+/** A publish's write, for {@link RedisTransport.replicated}: its message, queue, and the connection count before the write. */
+interface WrittenPublish {
+  message: RawMessage;
+  queue: string;
+  epoch: number;
 }
 
 /** Most takes of one `_get` while each take is all far-ETA messages (parked, none delivered). */
@@ -105,16 +115,23 @@ export class RedisChannel extends VirtualChannel implements EtaParkingChannel {
     return this.settleWith(deliveryTag, (queue, taken) => this.transport.eta.park(queue, taken.envelope, dueAt, taken.receipt === BROADCAST ? undefined : String(taken.receipt)));
   }
 
-  protected async _put(queue: string, envelope: Envelope): Promise<void> {
+  /**
+   * LPUSH (kombu `_put`), or parks a far-ETA message; then, with `wait_for_replicas`, waits for the
+   * replicas. A retry of a publish whose write went out on this same connection and only the replicas'
+   * confirmation fell short waits again without writing a second copy (see {@link RedisTransport.replicated}).
+   */
+  protected async _put(queue: string, envelope: Envelope, message?: RawMessage): Promise<void> {
     const t = this.transport;
+    const written = message && { message, queue, epoch: t.connectionEpoch };
+    if (written && t.writtenUnconfirmed(written)) return t.replicated('publishing', written);
     const dueAt = t.eta.dueAt(envelope);
     if (dueAt !== null) {
       await t.eta.park(queue, envelope, dueAt);
-      return t.replicated('parking a message until its ETA');
+      return t.replicated('parking a message until its ETA', written);
     }
     const key = t.layout.key(t.layout.queueFor(queue, envelope.properties.priority));
     await t.push(key, JSON.stringify(envelope));
-    await t.replicated('publishing');
+    await t.replicated('publishing', written);
   }
 
   protected async _get(queue: string, max: number): Promise<TakenMessage[]> {
@@ -404,6 +421,10 @@ export class RedisTransport extends VirtualTransport<RedisChannel> implements Le
   readonly fanout: FanoutHub;
   /** Messages parked until their ETA (`eta.ts`). */
   readonly eta: RedisEtaStore;
+  /** Closes of the command connection so far (see {@link connectionEpoch}). */
+  private closes = 0;
+  /** Publishes written whose WAIT fell short, by message: the connection count they were written at, and their queues. */
+  private readonly unconfirmed = new WeakMap<RawMessage, { epoch: number; queues: Set<string> }>();
   private client: Redis | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweeping: Promise<number> | null = null;
@@ -519,16 +540,38 @@ export class RedisTransport extends VirtualTransport<RedisChannel> implements Le
 
   /**
    * With `wait_for_replicas` n > 0: `WAIT n timeout` on the command connection, so the writes sent
-   * before it (the publish) are on n replicas. Fewer after the timeout: a recoverable ConnectionError
-   * (the publish may still be on the primary only; a retry can duplicate it, never lose it).
+   * before it (the publish) are on n replicas. Fewer after the timeout: a recoverable ConnectionError.
+   * `written` (the publish's message, queue and {@link connectionEpoch} taken before its write) is
+   * remembered then, so that the producer's retry of that publish, while the connection has not
+   * dropped since, only waits again: the message is on the primary already, and writing it again
+   * would run it twice (kombu retries the whole publish). After a reconnect (a failover, perhaps) the
+   * retry writes it again: it may then be duplicated, never lost.
    */
-  async replicated(action: string): Promise<void> {
+  async replicated(action: string, written?: WrittenPublish): Promise<void> {
     const n = this.waitForReplicas;
     if (n <= 0) return;
     const acked = await this.run(`${action} (WAIT)`, (c) => c.wait(n, Math.max(1, Math.round(this.waitForReplicasTimeout * 1000))));
-    if (acked < n) {
-      throw toTransportError(new Error(`only ${acked} of ${n} replicas confirmed the write within ${this.waitForReplicasTimeout} s (wait_for_replicas)`), action, this.server);
+    if (acked >= n) {
+      if (written) this.unconfirmed.get(written.message)?.queues.delete(written.queue);
+      return;
     }
+    if (written && written.epoch === this.connectionEpoch && !this.layout.cluster) {
+      const entry = this.unconfirmed.get(written.message);
+      if (entry?.epoch === written.epoch) entry.queues.add(written.queue);
+      else this.unconfirmed.set(written.message, { epoch: written.epoch, queues: new Set([written.queue]) });
+    }
+    throw toTransportError(new Error(`only ${acked} of ${n} replicas confirmed the write within ${this.waitForReplicasTimeout} s (wait_for_replicas)`), action, this.server);
+  }
+
+  /** Closes of the command connection so far: writes made at the same count went out on one connection, to one primary. */
+  get connectionEpoch(): number {
+    return this.closes;
+  }
+
+  /** True when `written` went out on the current command connection and only its WAIT fell short (see {@link replicated}). */
+  writtenUnconfirmed(written: WrittenPublish): boolean {
+    const entry = this.unconfirmed.get(written.message);
+    return entry !== undefined && entry.epoch === this.connectionEpoch && entry.queues.has(written.queue);
   }
 
   /** The command connection; throws kombu's OperationalError when not connected. */
@@ -654,6 +697,7 @@ export class RedisTransport extends VirtualTransport<RedisChannel> implements Le
 
   protected override async establish(): Promise<void> {
     const client = await this.open('connecting');
+    client.on('close', () => { this.closes++; });
     this.client = client;
     this.exchangeStore.attach(client, this.layout, this.server);
     this.sweepTimer = setInterval(() => {

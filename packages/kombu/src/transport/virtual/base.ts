@@ -181,8 +181,13 @@ export abstract class VirtualChannel implements Channel {
 
   // ---- hooks (kombu names in brackets) ---------------------------------------------------------
 
-  /** Appends a message to a queue [`_put`]. */
-  protected abstract _put(queue: string, envelope: Envelope): Promise<void> | void;
+  /**
+   * Appends a message to a queue [`_put`]. `message` is the publish's message when the envelope
+   * comes from {@link publish}: the same object each time a producer retries that publish, so a
+   * store can tell a retry from a new message (Redis with `wait_for_replicas` waits again instead of
+   * pushing a second copy).
+   */
+  protected abstract _put(queue: string, envelope: Envelope, message?: RawMessage): Promise<void> | void;
   /** Takes up to `max` messages from the head of a queue, or none [`_get`]. */
   protected abstract _get(queue: string, max: number): Promise<TakenMessage[]> | TakenMessage[];
   /** Removes all ready messages; returns how many [`_purge`]. */
@@ -256,7 +261,7 @@ export abstract class VirtualChannel implements Channel {
     const queues = await route(this.transport.exchangeStore, exchange, routingKey);
     const envelope = toEnvelope(message, exchange, routingKey);
     for (const queue of queues) {
-      await this._put(queue, envelope);
+      await this._put(queue, envelope, message);
       this.transport.notify(queue);
     }
   }
