@@ -144,28 +144,37 @@ export class AsyncResult<R = unknown> {
   async get(options: GetOptions = {}): Promise<R> {
     const { timeout, propagate = true, interval = 0.5, signal, followParents = true } = options;
     const backend = await this.backend();
-    const watchParents = propagate && followParents && this.parent !== null;
-    if (watchParents) await this.throwParentFailure();
-    const stop = new AbortController();
-    const onAbort = (): void => stop.abort(signal?.reason);
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
+    const waitOptions = { ...(timeout === undefined ? {} : { timeout }), interval };
     let meta: TaskMeta;
     try {
-      const waiting = backend.waitFor(this.id, { ...(timeout === undefined ? {} : { timeout }), interval, signal: stop.signal });
-      if (watchParents) waiting.catch(() => undefined); // aborted below when a parent's error wins the race
-      meta = await (watchParents ? Promise.race([waiting, this.watchParents(interval, stop.signal)]) : waiting);
+      meta = propagate && followParents && this.parent !== null
+        ? await this.waitWatchingParents(backend, waitOptions, signal)
+        : await backend.waitFor(this.id, signal ? { ...waitOptions, signal } : waitOptions); // the round-trip path: no controller of our own
     } catch (err) {
       if ((err as { code?: string }).code === 'CQ_BACKEND_TIMEOUT') {
         throw new TimeoutError(`the operation timed out waiting ${timeout} s for task ${this.id}`, { cause: err });
       }
       throw err;
+    }
+    if (propagate && PROPAGATE_STATES.has(meta.status)) throw errorFromExceptionInfo(meta.result);
+    return meta.result as R;
+  }
+
+  /** Waits for this task while checking its parents every `interval` s: a failed parent's error wins (Celery `_maybe_reraise_parent_error`). */
+  private async waitWatchingParents(backend: ResultBackend, waitOptions: { timeout?: number; interval: number }, signal: AbortSignal | undefined): Promise<TaskMeta> {
+    await this.throwParentFailure();
+    const stop = new AbortController();
+    const onAbort = (): void => stop.abort(signal?.reason);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const waiting = backend.waitFor(this.id, { ...waitOptions, signal: stop.signal });
+      waiting.catch(() => undefined); // aborted below when a parent's error wins the race
+      return await Promise.race([waiting, this.watchParents(waitOptions.interval, stop.signal)]);
     } finally {
       signal?.removeEventListener('abort', onAbort);
       stop.abort();
     }
-    if (propagate && PROPAGATE_STATES.has(meta.status)) throw errorFromExceptionInfo(meta.result);
-    return meta.result as R;
   }
 
   /** Throws the error of the oldest failed (or revoked) ancestor, if any (Celery `_maybe_reraise_parent_error`). */

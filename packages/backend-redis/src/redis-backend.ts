@@ -3,12 +3,13 @@ import type { Redis, RedisOptions } from 'ioredis';
 import { kombuJson, type Deduplicator, type DeduplicatorProvider } from '@cq/kombu';
 import { RedisDeduplicator, createRedisClient, parseRedisUrl, redisClientOptions, redisFailure, redisFatalError, type RedisTlsSettings, type RedisUrl } from '@cq/redis';
 import {
-  BackendClosedError, BackendConfigurationError, BackendGetMetaError, BackendStoreError, KeyValueStoreBackend, READY_STATES, TimeoutError,
+  BackendClosedError, BackendConfigurationError, BackendGetMetaError, BackendStoreError, KeyValueStoreBackend, TimeoutError,
   WaitAbortedError, type ChordPart, type ChordPartRequest, type KeyValueStoreBackendOptions, type State, type TaskMeta,
   type WaitForOptions,
 } from '@cq/backend';
 import { addChordPart, chordKeys } from './chord.js';
 import { SCRIPTABLE_SERIALIZERS, StoreBatch, storeUnlessSucceeded } from './store.js';
+import { ResultWatcher, type ResultWatchOptions } from './result-watch.js';
 import { ResultSubscriber } from './subscriber.js';
 
 /** Used when a backend is created without a URL (Celery's `redis://` defaults). */
@@ -48,6 +49,8 @@ export interface RedisBackendOptions extends KeyValueStoreBackendOptions {
    * `sentinel://`, `master_name` and `sentinel_kwargs` are read. Default: the app's setting.
    */
   transportOptions?: RedisTransportOptions;
+  /** How many results are watched from the moment their task is sent, and for how long (result-watch.ts). */
+  resultWatch?: ResultWatchOptions;
 }
 
 /**
@@ -94,8 +97,8 @@ export class RedisBackend extends KeyValueStoreBackend implements DeduplicatorPr
   /** The command connection (GET, MGET, MULTI/EXEC, DEL). */
   readonly client: Redis;
   readonly #subscriber: ResultSubscriber;
-  /** Fails every pending `waitFor` (used by close). */
-  readonly #waiters = new Set<(err: Error) => void>();
+  /** Watches of result channels, from the send (`onTaskCall`) or from `waitFor`. */
+  readonly #watcher: ResultWatcher;
   /** Celery `result_chord_ordered` (transport option); default true. */
   readonly chordOrdered: boolean;
   readonly #keyPrefix: string;
@@ -120,7 +123,21 @@ export class RedisBackend extends KeyValueStoreBackend implements DeduplicatorPr
     // Failures surface as rejected commands (wrapped by the base class); ioredis reconnects by itself.
     this.client = createRedisClient(this.redisUrl, { redis: { enableAutoPipelining: true, ...options.redis, lazyConnect: true } });
     this.chordOrdered = options.transportOptions?.result_chord_ordered !== false;
-    this.#subscriber = new ResultSubscriber(() => createRedisClient(this.redisUrl, { redis: { ...options.redis, lazyConnect: false } }));
+    // No ready check on the pub/sub connection: ioredis (5.x) sends its INFO ready check after a
+    // SUBSCRIBE issued while it connects has put the connection in subscriber mode, refuses it, and
+    // the subscriptions made in that window are silently lost. SUBSCRIBE needs no ready server.
+    this.#subscriber = new ResultSubscriber(() => createRedisClient(this.redisUrl, { redis: { ...options.redis, lazyConnect: false, enableReadyCheck: false } }));
+    this.#watcher = new ResultWatcher({
+      subscriber: this.#subscriber,
+      channel: (taskId) => this.keyForTask(taskId),
+      read: (taskId) => this.getTaskMeta(taskId),
+      decode: (payload, taskId) => completeMeta(this.decode(payload), taskId),
+      subscribeFailed: (caught, channel, taskId) => {
+        const err = this.#subscriber.failure(caught);
+        const fatal = redisFatalError(err, this.redisUrl) ?? err;
+        return hasCode(fatal) ? fatal : new BackendGetMetaError(`subscribing to ${channel} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err, taskId });
+      },
+    }, options.resultWatch);
     // Celery's read-then-write of a task meta in one Lua script, for metas the script can read;
     // other serializers take the template's two-step path.
     if (SCRIPTABLE_SERIALIZERS.has(this.serializer)) {
@@ -173,10 +190,22 @@ export class RedisBackend extends KeyValueStoreBackend implements DeduplicatorPr
   }
 
   /**
+   * Celery `on_task_call` (the Redis `ResultConsumer` subscribes when a task is sent): starts watching
+   * the task's result channel now, so that `get()` finds the subscription made and the first read
+   * done (result-watch.ts). Bounded (`resultWatch`: 256 at a time, 10 s unclaimed), never awaited
+   * on the send path, and never failing it: a watch that fails is started again by `waitFor`.
+   */
+  override onTaskCall(taskId: string): Promise<void> {
+    if (!this.closed) this.#watcher.early(taskId);
+    return Promise.resolve();
+  }
+
+  /**
    * Resolve with the meta at the first ready state (SUCCESS, FAILURE, REVOKED), failures included
    * (Celery `wait_for` with the Redis `ResultConsumer`). Subscribes to `celery-task-meta-<id>`, then
    * reads the key once; after that only a PUBLISH (or a reconnect of the pub/sub connection) makes
-   * it look again. `options.interval` is ignored: there is no polling.
+   * it look again. The watch begun when this client sent the task is used when there is one.
+   * `options.interval` is ignored: there is no polling.
    * @throws TimeoutError (CQ_BACKEND_TIMEOUT) after `timeout` seconds; WaitAbortedError when `signal` fires;
    *         BackendClosedError when the backend is closed meanwhile; BackendGetMetaError when SUBSCRIBE fails.
    */
@@ -184,58 +213,34 @@ export class RedisBackend extends KeyValueStoreBackend implements DeduplicatorPr
     this.assertOpen(taskId);
     const { timeout, signal } = options;
     if (signal?.aborted) throw new WaitAbortedError(`waiting for task ${taskId} was aborted`, { cause: signal.reason, taskId });
-    const channel = this.keyForTask(taskId);
+    const watch = this.#watcher.claim(taskId);
     return new Promise<TaskMeta>((resolve, reject) => {
-      let settled = false;
-      let unsubscribe: (() => void) | null = null;
       let timer: NodeJS.Timeout | undefined;
-      const finish = (err: unknown, meta?: TaskMeta): void => {
-        if (settled) return;
-        settled = true;
+      const cleanup = (): void => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        this.#waiters.delete(fail);
-        unsubscribe?.();
-        if (meta) resolve(meta);
-        else reject(err);
       };
-      const fail = (err: Error): void => finish(err);
-      const onAbort = (): void => finish(new WaitAbortedError(`waiting for task ${taskId} was aborted`, { cause: signal?.reason, taskId }));
-      const check = (): void => {
-        this.getTaskMeta(taskId).then((meta) => {
-          if (READY_STATES.has(meta.status)) finish(null, meta);
-        }, fail);
-      };
-      const onMessage = (payload: Buffer): void => {
-        let meta: TaskMeta;
-        try {
-          meta = completeMeta(this.decode(payload), taskId);
-        } catch {
-          check(); // not a meta we can read: the stored value decides (and reports the error)
-          return;
-        }
-        if (READY_STATES.has(meta.status)) finish(null, meta);
-      };
+      const onAbort = (): void => watch.cancel(new WaitAbortedError(`waiting for task ${taskId} was aborted`, { cause: signal?.reason, taskId }));
       if (timeout !== undefined) {
         const timeoutMs = timeout * 1000;
         timer = setTimeout(() => {
-          finish(new TimeoutError(`The operation timed out: task ${taskId} was not ready after ${timeout} s`, timeoutMs, { taskId }));
+          watch.cancel(new TimeoutError(`The operation timed out: task ${taskId} was not ready after ${timeout} s`, timeoutMs, { taskId }));
         }, Math.max(0, timeoutMs));
       }
       signal?.addEventListener('abort', onAbort);
-      this.#waiters.add(fail);
-      this.#subscriber.listen(channel, { onMessage, onReconnect: check }).then((remove) => {
-        if (settled) remove();
-        else {
-          unsubscribe = remove;
-          check();
-        }
-      }, (caught: unknown) => {
-        const err = this.#subscriber.failure(caught);
-        const fatal = redisFatalError(err, this.redisUrl) ?? err;
-        finish(hasCode(fatal) ? fatal : new BackendGetMetaError(`subscribing to ${channel} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err, taskId }));
-      });
+      watch.meta.then((meta) => { cleanup(); resolve(meta); }, (err: unknown) => { cleanup(); reject(err); });
     });
+  }
+
+  /** Celery `forget`; also ends the watch begun when the task was sent. */
+  protected override _forget(taskId: string): Promise<void> {
+    this.#watcher.drop(taskId);
+    return super._forget(taskId);
+  }
+
+  /** Early watches held now: tasks sent by this client whose result channel is watched before `get()` (tests, diagnostics). */
+  get earlyWatches(): number {
+    return this.#watcher.earlyCount;
   }
 
   // ---------------------------------------------------------------------------------------- chords
@@ -382,7 +387,7 @@ export class RedisBackend extends KeyValueStoreBackend implements DeduplicatorPr
   /** Closes both connections; pending `waitFor` calls reject with BackendClosedError. */
   protected override async _close(): Promise<void> {
     const closed = new BackendClosedError('the result backend was closed while waiting');
-    for (const fail of [...this.#waiters]) fail(closed);
+    this.#watcher.failAll(closed);
     this.#subscriber.close();
     // QUIT only on a live connection: while (re)connecting it would wait in the offline queue.
     if (this.client.status === 'ready') await this.client.quit().catch(() => this.client.disconnect());
