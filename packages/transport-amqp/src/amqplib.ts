@@ -66,10 +66,17 @@ export const int64TagSupported: boolean = (() => {
 
 /** The socket under an amqplib channel (amqplib keeps it at `channel.connection.stream`). */
 interface WithStream {
-  connection?: { stream?: { cork?: () => void; uncork?: () => void } };
+  connection?: { stream?: CorkableStream };
+}
+
+interface CorkableStream {
+  cork?: () => void;
+  uncork?: () => void;
+  prependListener?: (event: 'drain', listener: () => void) => unknown;
 }
 
 const corked = new WeakSet<object>();
+const drainBatched = new WeakSet<object>();
 
 /**
  * Corks the channel's socket until the end of the next turn of the event loop, so a burst of publishes
@@ -78,7 +85,9 @@ const corked = new WeakSet<object>();
  */
 export function corkUntilNextTurn(channel: Amqplib.Channel): void {
   const stream = (channel as unknown as WithStream).connection?.stream;
-  if (!stream?.cork || !stream.uncork || corked.has(stream)) return;
+  if (!stream?.cork || !stream.uncork) return;
+  batchDrainWrites(stream);
+  if (corked.has(stream)) return;
   stream.cork();
   corked.add(stream);
   // amqplib's muxer writes the frames in a setImmediate of its own, queued after this one: uncork
@@ -87,4 +96,19 @@ export function corkUntilNextTurn(channel: Amqplib.Channel): void {
     corked.delete(stream);
     stream.uncork!();
   }));
+}
+
+/**
+ * A burst larger than the socket's buffer (16 KiB) makes amqplib's muxer stop, then write the rest
+ * from the socket's `drain` event, one frame per system call (a profile of 50,000 publishes spent a
+ * tenth of the client's CPU there). Corking the socket for that handler's writes (a listener placed
+ * before the muxer's, uncorked on the next tick) sends each refill as one `writev`.
+ */
+function batchDrainWrites(stream: CorkableStream): void {
+  if (drainBatched.has(stream) || !stream.prependListener) return;
+  drainBatched.add(stream);
+  stream.prependListener('drain', () => {
+    stream.cork!();
+    process.nextTick(() => stream.uncork!());
+  });
 }
