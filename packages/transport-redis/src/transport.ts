@@ -122,7 +122,8 @@ export class RedisChannel extends VirtualChannel implements EtaParkingChannel {
    */
   protected async _put(queue: string, envelope: Envelope, message?: RawMessage): Promise<void> {
     const t = this.transport;
-    const written = message && { message, queue, epoch: t.connectionEpoch };
+    // Only remembered with wait_for_replicas (no object per publish otherwise).
+    const written = message && t.waitForReplicas > 0 ? { message, queue, epoch: t.connectionEpoch } : undefined;
     if (written && t.writtenUnconfirmed(written)) return t.replicated('publishing', written);
     const dueAt = t.eta.dueAt(envelope);
     if (dueAt !== null) {
