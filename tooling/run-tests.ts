@@ -54,27 +54,32 @@ function pathWithPnpm(): string {
 }
 
 /**
- * Runs vitest over the isolated projects with its output collected, and prints it as one block
- * when it ends; resolves with its exit code.
+ * Runs `vitest` with `args`; resolves with its exit code (1 when it could not start) and, with
+ * `collect`, its output (otherwise the output goes straight to ours).
  */
-function isolatedStream(): Promise<number> {
-  const args = ['run', ...ISOLATED_PROJECTS.flatMap((name) => ['--project', name])];
-  // No FORCE_COLOR for colours in the block: the processes the tests start would inherit it.
-  const child = spawn(bin('vitest'), args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: Buffer[] = [];
-  child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
-  child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
+function runVitest(args: string[], collect: boolean): Promise<{ code: number; output: string }> {
+  // No FORCE_COLOR for colours in collected output: the processes the tests start would inherit it.
+  const child = spawn(bin('vitest'), args, { cwd: root, stdio: collect ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
+  const chunks: Buffer[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => chunks.push(chunk));
   return new Promise((resolve) => {
     child.once('error', (err) => {
       console.error(`test: cannot run vitest: ${err.message}`);
-      resolve(1);
+      resolve({ code: 1, output: Buffer.concat(chunks).toString() });
     });
-    child.once('close', (code) => {
-      const text = Buffer.concat(output).toString();
-      process.stdout.write(`\n===== isolated stream (${ISOLATED_PROJECTS.join(', ')}), exit code ${code ?? 1} =====\n${text}\n===== end of the isolated stream =====\n`);
-      resolve(code ?? 1);
-    });
+    child.once('close', (code) => resolve({ code: code ?? 1, output: Buffer.concat(chunks).toString() }));
   });
+}
+
+/**
+ * Runs vitest over the isolated projects with its output collected, and prints it as one block
+ * when it ends; resolves with its exit code.
+ */
+async function isolatedStream(): Promise<number> {
+  const { code, output } = await runVitest(['run', ...ISOLATED_PROJECTS.flatMap((name) => ['--project', name])], true);
+  process.stdout.write(`\n===== isolated stream (${ISOLATED_PROJECTS.join(', ')}), exit code ${code} =====\n${output}\n===== end of the isolated stream =====\n`);
+  return code;
 }
 
 /**
@@ -92,17 +97,10 @@ function projectNames(): string[] {
  * The shared stream: every project but the isolated ones (named one by one: vitest takes one
  * `!name` only), with inherited stdio; resolves with its exit code.
  */
-function sharedStream(): Promise<number> {
+async function sharedStream(): Promise<number> {
   const isolated: readonly string[] = ISOLATED_PROJECTS;
   const args = ['run', ...projectNames().filter((name) => !isolated.includes(name)).flatMap((name) => ['--project', name])];
-  const child = spawn(bin('vitest'), args, { cwd: root, stdio: 'inherit' });
-  return new Promise((resolve) => {
-    child.once('error', (err) => {
-      console.error(`test: cannot run vitest: ${err.message}`);
-      resolve(1);
-    });
-    child.once('close', (code) => resolve(code ?? 1));
-  });
+  return (await runVitest(args, false)).code;
 }
 
 async function main(): Promise<number> {
