@@ -85,9 +85,8 @@ const drainBatched = new WeakSet<object>();
  */
 export function corkUntilNextTurn(channel: Amqplib.Channel): void {
   const stream = (channel as unknown as WithStream).connection?.stream;
-  if (!stream?.cork || !stream.uncork) return;
+  if (!stream?.cork || !stream.uncork || corked.has(stream)) return;
   batchDrainWrites(stream);
-  if (corked.has(stream)) return;
   stream.cork();
   corked.add(stream);
   // amqplib's muxer writes the frames in a setImmediate of its own, queued after this one: uncork
