@@ -79,10 +79,12 @@ export function describeDeduplicator(name: string, open: () => Promise<Deduplica
     it('expires a record after its ttl; a superseding claim resets the ttl, a plain one does not', async () => {
       const d = await connect();
       const plain = key('ttl');
-      expect(await d.claim(plain, record(), 300, false)).toBeNull();
-      await sleep(150);
-      expect(await d.claim(plain, record(), 300, false)).not.toBeNull(); // does not extend
-      await sleep(250);
+      // Times leave ≥ 450 ms for the steps that must come before an expiry (a loaded machine's delays
+      // only push the "expired" checks further past theirs).
+      expect(await d.claim(plain, record(), 900, false)).toBeNull();
+      await sleep(450);
+      expect(await d.claim(plain, record(), 900, false)).not.toBeNull(); // does not extend
+      await sleep(750);
       expect(await d.get(plain)).toBeNull();
       const next = record();
       expect(await d.claim(plain, next, 60_000, false)).toBeNull();
@@ -90,12 +92,12 @@ export function describeDeduplicator(name: string, open: () => Promise<Deduplica
 
       const sliding = key('sliding');
       const held = record();
-      expect(await d.claim(sliding, held, 400, true)).toBeNull();
-      await sleep(250);
-      await d.claim(sliding, record(), 400, true);
-      await sleep(250);
-      expect((await d.get(sliding))?.taskId).toBe(held.taskId); // 500 ms after the first claim
-      await sleep(300);
+      expect(await d.claim(sliding, held, 1200, true)).toBeNull();
+      await sleep(700);
+      await d.claim(sliding, record(), 1200, true);
+      await sleep(700);
+      expect((await d.get(sliding))?.taskId).toBe(held.taskId); // 1,400 ms after the first claim
+      await sleep(900);
       expect(await d.get(sliding)).toBeNull();
     });
 
